@@ -1,0 +1,56 @@
+# Kedge — the two commands a user needs are `make run` and `make test` (see README.md).
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+export KEDGE_CACHE ?= $(HOME)/.cache/kedge
+KEDGE_BIN := $(KEDGE_CACHE)/bin
+NODE := $(CURDIR)/node_modules/.bin/node
+JEST := $(NODE) --experimental-vm-modules --disable-warning=ExperimentalWarning node_modules/jest/bin/jest.js
+export PATH := $(KEDGE_BIN):$(CURDIR)/node_modules/.bin:$(PATH)
+
+## help: list the targets
+help:
+	@grep -E '^## ' $(MAKEFILE_LIST) | sed 's/^## /  /'
+
+## deps: install npm dependencies, including Node 24 (node_modules/.bin/node), when package-lock.json changed
+deps: node_modules/.deps-stamp
+node_modules/.deps-stamp: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+## tools: build kcp, kubectl, kcp plugins, etcd, Kubernetes, kwok and Dex from Go modules into $(KEDGE_BIN)
+tools:
+	bash hack/tools/build.sh all
+
+tools-kcp:
+	bash hack/tools/build.sh kcp kcp-cli kube
+
+## run: start kcp and the hub on https://127.0.0.1:$${KEDGE_HUB_PORT:-8443} and print how to log in
+run: deps tools-kcp
+	$(NODE) hack/run.ts
+
+## test: typecheck, unit tests, then integration tests against a real kcp
+test: deps tools
+	bash hack/test.sh
+
+## typecheck: tsc --noEmit over src, e2e and hack
+typecheck: deps
+	$(NODE) node_modules/typescript/bin/tsc --noEmit
+
+## unit: unit tests only (no kcp)
+unit: deps
+	$(JEST) --selectProjects unit -w 2
+
+## generate: regenerate config/kcp from crds/ (never edit config/kcp by hand)
+generate: deps
+	$(NODE) hack/gen-kcp-config.ts
+
+## bench: benchmarks; figures go to docs/benchmarks.md
+bench: deps tools
+	$(NODE) bench/run.ts
+
+## build: compile TypeScript to dist/ (the npm package and container use it)
+build: deps
+	$(NODE) node_modules/typescript/bin/tsc -p tsconfig.build.json
+
+.PHONY: help deps tools tools-kcp run test typecheck unit generate bench build
