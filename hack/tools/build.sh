@@ -2,6 +2,7 @@
 # Builds Kedge's external tools from the pinned Go modules under hack/tools/<name>/ into a versioned cache:
 #   $KEDGE_CACHE/tools/<name>/<stamp>/bin/<binary>   one directory per input hash (go.mod, go.sum, sources, flags)
 #   $KEDGE_CACHE/bin/<binary>                        symlink to the current stamp's binary
+#   $KEDGE_CACHE/share/kwok/{stages,crds}            kwok's own stage and CRD YAMLs, from its module
 # A tool whose stamp directory is complete is not rebuilt (no `go` invocation). See hack/README.md.
 #
 # Usage: hack/tools/build.sh [all | kcp | kcp-cli | kube | etcd | kwok | dex ...]
@@ -69,8 +70,10 @@ link_bins() {
 	for b in "${BINS[@]}"; do
 		ln -sfn "../tools/$t/$(basename "$dir")/bin/$b" "$KEDGE_CACHE/bin/$b"
 	done
-	if [ "$t" = kwok ]; then ln -sfn "../tools/kwok/$(basename "$dir")/stages" "$KEDGE_CACHE/share/kwok-stages.tmp" &&
-		mv -T "$KEDGE_CACHE/share/kwok-stages.tmp" "$KEDGE_CACHE/share/kwok-stages"; fi
+	if [ "$t" = kwok ]; then # $KEDGE_CACHE/share/kwok/{stages,crds}
+		ln -sfn "../tools/kwok/$(basename "$dir")/share" "$KEDGE_CACHE/share/kwok.tmp" &&
+			mv -T "$KEDGE_CACHE/share/kwok.tmp" "$KEDGE_CACHE/share/kwok"
+	fi
 }
 
 GO_CHECKED=
@@ -108,7 +111,10 @@ build_tool() {
 	if [ "$t" = kwok ]; then
 		# kwok's own stage YAMLs (fast node/pod lifecycle), taken from the module cache, never copied into the repo.
 		go_dir=$(cd "$HERE/kwok" && GOTOOLCHAIN=local GOFLAGS=-mod=readonly go list -m -f '{{.Dir}}' sigs.k8s.io/kwok)
-		cp -r "$go_dir/kustomize/stage" "$tmp/stages" && chmod -R u+w "$tmp/stages" || return 1
+		# Also its CRDs (Logs, Exec, PortForward, Attach …) for `kwok --enable-crds`.
+		mkdir -p "$tmp/share" &&
+			cp -r "$go_dir/kustomize/stage" "$tmp/share/stages" &&
+			cp -r "$go_dir/kustomize/crd/bases" "$tmp/share/crds" && chmod -R u+w "$tmp/share" || return 1
 	fi
 	echo "built_in=$((SECONDS - start))s go=$(go env GOVERSION) date=$(date -u +%FT%TZ)" >"$tmp/STAMP"
 	rm -rf "$final" && mv "$tmp" "$final"
