@@ -1,6 +1,7 @@
 // meta/v1 Condition bookkeeping shared by the decision functions: RFC 3339 timestamps and merging freshly computed
 // conditions into the previous list so that lastTransitionTime changes only when status changes.
-import type { Condition, ConditionStatus } from '../../api/types.ts';
+import type { ConditionStatus } from '../../api/constants.ts';
+import type { Condition } from '../../api/types.ts';
 
 /** A condition as a decision function computes it: no time, no generation (merge adds them). */
 export interface ConditionInput {
