@@ -6,7 +6,7 @@ import type { Edge, Placement, VirtualWorkload, WorkloadReference } from '../../
 import { candidateEdges, compareNames, type CandidateSplit } from './candidates.ts';
 import { findCondition, type ConditionInput } from './conditions.ts';
 import { EventType, type ControllerEvent } from './events.ts';
-import { clusterOf } from './keys.ts';
+import { clusterOf } from '../../kube/cluster-key.ts';
 import { validateSelector } from './label-selector.ts';
 import { placementName } from './placement-name.ts';
 import { singletonChoice, SingletonOutcome, type SingletonChoice } from './singleton.ts';
