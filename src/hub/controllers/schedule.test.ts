@@ -2,6 +2,7 @@
 import { createHash } from 'node:crypto';
 import { describe, it, expect } from '@jest/globals';
 import type { Condition, Edge, Placement, VirtualWorkload } from '../../api/types.ts';
+import type { ConditionInput } from './conditions.ts';
 import { hashedPlacementName } from './placement-name.ts';
 import { desiredPlacements, type ScheduleResult } from './schedule.ts';
 import { at, edge, placement, T0, VW_UID, workload } from './test-fixtures.ts';
@@ -10,8 +11,8 @@ const GRACE = 5 * 60_000;
 const now = new Date(T0);
 const ref = { name: 'web', uid: VW_UID };
 const want = (edgeName: string, replicas = 1, name = `web-${edgeName}`) => ({ name, edgeName, replicas, workloadRef: ref });
-const scheduledTrue = (reason: string, message: string) => ({ type: 'Scheduled', status: 'True', reason, message });
-const scheduledFalse = (reason: string, message: string) => ({ type: 'Scheduled', status: 'False', reason, message });
+const scheduledTrue = (reason: string, message: string): ConditionInput => ({ type: 'Scheduled', status: 'True', reason, message });
+const scheduledFalse = (reason: string, message: string): ConditionInput => ({ type: 'Scheduled', status: 'False', reason, message });
 const prior = (status: 'True' | 'False', reason: string): Condition[] => [
   { type: 'Scheduled', status, reason, message: '', lastTransitionTime: T0 },
 ];

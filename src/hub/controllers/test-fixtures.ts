@@ -1,17 +1,8 @@
 // Builders for the controller decision tests: Edges, VirtualWorkloads and Placements in one logical cluster.
 // Test-only; kept beside the tests so every table stays short.
 import { ANNOTATION_KCP_CLUSTER, LABEL_EDGE, LABEL_VIRTUAL_WORKLOAD } from '../../api/constants.ts';
-import type {
-  Condition,
-  Edge,
-  EdgePhase,
-  EdgeType,
-  LabelSelector,
-  Placement,
-  PlacementPhase,
-  PlacementStrategy,
-  VirtualWorkload,
-} from '../../api/types.ts';
+import type { EdgePhase, EdgeType, PlacementPhase, PlacementStrategy } from '../../api/constants.ts';
+import type { Condition, Edge, LabelSelector, Placement, VirtualWorkload } from '../../api/types.ts';
 
 export const CLUSTER = 'root:kedge:tenants:acme';
 export const NS = 'shop';
