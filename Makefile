@@ -22,15 +22,20 @@ node_modules/.deps-stamp: package.json package-lock.json
 tools:
 	bash hack/tools/build.sh all
 
+# What `make run` needs: kcp (kubectl and the kcp plugins come along for the user).
 tools-kcp:
 	bash hack/tools/build.sh kcp kcp-cli kube
+
+# What `make test` needs (Dex is built by `make tools` only, until a suite uses it).
+tools-test:
+	bash hack/tools/build.sh kcp kcp-cli kube etcd kwok
 
 ## run: start kcp and the hub on https://127.0.0.1:$${KEDGE_HUB_PORT:-8443} and print how to log in
 run: deps tools-kcp
 	$(NODE) hack/run.ts
 
 ## test: typecheck, unit tests, then integration tests against a real kcp
-test: deps tools
+test: deps tools-test
 	bash hack/test.sh
 
 ## typecheck: tsc --noEmit over src, e2e and hack
@@ -53,4 +58,4 @@ bench: deps tools
 build: deps
 	$(NODE) node_modules/typescript/bin/tsc -p tsconfig.build.json
 
-.PHONY: help deps tools tools-kcp run test typecheck unit generate bench build
+.PHONY: help deps tools tools-kcp tools-test run test typecheck unit generate bench build

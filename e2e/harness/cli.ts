@@ -1,0 +1,31 @@
+// Runs the real binaries a user would: the kedge CLI (under Node 24) and kubectl with its kcp plugins on PATH.
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { toolsBin } from './env.ts';
+
+export interface RunResult { code: number; stdout: string; stderr: string }
+
+const repo = new URL('../../', import.meta.url).pathname;
+
+export function run(cmd: string, args: string[], opts: { env?: Record<string, string>; input?: string; timeoutMs?: number } = {}): Promise<RunResult> {
+  return new Promise((resolve) => {
+    const child = execFile(cmd, args, {
+      cwd: repo,
+      env: { ...process.env, PATH: `${toolsBin()}:${join(repo, 'node_modules', '.bin')}:${process.env.PATH}`, ...opts.env },
+      timeout: opts.timeoutMs ?? 60_000,
+      maxBuffer: 16 << 20,
+    }, (err, stdout, stderr) => {
+      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0;
+      resolve({ code, stdout: String(stdout), stderr: String(stderr) });
+    });
+    if (opts.input !== undefined) child.stdin?.end(opts.input);
+  });
+}
+
+export function kedge(args: string[], env: Record<string, string> = {}): Promise<RunResult> {
+  return run(process.execPath, [join(repo, 'bin', 'kedge.js'), ...args], { env });
+}
+
+export function kubectl(kubeconfig: string, args: string[], opts: { input?: string } = {}): Promise<RunResult> {
+  return run(join(toolsBin(), 'kubectl'), ['--kubeconfig', kubeconfig, ...args], opts);
+}

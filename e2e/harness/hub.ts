@@ -1,0 +1,24 @@
+// Starts a hub in the test process against the run's kcp, on the port kcp's webhook points at.
+import { pino } from 'pino';
+import { startHub, type Hub } from '../../src/hub/hub.ts';
+import { loadTestEnv } from './env.ts';
+
+export interface TestHub extends Hub {
+  hubURL: string;
+  caFile: string;
+}
+
+export async function startTestHub(staticTokens: string[]): Promise<TestHub> {
+  const env = loadTestEnv();
+  const hub = await startHub({
+    listenHost: '127.0.0.1',
+    port: env.hubPort,
+    externalURL: `https://127.0.0.1:${env.hubPort}`,
+    dataDir: env.hubDataDir,
+    tls: { certFile: env.hubCertFile, keyFile: env.hubKeyFile, caFile: env.hubCAFile },
+    staticTokens,
+    kcp: { mode: 'external', kubeconfig: env.kcpAdminKubeconfig },
+  }, pino({ level: process.env.KEDGE_TEST_LOG ?? 'warn' }));
+  await hub.ready;
+  return { ...hub, hubURL: `https://127.0.0.1:${env.hubPort}`, caFile: env.hubCAFile };
+}

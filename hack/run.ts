@@ -1,0 +1,70 @@
+// `make run`: starts kcp and the hub for local use and prints exactly how to log in.
+// Honours KEDGE_DATA_DIR, KEDGE_HUB_PORT, KEDGE_KCP_PORT and KEDGE_STATIC_TOKEN (generated and kept in the data
+// dir when unset, so a second `make run` reuses data and token). Ctrl-C stops the hub, which stops kcp.
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { Agent, request } from 'undici';
+
+const dataDir = resolve(process.env.KEDGE_DATA_DIR ?? '.kedge');
+const hubPort = process.env.KEDGE_HUB_PORT ?? '8443';
+const kcpPort = process.env.KEDGE_KCP_PORT ?? '6443';
+mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+
+const tokenFile = join(dataDir, 'static-token');
+let token = process.env.KEDGE_STATIC_TOKEN;
+let generated = false;
+if (!token) {
+  if (existsSync(tokenFile)) token = readFileSync(tokenFile, 'utf8').trim();
+  else {
+    token = randomBytes(24).toString('base64url');
+    writeFileSync(tokenFile, `${token}\n`, { mode: 0o600 });
+    generated = true;
+  }
+}
+
+const hubURL = `https://127.0.0.1:${hubPort}`;
+const caFile = join(dataDir, 'pki', 'ca.crt');
+const hub = spawn(process.execPath, [
+  new URL('../bin/kedge-hub.js', import.meta.url).pathname,
+  `--data-dir=${dataDir}`, `--port=${hubPort}`, `--kcp-port=${kcpPort}`, `--static-token=dev=${token}`,
+], { stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, KEDGE_STATIC_TOKEN: '' } });
+hub.on('exit', (code, signal) => process.exit(code ?? (signal ? 0 : 1)));
+process.on('SIGINT', () => { /* the hub received it too and shuts down; we exit when it does */ });
+process.on('SIGTERM', () => hub.kill('SIGTERM'));
+
+const deadline = Date.now() + 300_000;
+for (;;) {
+  if (Date.now() > deadline) {
+    console.error(`kedge: the hub did not become ready within 5 minutes; see ${join(dataDir, 'kcp.log')}`);
+    hub.kill('SIGTERM');
+    break;
+  }
+  await new Promise((r) => setTimeout(r, 1000));
+  if (!existsSync(caFile)) continue;
+  try {
+    const dispatcher = new Agent({ connect: { ca: readFileSync(caFile) } });
+    const res = await request(`${hubURL}/readyz`, { dispatcher });
+    await res.body.text();
+    await dispatcher.close();
+    if (res.statusCode === 200) break;
+  } catch { /* not up yet */ }
+}
+
+const kedge = `node_modules/.bin/node bin/kedge.js`;
+console.log(`
+────────────────────────────────────────────────────────────────────────────
+ Kedge hub is ready at ${hubURL}   (data: ${dataDir}${generated ? ', token generated' : ''})
+
+ Log in (writes a "kedge" context into your kubeconfig):
+   ${kedge} login --hub-url ${hubURL} --token ${token} \\
+     --certificate-authority ${caFile}
+
+ Then try:
+   kubectl apply -f examples/virtualworkload-simple.yaml
+   kubectl get virtualworkloads
+
+ Stop with Ctrl-C. Data and token are kept for the next 'make run'.
+────────────────────────────────────────────────────────────────────────────
+`);

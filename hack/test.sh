@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# `make test`: typecheck, unit tests, then integration/e2e suites against a real kcp (started by the Jest global
+# setup on free ports). Prints Jest's summary and, last, the plain line "N passed, N failed".
+set -uo pipefail
+cd "$(dirname "$0")/.."
+NODE=node_modules/.bin/node
+JEST=(node_modules/jest/bin/jest.js --ci)
+export NODE_OPTIONS="--experimental-vm-modules --disable-warning=ExperimentalWarning"
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+
+echo "== typecheck"
+if ! $NODE node_modules/typescript/bin/tsc --noEmit; then
+  echo "typecheck failed"; echo "0 passed, 1 failed"; exit 1
+fi
+
+echo "== unit tests"
+$NODE "${JEST[@]}" --selectProjects unit -w 2 --json --outputFile="$out/unit.json"
+unit_rc=$?
+
+echo "== integration tests (real kcp)"
+$NODE "${JEST[@]}" --selectProjects integration --runInBand --json --outputFile="$out/integration.json"
+it_rc=$?
+
+$NODE -e '
+const fs = require("fs");
+let passed = 0, failed = 0;
+for (const f of process.argv.slice(1)) {
+  if (!fs.existsSync(f)) { failed += 1; continue; }
+  const r = JSON.parse(fs.readFileSync(f, "utf8"));
+  passed += r.numPassedTests; failed += r.numFailedTests + (r.numRuntimeErrorTestSuites || 0);
+}
+console.log(`${passed} passed, ${failed} failed`);
+' "$out/unit.json" "$out/integration.json"
+[ $unit_rc -eq 0 ] && [ $it_rc -eq 0 ]

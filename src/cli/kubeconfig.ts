@@ -1,0 +1,60 @@
+// Reading, merging and writing the user's kubeconfig. Merging replaces entries of the same name and keeps the rest.
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { delimiter, dirname, join } from 'node:path';
+import { parse, stringify } from 'yaml';
+
+interface Named { name: string; [k: string]: unknown }
+export interface Kubeconfig {
+  apiVersion: string;
+  kind: string;
+  clusters: Named[];
+  users: Named[];
+  contexts: Named[];
+  'current-context'?: string;
+  [k: string]: unknown;
+}
+
+/** The file kubectl would write to: the first entry of $KUBECONFIG, else ~/.kube/config. */
+export function defaultKubeconfigPath(env = process.env): string {
+  const first = env.KUBECONFIG?.split(delimiter).find(Boolean);
+  return first ?? join(homedir(), '.kube', 'config');
+}
+
+export function parseKubeconfig(text: string): Kubeconfig {
+  const doc = (parse(text) ?? {}) as Partial<Kubeconfig>;
+  if (typeof doc !== 'object' || Array.isArray(doc)) throw new Error('kubeconfig is not a YAML mapping');
+  return {
+    ...doc,
+    apiVersion: doc.apiVersion ?? 'v1',
+    kind: doc.kind ?? 'Config',
+    clusters: doc.clusters ?? [],
+    users: doc.users ?? [],
+    contexts: doc.contexts ?? [],
+  };
+}
+
+/** Adds or replaces `incoming`'s clusters, users and contexts in `base`; optionally switches current-context. */
+export function mergeKubeconfig(base: Kubeconfig, incoming: Kubeconfig, setCurrent: boolean): Kubeconfig {
+  const merge = (a: Named[], b: Named[]): Named[] => [...a.filter((x) => !b.some((y) => y.name === x.name)), ...b];
+  const out: Kubeconfig = {
+    ...base,
+    clusters: merge(base.clusters, incoming.clusters),
+    users: merge(base.users, incoming.users),
+    contexts: merge(base.contexts, incoming.contexts),
+  };
+  if (setCurrent && incoming['current-context']) out['current-context'] = incoming['current-context'];
+  return out;
+}
+
+export function readKubeconfigFile(path: string): Kubeconfig {
+  return existsSync(path) ? parseKubeconfig(readFileSync(path, 'utf8')) : parseKubeconfig('');
+}
+
+/** Writes atomically with mode 0600 (the file holds credentials). */
+export function writeKubeconfigFile(path: string, kc: Kubeconfig): void {
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  const tmp = `${path}.tmp-${process.pid}`;
+  writeFileSync(tmp, stringify(kc), { mode: 0o600 });
+  renameSync(tmp, path);
+}

@@ -1,0 +1,28 @@
+// kedge (and kubectl-kedge): the user CLI. One file per command; this one only wires them to commander.
+import { Command } from 'commander';
+import { VERSION } from '../version.ts';
+import { login } from './login.ts';
+
+const program = new Command(process.argv[1]?.endsWith('kubectl-kedge') ? 'kubectl kedge' : 'kedge')
+  .description('Kedge CLI: log in to a Kedge hub and work with edges and workloads')
+  .showHelpAfterError();
+
+program.command('login')
+  .description('log in to a hub with a static token and write a "kedge" context into your kubeconfig')
+  .requiredOption('--hub-url <url>', 'hub URL, e.g. https://127.0.0.1:8443')
+  .option('--token <token>', 'static token issued by the hub operator')
+  .option('--certificate-authority <file>', "CA file that signed the hub's certificate")
+  .option('--insecure-skip-tls-verify', 'do not verify the hub certificate (development only)')
+  .option('--kubeconfig <file>', 'kubeconfig to write (default: $KUBECONFIG or ~/.kube/config)')
+  .action(async (flags) => login(flags, (l) => console.log(l)));
+
+program.command('version')
+  .description('print the CLI version')
+  .action(() => console.log(`kedge ${VERSION}`));
+
+try {
+  await program.parseAsync();
+} catch (err) {
+  console.error(`error: ${(err as Error).message}`);
+  process.exitCode = 1;
+}

@@ -1,0 +1,143 @@
+// Assembles a running hub: TLS, the HTTPS server, kcp (child process or external), bootstrap, then readiness.
+// The server listens before kcp starts because kcp authenticates users by calling the hub's TokenReview webhook.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import { KubeClient, type KubeClientOptions } from '../kube/client.ts';
+import { loadKubeconfig } from '../kube/kubeconfig.ts';
+import { bootstrap, type BootstrapResult } from './bootstrap/bootstrap.ts';
+import { unionAuthenticator } from './auth/identity.ts';
+import { staticTokenAuthenticator } from './auth/static-tokens.ts';
+import { tokenLoginHandler } from './auth/token-login.ts';
+import { tokenReviewHandler } from './auth/tokenreview-webhook.ts';
+import { startKcp, writeKcpAuthFiles, type KcpProcess } from './kcp/process.ts';
+import { createMetrics } from './metrics.ts';
+import { loadOrCreateSecrets } from './secrets.ts';
+import { kcpProxyHandler } from './server/kcp-proxy.ts';
+import { createHubServer } from './server/server.ts';
+import { ensureTenant, type Tenant } from './tenancy/tenants.ts';
+import { ensureDevPki } from './tls.ts';
+
+export interface HubOptions {
+  listenHost: string;
+  port: number;
+  /** URL users and agents reach the hub at; goes into kubeconfigs. */
+  externalURL: string;
+  dataDir: string;
+  /** Serving certificate; when absent a development CA and certificate are generated in <dataDir>/pki. */
+  tls?: { certFile: string; keyFile: string; caFile?: string };
+  staticTokens: string[];
+  kcp:
+    | { mode: 'child'; binary: string; port: number; rootDir?: string; unsafeNoFsync?: boolean }
+    | { mode: 'external'; kubeconfig: string };
+  /** Put insecure-skip-tls-verify into kubeconfigs the hub hands out (development only). */
+  insecureKubeconfigs?: boolean;
+}
+
+export interface Hub {
+  url: string;
+  caFile: string | undefined;
+  bootstrapResult: Promise<BootstrapResult>;
+  /** Resolves once bootstrap finished (readyz turns 200). Rejects if startup failed. */
+  ready: Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function startHub(opts: HubOptions, log: Logger): Promise<Hub> {
+  if (opts.staticTokens.length === 0) log.warn('no --static-token configured: nobody can log in');
+  const hostname = new URL(opts.externalURL).hostname;
+  const pki = opts.tls ?? ensureDevPki(join(opts.dataDir, 'pki'), [...new Set(['127.0.0.1', 'localhost', hostname])]);
+  const caFile = 'caFile' in pki ? pki.caFile : undefined;
+  const secrets = loadOrCreateSecrets(join(opts.dataDir, 'secrets.json'));
+  const authn = unionAuthenticator([staticTokenAuthenticator(opts.staticTokens)]);
+  const metrics = createMetrics();
+
+  let kcpProcess: KcpProcess | undefined;
+  let kcp: KubeClient | undefined;
+  let kcpOptions: KubeClientOptions;
+  let isReady = false;
+  let proxy: ReturnType<typeof kcpProxyHandler> | undefined;
+  const target = {
+    hubURL: opts.externalURL.replace(/\/+$/, ''),
+    ...(caFile ? { caPEM: readFileSync(caFile, 'utf8') } : {}),
+    insecureSkipTLSVerify: !!opts.insecureKubeconfigs,
+  };
+  const tenantCache = new Map<string, Promise<Tenant>>();
+  const ensure = (user: Parameters<typeof ensureTenant>[1]): Promise<Tenant> => {
+    if (!kcp) throw new Error('kcp client not ready');
+    // One provisioning per tenant at a time; a failure is retried by the next login.
+    let p = tenantCache.get(user.tenant);
+    if (!p) {
+      p = ensureTenant(kcp, user, log.child({ component: 'tenancy' }));
+      tenantCache.set(user.tenant, p);
+      p.catch(() => tenantCache.delete(user.tenant));
+    }
+    return p;
+  };
+
+  const server = createHubServer(
+    { cert: readFileSync(pki.certFile), key: readFileSync(pki.keyFile) },
+    {
+      isReady: () => isReady,
+      tokenLogin: tokenLoginHandler(authn, ensure, target, log.child({ component: 'login' })),
+      tokenReview: tokenReviewHandler(secrets.webhookToken, authn, log.child({ component: 'tokenreview' })),
+      kcpProxy: (req, res) => proxy?.(req, res),
+    },
+    metrics,
+    log.child({ component: 'server' }),
+  );
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port, opts.listenHost, () => { server.off('error', reject); resolve(); });
+  });
+  const url = `https://${opts.listenHost.includes(':') ? `[${opts.listenHost}]` : opts.listenHost}:${opts.port}`;
+  log.info({ url, externalURL: opts.externalURL }, 'hub listening');
+
+  if (opts.kcp.mode === 'child') {
+    if (!caFile) throw new Error('a child kcp needs the hub CA file: pass --tls-ca-file with --tls-cert-file');
+    const rootDir = opts.kcp.rootDir ?? join(opts.dataDir, 'kcp');
+    const auth = writeKcpAuthFiles(join(opts.dataDir, 'kcp-auth'), {
+      adminToken: secrets.kcpAdminToken,
+      webhookURL: `https://127.0.0.1:${opts.port}/authn/tokenreview`,
+      hubCAFile: caFile,
+      webhookToken: secrets.webhookToken,
+    });
+    kcpProcess = await startKcp({
+      binary: opts.kcp.binary, rootDir, port: opts.kcp.port, auth,
+      logFile: join(opts.dataDir, 'kcp.log'), unsafeNoFsync: !!opts.kcp.unsafeNoFsync,
+    }, log.child({ component: 'kcp' }));
+    kcpOptions = { server: kcpProcess.url, token: secrets.kcpAdminToken, ca: readFileSync(kcpProcess.caFile) };
+  } else {
+    kcpOptions = loadKubeconfig({ path: opts.kcp.kubeconfig });
+  }
+  // The admin client works on the bare server URL; kcp kubeconfigs often point at /clusters/root.
+  kcpOptions = { ...kcpOptions, server: baseURL(kcpOptions.server), userAgent: 'kedge-hub' };
+  kcp = new KubeClient(kcpOptions);
+  proxy = kcpProxyHandler({ kcpURL: kcpOptions.server, kcpCA: kcpOptions.ca }, authn, log.child({ component: 'kcp-proxy' }));
+
+  const bootstrapResult = bootstrap(kcp, log.child({ component: 'bootstrap' }));
+  const ready = bootstrapResult.then(() => {
+    isReady = true;
+    log.info('hub ready');
+  });
+  ready.catch((err: unknown) => log.error({ err }, 'bootstrap failed'));
+
+  return {
+    url,
+    caFile,
+    bootstrapResult,
+    ready,
+    async stop() {
+      isReady = false;
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await kcp?.close();
+      await kcpProcess?.stop();
+    },
+  };
+}
+
+function baseURL(server: string): string {
+  const u = new URL(server);
+  return `${u.protocol}//${u.host}`;
+}

@@ -1,0 +1,127 @@
+// Runs kcp as a child process of the hub (the default for local use): writes kcp's token file and the
+// TokenReview webhook kubeconfig that makes kcp ask the hub who a user is, starts kcp, waits for /readyz.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Agent, request } from 'undici';
+import type { Logger } from 'pino';
+import { freePort } from '../../util/free-port.ts';
+import { poll } from '../../util/wait.ts';
+
+export interface KcpProcessOptions {
+  binary: string;
+  /** kcp's --root-directory (certificates, embedded etcd, admin kubeconfig). */
+  rootDir: string;
+  port: number;
+  /** From writeKcpAuthFiles. */
+  auth: KcpAuthFiles;
+  logFile: string;
+  /** Skip etcd fsync (tests only). */
+  unsafeNoFsync?: boolean;
+  startTimeoutMs?: number;
+}
+
+export interface KcpProcess {
+  url: string;
+  caFile: string;
+  pid: number;
+  stop(): Promise<void>;
+  /** Resolves with the exit code when kcp exits for any reason. */
+  exited: Promise<number | null>;
+}
+
+export async function startKcp(opts: KcpProcessOptions, log: Logger): Promise<KcpProcess> {
+  if (!existsSync(opts.binary)) {
+    throw new Error(`kcp binary not found at ${opts.binary}: run 'make tools' or pass --kcp-binary`);
+  }
+  mkdirSync(opts.rootDir, { recursive: true, mode: 0o700 });
+  const [etcdClient, etcdPeer] = [await freePort(), await freePort()];
+  const args = [
+    'start',
+    `--root-directory=${opts.rootDir}`,
+    '--bind-address=127.0.0.1',
+    `--secure-port=${opts.port}`,
+    `--embedded-etcd-client-port=${etcdClient}`,
+    `--embedded-etcd-peer-port=${etcdPeer}`,
+    '--batteries-included=admin,workspace-types',
+    '--enable-home-workspaces=false',
+    `--token-auth-file=${opts.auth.tokenFile}`,
+    `--authentication-token-webhook-config-file=${opts.auth.webhookConfigFile}`,
+    '--authentication-token-webhook-version=v1',
+    '--authentication-token-webhook-cache-ttl=10s',
+  ];
+  const out = createWriteStream(opts.logFile, { flags: 'a' });
+  const env = { ...process.env, ...(opts.unsafeNoFsync ? { UNSAFE_E2E_HACK_DISABLE_ETCD_FSYNC: 'true' } : {}) };
+  const child: ChildProcess = spawn(opts.binary, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
+  child.stdout?.pipe(out);
+  child.stderr?.pipe(out);
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  log.info({ pid: child.pid, port: opts.port, rootDir: opts.rootDir, logFile: opts.logFile }, 'kcp starting');
+
+  const url = `https://127.0.0.1:${opts.port}`;
+  const caFile = join(opts.rootDir, 'apiserver.crt');
+  let early: number | null | undefined;
+  void exited.then((code) => { early = code; });
+  try {
+    await poll(async () => {
+      if (early !== undefined) throw new Error(`kcp exited with code ${early}; see ${opts.logFile}`);
+      if (!existsSync(caFile)) return undefined;
+      const dispatcher = new Agent({ connect: { ca: readFileSync(caFile) } });
+      try {
+        const res = await request(`${url}/readyz`, { dispatcher });
+        await res.body.text();
+        return res.statusCode === 200 ? true : undefined;
+      } finally {
+        await dispatcher.close();
+      }
+    }, { what: `kcp /readyz on ${url} (log: ${opts.logFile})`, timeoutMs: opts.startTimeoutMs ?? 180_000, intervalMs: 500 });
+  } catch (err) {
+    child.kill('SIGKILL');
+    throw err;
+  }
+  log.info({ url }, 'kcp ready');
+
+  return {
+    url,
+    caFile,
+    pid: child.pid ?? -1,
+    exited,
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+      await exited;
+      clearTimeout(timer);
+      out.end();
+    },
+  };
+}
+
+export interface KcpAuthFiles {
+  /** kcp --token-auth-file: one line, the hub's admin token with group system:kcp:admin. */
+  tokenFile: string;
+  /** kcp --authentication-token-webhook-config-file: where kcp sends TokenReviews for user tokens. */
+  webhookConfigFile: string;
+}
+
+/** Writes the two files kcp needs to trust the hub; used by the hub (child kcp) and by test harnesses. */
+export function writeKcpAuthFiles(dir: string, o: { adminToken: string; webhookURL: string; hubCAFile: string; webhookToken: string }): KcpAuthFiles {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const tokenFile = join(dir, 'tokens.csv');
+  writeFileSync(tokenFile, `${o.adminToken},kedge-hub,kedge-hub,"system:kcp:admin"\n`, { mode: 0o600 });
+  const webhookConfigFile = join(dir, 'authn-webhook.kubeconfig');
+  writeFileSync(webhookConfigFile, webhookKubeconfig({ url: o.webhookURL, caFile: o.hubCAFile, token: o.webhookToken }), { mode: 0o600 });
+  return { tokenFile, webhookConfigFile };
+}
+
+function webhookKubeconfig(w: { url: string; caFile: string; token: string }): string {
+  // kcp reads this like any kubeconfig: the "cluster" is the hub's TokenReview endpoint.
+  return JSON.stringify({
+    apiVersion: 'v1',
+    kind: 'Config',
+    clusters: [{ name: 'kedge-hub', cluster: { server: w.url, 'certificate-authority': w.caFile } }],
+    users: [{ name: 'kcp', user: { token: w.token } }],
+    contexts: [{ name: 'webhook', context: { cluster: 'kedge-hub', user: 'kcp' } }],
+    'current-context': 'webhook',
+  }, null, 2);
+}

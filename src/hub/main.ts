@@ -1,0 +1,79 @@
+// kedge-hub: command-line entry of the hub. Parses flags, starts the hub, stops it cleanly on SIGINT/SIGTERM.
+import { Command, Option, InvalidArgumentError } from 'commander';
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { createLogger } from '../util/logger.ts';
+import { VERSION } from '../version.ts';
+import { startHub, type HubOptions } from './hub.ts';
+
+function port(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1 || n > 65535) throw new InvalidArgumentError('must be a port number 1-65535');
+  return n;
+}
+function collect(v: string, prev: string[]): string[] {
+  return [...prev, ...v.split(',').map((s) => s.trim()).filter(Boolean)];
+}
+
+const defaultCache = process.env.KEDGE_CACHE ?? join(homedir(), '.cache', 'kedge');
+const program = new Command('kedge-hub')
+  .description('Kedge hub: multi-tenant control plane on kcp. Serves users (kubectl through /clusters/…), agents and the kcp TokenReview webhook on one HTTPS port.')
+  .version(VERSION)
+  .option('--listen-host <host>', 'address to listen on', '127.0.0.1')
+  .option('--port <port>', 'HTTPS port', port, Number(process.env.KEDGE_HUB_PORT ?? 8443))
+  .option('--external-url <url>', 'URL clients use to reach the hub (default https://<listen-host>:<port>)')
+  .option('--data-dir <dir>', 'hub state: development CA, generated secrets, child kcp data', process.env.KEDGE_DATA_DIR ?? '.kedge')
+  .option('--static-token <[name=]token>', 'a user token (repeatable or comma-separated); each token is one tenant named <name> or t-<hash>', collect, [] as string[])
+  .option('--tls-cert-file <file>', 'serving certificate (default: a generated development CA signs one)')
+  .option('--tls-key-file <file>', 'serving key')
+  .option('--tls-ca-file <file>', 'CA of the serving certificate, put into kubeconfigs and trusted by a child kcp')
+  .option('--kcp-kubeconfig <file>', 'use an external kcp with this admin kubeconfig instead of starting one')
+  .option('--kcp-binary <file>', 'kcp binary to run as a child process', join(defaultCache, 'bin', 'kcp'))
+  .option('--kcp-data-dir <dir>', "child kcp's root directory (default <data-dir>/kcp)")
+  .option('--kcp-port <port>', 'child kcp secure port', port, Number(process.env.KEDGE_KCP_PORT ?? 6443))
+  .addOption(new Option('--insecure-kubeconfigs', 'hand out kubeconfigs with insecure-skip-tls-verify (development only)'))
+  .addOption(new Option('--log-level <level>', 'log level').choices(['trace', 'debug', 'info', 'warn', 'error']).default('info'));
+
+program.parse();
+const o = program.opts<{
+  listenHost: string; port: number; externalUrl?: string; dataDir: string; staticToken: string[];
+  tlsCertFile?: string; tlsKeyFile?: string; tlsCaFile?: string; kcpKubeconfig?: string; kcpBinary: string;
+  kcpDataDir?: string; kcpPort: number; insecureKubeconfigs?: boolean; logLevel: string;
+}>();
+if (!!o.tlsCertFile !== !!o.tlsKeyFile) program.error('--tls-cert-file and --tls-key-file go together');
+const tokens = [...o.staticToken, ...(process.env.KEDGE_STATIC_TOKEN ? [process.env.KEDGE_STATIC_TOKEN] : [])];
+const dataDir = resolve(o.dataDir);
+const opts: HubOptions = {
+  listenHost: o.listenHost,
+  port: o.port,
+  externalURL: o.externalUrl ?? `https://${o.listenHost === '0.0.0.0' ? '127.0.0.1' : o.listenHost}:${o.port}`,
+  dataDir,
+  staticTokens: tokens,
+  ...(o.tlsCertFile && o.tlsKeyFile ? { tls: { certFile: o.tlsCertFile, keyFile: o.tlsKeyFile, ...(o.tlsCaFile ? { caFile: o.tlsCaFile } : {}) } } : {}),
+  kcp: o.kcpKubeconfig
+    ? { mode: 'external', kubeconfig: o.kcpKubeconfig }
+    : { mode: 'child', binary: o.kcpBinary, port: o.kcpPort, rootDir: resolve(o.kcpDataDir ?? join(dataDir, 'kcp')) },
+  insecureKubeconfigs: !!o.insecureKubeconfigs,
+};
+
+const log = createLogger('kedge-hub', o.logLevel);
+let hub: Awaited<ReturnType<typeof startHub>> | undefined;
+let stopping = false;
+async function shutdown(signal: string): Promise<void> {
+  if (stopping) process.exit(1); // a second Ctrl-C forces exit
+  stopping = true;
+  log.info({ signal }, 'stopping');
+  await hub?.stop();
+  process.exit(0);
+}
+process.on('SIGINT', () => void shutdown('SIGINT'));
+process.on('SIGTERM', () => void shutdown('SIGTERM'));
+
+try {
+  hub = await startHub(opts, log);
+  await hub.ready;
+} catch (err) {
+  log.error({ err }, 'hub failed to start');
+  await hub?.stop();
+  process.exit(1);
+}

@@ -1,0 +1,70 @@
+// /clusters/<workspace>/… → kcp, under the caller's OWN identity: the user's bearer token is forwarded and kcp
+// authenticates it through the hub's TokenReview webhook, so kcp RBAC enforces tenancy. The hub first checks the
+// token itself (unknown → 401, never forwarded) and that the path stays inside the caller's tenant (else 403).
+import { Agent, request as httpsRequest } from 'node:https';
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from 'pino';
+import { bearerToken, type Authenticator } from '../auth/identity.ts';
+import { tenantPath } from '../tenancy/tenants.ts';
+import { isWithinWorkspace, parseClusterPath } from './paths.ts';
+import { sendStatus } from './status.ts';
+
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'host']);
+
+export interface KcpProxyOptions {
+  kcpURL: string;
+  /** CA of kcp's serving certificate; system roots when undefined. */
+  kcpCA: string | Buffer | undefined;
+}
+
+export function kcpProxyHandler(opts: KcpProxyOptions, authn: Authenticator, log: Logger) {
+  const target = new URL(opts.kcpURL);
+  const agent = new Agent({ keepAlive: true, maxSockets: 256, ...(opts.kcpCA ? { ca: opts.kcpCA } : {}) });
+  return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const rawURL = req.url ?? '/';
+    const q = rawURL.indexOf('?');
+    const rawPath = q >= 0 ? rawURL.slice(0, q) : rawURL;
+    const token = bearerToken(req.headers.authorization);
+    const user = token ? await authn.authenticate(token) : undefined;
+    if (!user) return sendStatus(res, 401, 'Unauthorized');
+    const parsed = parseClusterPath(rawPath);
+    if (!parsed.ok) return sendStatus(res, 400, `malformed path: ${parsed.reason}`);
+    if (!isWithinWorkspace(parsed.workspace, tenantPath(user.tenant))) {
+      return sendStatus(res, 403, `workspace ${parsed.workspace} is not accessible to ${user.username}`);
+    }
+    const upstream = httpsRequest({
+      agent,
+      protocol: target.protocol,
+      hostname: target.hostname,
+      port: target.port,
+      method: req.method,
+      path: rawURL,
+      headers: forwardHeaders(req.headers),
+    });
+    upstream.on('response', (up) => {
+      const headers: Record<string, string | string[]> = {};
+      for (const [k, v] of Object.entries(up.headers)) if (v !== undefined && !HOP_BY_HOP.has(k)) headers[k] = v;
+      res.writeHead(up.statusCode ?? 502, headers);
+      res.flushHeaders(); // watches: let the client see the headers before the first event
+      up.pipe(res);
+      res.on('close', () => up.destroy());
+    });
+    upstream.on('error', (err) => {
+      log.warn({ err: err.message, path: rawPath }, 'kcp proxy error');
+      sendStatus(res, 502, 'the control plane is unreachable');
+    });
+    req.on('aborted', () => upstream.destroy());
+    res.on('close', () => upstream.destroy());
+    req.pipe(upstream);
+  };
+}
+
+/** Copies end-to-end headers, dropping any identity a client could try to assert to kcp. */
+export function forwardHeaders(h: IncomingHttpHeaders): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  for (const [k, v] of Object.entries(h)) {
+    if (v === undefined || HOP_BY_HOP.has(k) || k.startsWith('impersonate-') || k.startsWith('x-remote-')) continue;
+    out[k] = v;
+  }
+  return out;
+}

@@ -1,0 +1,57 @@
+// Tenant workspaces (SPEC §4, §7): root:kedge:tenants:<tenant> with the kedge.faros.sh export bound (all claims
+// accepted) and its user bound to cluster-admin there. The user reaches kcp under their own identity, so this
+// binding is the only thing that grants them anything; kcp RBAC keeps them out of every other workspace.
+import type { Logger } from 'pino';
+import type { KubeClient } from '../../kube/client.ts';
+import { EXPORT_NAME, WORKSPACE_PROVIDERS, WORKSPACE_TENANTS } from '../../api/constants.ts';
+import { poll } from '../../util/wait.ts';
+import { ensureObject, ensureWorkspace, type KubeObject } from '../bootstrap/ensure.ts';
+import type { UserInfo } from '../auth/identity.ts';
+
+export interface Tenant {
+  /** Workspace path, e.g. root:kedge:tenants:acme. */
+  workspacePath: string;
+  /** Logical cluster name of that workspace. */
+  cluster: string;
+}
+
+interface PermissionClaim { group: string; resource: string; verbs: string[]; identityHash?: string }
+interface APIExport extends KubeObject { spec?: { permissionClaims?: PermissionClaim[] } }
+interface APIBinding extends KubeObject { status?: { phase?: string } }
+
+export function tenantPath(tenant: string): string {
+  return `${WORKSPACE_TENANTS}:${tenant}`;
+}
+
+/** Idempotent; safe to call on every login. `kcp` is an admin client on the kcp base URL. */
+export async function ensureTenant(kcp: KubeClient, user: UserInfo, log: Logger): Promise<Tenant> {
+  const tenants = kcp.forCluster(WORKSPACE_TENANTS);
+  const ws = await ensureWorkspace(tenants, user.tenant);
+  const workspacePath = tenantPath(user.tenant);
+  const tenant = kcp.forCluster(workspacePath);
+  if (ws.result === 'created') log.info({ workspace: workspacePath }, 'tenant workspace created');
+
+  const exp = await kcp.forCluster(WORKSPACE_PROVIDERS).get<APIExport>(`/apis/apis.kcp.io/v1alpha2/apiexports/${EXPORT_NAME}`);
+  const claims = (exp.spec?.permissionClaims ?? []).map((c) => ({
+    ...c, selector: { matchAll: true }, state: 'Accepted',
+  }));
+  await ensureObject<APIBinding>(tenant, '/apis/apis.kcp.io/v1alpha2/apibindings', {
+    apiVersion: 'apis.kcp.io/v1alpha2',
+    kind: 'APIBinding',
+    metadata: { name: EXPORT_NAME },
+    spec: { reference: { export: { path: WORKSPACE_PROVIDERS, name: EXPORT_NAME } }, permissionClaims: claims },
+  });
+  await poll(async () => {
+    const b = await tenant.get<APIBinding>(`/apis/apis.kcp.io/v1alpha2/apibindings/${EXPORT_NAME}`);
+    return b.status?.phase === 'Bound' ? true : undefined;
+  }, { what: `APIBinding ${EXPORT_NAME} in ${workspacePath} to become Bound`, timeoutMs: 60_000, intervalMs: 200 });
+
+  await ensureObject(tenant, '/apis/rbac.authorization.k8s.io/v1/clusterrolebindings', {
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'ClusterRoleBinding',
+    metadata: { name: 'kedge:tenant-admins' },
+    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'cluster-admin' },
+    subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: user.username }],
+  });
+  return { workspacePath, cluster: ws.cluster };
+}

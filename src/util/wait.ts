@@ -1,0 +1,36 @@
+// Polling with a deadline, for things that become true eventually (a process ready, a workspace Ready).
+
+export interface PollOptions {
+  what: string;
+  timeoutMs: number;
+  intervalMs?: number;
+  signal?: AbortSignal;
+}
+
+/** Calls `fn` until it returns a value other than undefined; throws naming `what` on timeout. */
+export async function poll<T>(fn: () => Promise<T | undefined>, opts: PollOptions): Promise<T> {
+  const deadline = Date.now() + opts.timeoutMs;
+  let lastError: unknown;
+  for (;;) {
+    opts.signal?.throwIfAborted();
+    try {
+      const v = await fn();
+      if (v !== undefined) return v;
+      lastError = undefined;
+    } catch (err) {
+      lastError = err;
+    }
+    if (Date.now() >= deadline) {
+      const why = lastError instanceof Error ? `: ${lastError.message}` : '';
+      throw new Error(`timed out after ${opts.timeoutMs} ms waiting for ${opts.what}${why}`, { cause: lastError });
+    }
+    await sleep(opts.intervalMs ?? 250, opts.signal);
+  }
+}
+
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const t = setTimeout(resolve, ms);
+    signal?.addEventListener('abort', () => { clearTimeout(t); reject(signal.reason); }, { once: true });
+  });
+}
