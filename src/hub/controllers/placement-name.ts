@@ -28,6 +28,19 @@ export function hashedPlacementName(workloadName: string, edgeName: string): str
 }
 
 /**
+ * A label value standing for a Kubernetes name: the name itself when it fits a label value (≤ 63), else its first
+ * 52 characters and 10 hex of its sha256. VirtualWorkload and Edge names may be 253 characters long; the
+ * `kedge.faros.sh/virtualworkload` and `kedge.faros.sh/edge` labels must stay valid for them, and every reader
+ * (scheduler list, agent-proxy filter) must derive the value with this function.
+ */
+export function labelValueForName(name: string): string {
+  if (name.length <= MAX_PLACEMENT_NAME) return name;
+  const hash = createHash('sha256').update(name).digest('hex').slice(0, HASH_HEX);
+  const prefix = name.slice(0, MAX_PLACEMENT_NAME - HASH_HEX - 1).replace(/[-.]+$/, '');
+  return `${prefix}-${hash}`;
+}
+
+/**
  * The name for a new Placement of (workload, edge). The readable form wins unless it is invalid or `namesInUse`
  * (every Placement name in the namespace, from any workload) already holds it: `<vw>-<edge>` is ambiguous
  * ("a-b"+"c" and "a"+"b-c"), so the second pair to arrive falls back to the hashed form. Existing Placements are
