@@ -104,6 +104,7 @@ export class KubeClient {
   async request<T>(method: string, path: string, opts: RequestOptions = {}): Promise<T> {
     const res = await this.requestRaw(method, path, opts);
     const text = await res.body.text();
+    await socketReleased();
     if (res.statusCode === 204 || text === '') return undefined as T;
     return JSON.parse(text) as T;
   }
@@ -142,6 +143,7 @@ export class KubeClient {
     });
     if (res.statusCode < 200 || res.statusCode >= 300) {
       const text = await res.body.text().catch(() => '');
+      await socketReleased();
       throw apiErrorFromResponse(res.statusCode, text, method, this.#basePath + path);
     }
     return res;
@@ -230,6 +232,15 @@ export class KubeClient {
   async close(): Promise<void> {
     await this.#transport.dispatcher.close();
   }
+}
+
+/**
+ * undici hands a keep-alive socket back to its pool one event-loop turn after the response ended (it guards against
+ * servers that close despite keep-alive). A caller that sends its next request at once would otherwise open a second
+ * connection; waiting that turn keeps sequential callers on one socket (and one TLS handshake).
+ */
+function socketReleased(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }
 
 function newTransport(options: KubeClientOptions): Transport {
