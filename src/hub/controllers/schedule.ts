@@ -6,6 +6,7 @@ import type { Edge, Placement, VirtualWorkload, WorkloadReference } from '../../
 import { candidateEdges, compareNames, type CandidateSplit } from './candidates.ts';
 import { findCondition, type ConditionInput } from './conditions.ts';
 import { EventType, type ControllerEvent } from './events.ts';
+import { formatDuration, listNames } from './format.ts';
 import { clusterOf } from '../../kube/cluster-key.ts';
 import { validateSelector } from './label-selector.ts';
 import { placementName } from './placement-name.ts';
@@ -54,8 +55,6 @@ export interface ScheduleResult {
   /** Set while a Singleton waits for its edge's failover grace to run out. */
   requeueAfterMs?: number;
 }
-
-const MAX_LISTED = 10;
 
 /**
  * Contract: `edges` are all Edges of the workload's logical cluster, `existing` the Placements labelled with the
@@ -222,20 +221,6 @@ function changeMessage(before: readonly string[], after: readonly string[]): str
   if (added.length === 0 && removed.length === 0) return undefined;
   const parts = [added.length > 0 ? `placed on ${listNames(added)}` : '', removed.length > 0 ? `removed from ${listNames(removed)}` : ''];
   return parts.filter((s) => s !== '').join('; ');
-}
-
-/** "a, b, c" — at most MAX_LISTED names, then "and N more", so a 1000-edge Spread keeps a short message. */
-export function listNames(names: readonly string[]): string {
-  const shown = names.slice(0, MAX_LISTED).join(', ');
-  return names.length > MAX_LISTED ? `${shown} and ${names.length - MAX_LISTED} more` : shown;
-}
-
-export function formatDuration(ms: number | undefined): string {
-  if (ms === undefined || !Number.isFinite(ms)) return 'an unknown time';
-  const s = Math.floor(ms / 1000);
-  if (s < 60) return `${s}s`;
-  const m = Math.floor(s / 60);
-  return s % 60 === 0 ? `${m}m` : `${m}m${s % 60}s`;
 }
 
 function assertContract(workload: VirtualWorkload, edges: readonly Edge[], existing: readonly Placement[]): WorkloadReference {
