@@ -10,6 +10,7 @@ import type { EdgeWorkloadStatus, Placement, VirtualWorkload, VirtualWorkloadSta
 import { compareNames } from './candidates.ts';
 import { mergeConditions, type ConditionInput } from './conditions.ts';
 import { listNames } from './format.ts';
+import { jsonEqual } from './json-equal.ts';
 
 export const AvailableReason = {
   AllPlacementsRunning: 'AllPlacementsRunning',
@@ -118,22 +119,7 @@ function sum(values: ReadonlyArray<number | undefined>): number {
   return values.reduce<number>((acc, v) => acc + (v ?? 0), 0);
 }
 
-/**
- * Deep equality of two statuses as JSON would see them: key order is irrelevant and a key holding undefined equals
- * an absent key. The shell writes the status only when this is false.
- */
+/** Equality as JSON (see json-equal.ts); the shell writes the status only when this is false. */
 export function statusEqual(a: VirtualWorkloadStatus | undefined, b: VirtualWorkloadStatus | undefined): boolean {
   return jsonEqual(a ?? {}, b ?? {});
-}
-
-function jsonEqual(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
-  if (Array.isArray(a) !== Array.isArray(b)) return false;
-  if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((v, i) => jsonEqual(v, b[i]));
-  const ra = a as Record<string, unknown>;
-  const rb = b as Record<string, unknown>;
-  const keys = new Set([...Object.keys(ra), ...Object.keys(rb)]);
-  for (const k of keys) if (!jsonEqual(ra[k], rb[k])) return false;
-  return true;
 }
