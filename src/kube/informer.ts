@@ -307,7 +307,7 @@ export class Informer<T extends KubeObject = KubeObject> implements StoreReader<
       }
       if (isGone(e)) throw e;
       this.#log.warn({ err: e, rv: this.#rv }, 'watch broke');
-      return { end: 'error', healthy: false };
+      return { end: 'error', healthy: healthy() };
     } finally {
       if (timer !== undefined) this.#clock.clearTimeout(timer);
       ac.abort();
