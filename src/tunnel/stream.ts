@@ -1,0 +1,97 @@
+// TunnelStream: one yamux stream as a Node Duplex, so it pipes into sockets, http and ssh2 unchanged.
+// end() sends FIN (half-close), destroy() sends RST; a full read buffer pauses window updates (backpressure).
+import { Duplex } from 'node:stream';
+import type { YamuxStream } from '@chainsafe/libp2p-yamux/stream';
+import type { StreamCloseEvent, StreamMessageEvent } from '@libp2p/interface';
+import { TunnelError, TunnelErrorCode } from './errors.ts';
+import type { StreamHeader } from './header.ts';
+
+export interface TunnelStreamOptions {
+  /** Bytes the Duplex buffers before the yamux stream stops granting window (default 64 KiB). */
+  readableHighWaterMark?: number;
+  writableHighWaterMark?: number;
+}
+
+export class TunnelStream extends Duplex {
+  readonly streamId: number;
+  /** The typed header this stream was opened with (set once written or read). */
+  header: StreamHeader | undefined;
+  readonly #ys: YamuxStream;
+  #remoteFin = false;
+  #localFin = false;
+
+  constructor(ys: YamuxStream, opts: TunnelStreamOptions = {}) {
+    super({
+      allowHalfOpen: true,
+      readableHighWaterMark: opts.readableHighWaterMark ?? 64 * 1024,
+      writableHighWaterMark: opts.writableHighWaterMark ?? 64 * 1024,
+    });
+    this.#ys = ys;
+    this.streamId = ys.streamId;
+    ys.addEventListener('message', this.#onMessage);
+    ys.addEventListener('remoteCloseWrite', () => {
+      this.#remoteFin = true;
+    });
+    ys.addEventListener('end', () => {
+      if (this.#remoteFin) this.push(null);
+    });
+    ys.addEventListener('close', this.#onClose);
+  }
+
+  readonly #onMessage = (evt: StreamMessageEvent): void => {
+    const data = evt.data;
+    let more = true;
+    if (data instanceof Uint8Array) more = this.push(data);
+    else for (const chunk of data) more = this.push(chunk);
+    if (!more && this.#ys.readStatus === 'readable') this.#ys.pause();
+  };
+
+  readonly #onClose = (evt: StreamCloseEvent): void => {
+    if (evt.error !== undefined) {
+      const err = evt.local
+        ? evt.error
+        : new TunnelError(TunnelErrorCode.StreamReset, `stream ${this.streamId} reset by peer`, { cause: evt.error });
+      this.destroy(err);
+      return;
+    }
+    // Closed without error but not both FINs seen: the session went away under us, so data may be missing.
+    if (!this.#remoteFin || !this.#localFin) {
+      this.destroy(new TunnelError(TunnelErrorCode.SessionClosed, `session closed with stream ${this.streamId} open`));
+    }
+  };
+
+  override _read(): void {
+    if (this.#ys.readStatus === 'paused') this.#ys.resume();
+  }
+
+  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+    let more: boolean;
+    try {
+      more = this.#ys.send(chunk);
+    } catch (err) {
+      callback(this.#writeError(err));
+      return;
+    }
+    if (more) callback();
+    else this.#ys.onDrain().then(() => callback(), (err: unknown) => callback(this.#writeError(err)));
+  }
+
+  override _final(callback: (error?: Error | null) => void): void {
+    this.#localFin = true;
+    this.#ys.close().then(() => callback(), (err: unknown) => callback(this.#writeError(err)));
+  }
+
+  override _destroy(err: Error | null, callback: (error?: Error | null) => void): void {
+    const ys = this.#ys;
+    ys.removeEventListener('message', this.#onMessage);
+    if (ys.status === 'open' || ys.status === 'closing') {
+      ys.abort(err ?? new TunnelError(TunnelErrorCode.StreamReset, `stream ${this.streamId} reset locally`));
+    }
+    callback(err);
+  }
+
+  #writeError(err: unknown): Error {
+    if (err instanceof TunnelError) return err;
+    return new TunnelError(TunnelErrorCode.StreamReset, `stream ${this.streamId} is closed for writing`, { cause: err });
+  }
+}
