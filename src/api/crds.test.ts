@@ -90,7 +90,7 @@ const vwSample: Sample<VirtualWorkload> = {
     },
   },
   status: {
-    phase: 'Running', readyReplicas: 1, availableReplicas: 1,
+    phase: 'Running', readyReplicas: 1, availableReplicas: 1, edgeCount: 1,
     edges: [{ edgeName: 'e', phase: 'Running', readyReplicas: 1, message: 'm' }],
     conditions: [condition], observedGeneration: 1,
   },

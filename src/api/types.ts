@@ -103,6 +103,8 @@ export interface VirtualWorkloadStatus {
   phase?: VirtualWorkloadPhase;
   readyReplicas?: number;
   availableReplicas?: number;
+  /** Length of edges: the Edges printer column (a column cannot count a list itself). */
+  edgeCount?: number;
   /** One row per Placement, sorted by edgeName. */
   edges?: EdgeWorkloadStatus[];
   /** Scheduled, Available. */
