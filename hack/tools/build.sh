@@ -99,25 +99,25 @@ build_tool() {
 	tmp="$final.tmp.$$"
 	rm -rf "$tmp" && mkdir -p "$tmp/bin"
 	start=$SECONDS
-	{
-		echo "# $(date -u +%FT%TZ) building $t (stamp $stamp) with $(go env GOVERSION)"
-		set -x
-		cd "$HERE/$t"
-		CGO_ENABLED=$CGO GOTOOLCHAIN=local GOFLAGS="${GOFLAGS:-} -mod=readonly" \
-			GONOSUMDB="${GONOSUMDB:+$GONOSUMDB,}github.com/kcp-dev/*" \
-			go build -trimpath -ldflags "$LDFLAGS" -o "$tmp/bin/" "${PKGS[@]}" 9>&-
-	} >"$log" 2>&1 || return 1
+	exec >"$log" 2>&1 # build_tool runs in a subshell; everything below goes to the tool's log
+	echo "# $(date -u +%FT%TZ) building $t (stamp $stamp) with $(go env GOVERSION)"
+	cd "$HERE/$t" || return 1
+	set -x
+	CGO_ENABLED=$CGO GOTOOLCHAIN=local GOFLAGS="${GOFLAGS:-} -mod=readonly" \
+		GONOSUMDB="${GONOSUMDB:+$GONOSUMDB,}github.com/kcp-dev/*" \
+		go build -trimpath -ldflags "$LDFLAGS" -o "$tmp/bin/" "${PKGS[@]}" 9>&- || return 1
+	{ set +x; } 2>/dev/null
 	for b in "${BINS[@]}"; do [ -x "$tmp/bin/$b" ] || { echo "missing binary $b" >>"$log"; return 1; }; done
 	if [ "$t" = kwok ]; then
 		# kwok's own stage YAMLs (fast node/pod lifecycle), taken from the module cache, never copied into the repo.
-		go_dir=$(cd "$HERE/kwok" && GOTOOLCHAIN=local GOFLAGS=-mod=readonly go list -m -f '{{.Dir}}' sigs.k8s.io/kwok)
+		go_dir=$(cd "$HERE/kwok" && GOTOOLCHAIN=local GOFLAGS=-mod=readonly go list -m -f '{{.Dir}}' sigs.k8s.io/kwok) || return 1
 		# Also its CRDs (Logs, Exec, PortForward, Attach …) for `kwok --enable-crds`.
 		mkdir -p "$tmp/share" &&
 			cp -r "$go_dir/kustomize/stage" "$tmp/share/stages" &&
 			cp -r "$go_dir/kustomize/crd/bases" "$tmp/share/crds" && chmod -R u+w "$tmp/share" || return 1
 	fi
-	echo "built_in=$((SECONDS - start))s go=$(go env GOVERSION) date=$(date -u +%FT%TZ)" >"$tmp/STAMP"
-	rm -rf "$final" && mv "$tmp" "$final"
+	echo "built_in=$((SECONDS - start))s go=$(go env GOVERSION) date=$(date -u +%FT%TZ)" >"$tmp/STAMP" || return 1
+	rm -rf "$final" && mv "$tmp" "$final" || return 1
 }
 
 main() {
