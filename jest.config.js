@@ -15,6 +15,7 @@ export default {
       globalSetup: '<rootDir>/e2e/harness/global-setup.ts',
       globalTeardown: '<rootDir>/e2e/harness/global-teardown.ts',
       slowTestThreshold: 60,
+      setupFilesAfterEnv: ['<rootDir>/e2e/harness/setup-suite.ts'],
     },
   ],
 };

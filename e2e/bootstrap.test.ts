@@ -36,7 +36,7 @@ describe('hub bootstrap', () => {
     expect(ready.status).toBe(200);
     const versions = await bootstrapVersions();
     expect(Object.keys(versions).filter((k) => k.startsWith('schema ')).length).toBe(3);
-    const exp = await admin.forCluster(WORKSPACE_PROVIDERS).get<{ metadata: object; status?: { identityHash?: string } }>(
+    const exp = await admin.forCluster(WORKSPACE_PROVIDERS).get<{ metadata: { name: string }; status?: { identityHash?: string } }>(
       `/apis/apis.kcp.io/v1alpha2/apiexports/${EXPORT_NAME}`);
     expect(exp.status?.identityHash).toMatch(/^[0-9a-f]{20,}$/);
   });

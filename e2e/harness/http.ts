@@ -1,24 +1,29 @@
 // Small HTTP helpers for suites: requests to the hub with its CA, and `eventually` for asynchronous outcomes.
 import { readFileSync } from 'node:fs';
-import { Agent, request } from 'undici';
+import { request as httpsRequest } from 'node:https';
 
 export interface Reply { status: number; body: string; json<T = Record<string, unknown>>(): T }
 
-export async function hubRequest(hubURL: string, caFile: string, method: string, path: string, opts: { token?: string; body?: unknown; headers?: Record<string, string> } = {}): Promise<Reply> {
-  const dispatcher = new Agent({ connect: { ca: readFileSync(caFile) } });
-  try {
-    const headers: Record<string, string> = { ...opts.headers };
-    if (opts.token !== undefined) headers.authorization = `Bearer ${opts.token}`;
-    if (opts.body !== undefined) headers['content-type'] = 'application/json';
-    const res = await request(`${hubURL}${path}`, {
-      method: method as 'GET', dispatcher, headers,
-      ...(opts.body !== undefined ? { body: JSON.stringify(opts.body) } : {}),
+/** Sends the path byte for byte (no URL normalisation), so tests can try hostile paths. */
+export function hubRequest(hubURL: string, caFile: string, method: string, path: string, opts: { token?: string; body?: unknown; headers?: Record<string, string> } = {}): Promise<Reply> {
+  const url = new URL(hubURL);
+  const headers: Record<string, string> = { ...opts.headers };
+  if (opts.token !== undefined) headers.authorization = `Bearer ${opts.token}`;
+  const payload = opts.body === undefined ? undefined : JSON.stringify(opts.body);
+  if (payload !== undefined) headers['content-type'] = 'application/json';
+  return new Promise((resolve, reject) => {
+    const req = httpsRequest({ hostname: url.hostname, port: url.port, method, path, headers, ca: readFileSync(caFile), agent: false }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        const body = Buffer.concat(chunks).toString('utf8');
+        resolve({ status: res.statusCode ?? 0, body, json: <T>() => JSON.parse(body) as T });
+      });
+      res.on('error', reject);
     });
-    const body = await res.body.text();
-    return { status: res.statusCode, body, json: <T>() => JSON.parse(body) as T };
-  } finally {
-    await dispatcher.close();
-  }
+    req.on('error', reject);
+    req.end(payload);
+  });
 }
 
 export async function eventually<T>(fn: () => Promise<T>, opts: { what: string; timeoutMs?: number; intervalMs?: number }): Promise<T> {

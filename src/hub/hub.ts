@@ -62,13 +62,14 @@ export async function startHub(opts: HubOptions, log: Logger): Promise<Hub> {
     ...(caFile ? { caPEM: readFileSync(caFile, 'utf8') } : {}),
     insecureSkipTLSVerify: !!opts.insecureKubeconfigs,
   };
+  const stopping = new AbortController();
   const tenantCache = new Map<string, Promise<Tenant>>();
   const ensure = (user: Parameters<typeof ensureTenant>[1]): Promise<Tenant> => {
     if (!kcp) throw new Error('kcp client not ready');
     // One provisioning per tenant at a time; a failure is retried by the next login.
     let p = tenantCache.get(user.tenant);
     if (!p) {
-      p = ensureTenant(kcp, user, log.child({ component: 'tenancy' }));
+      p = ensureTenant(kcp, user, log.child({ component: 'tenancy' }), stopping.signal);
       tenantCache.set(user.tenant, p);
       p.catch(() => tenantCache.delete(user.tenant));
     }
@@ -115,7 +116,7 @@ export async function startHub(opts: HubOptions, log: Logger): Promise<Hub> {
   kcp = new KubeClient(kcpOptions);
   proxy = kcpProxyHandler({ kcpURL: kcpOptions.server, kcpCA: kcpOptions.ca }, authn, log.child({ component: 'kcp-proxy' }));
 
-  const bootstrapResult = bootstrap(kcp, log.child({ component: 'bootstrap' }));
+  const bootstrapResult = bootstrap(kcp, log.child({ component: 'bootstrap' }), stopping.signal);
   const ready = bootstrapResult.then(() => {
     isReady = true;
     log.info('hub ready');
@@ -129,6 +130,7 @@ export async function startHub(opts: HubOptions, log: Logger): Promise<Hub> {
     ready,
     async stop() {
       isReady = false;
+      stopping.abort(new Error('hub stopping'));
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await kcp?.close();

@@ -14,12 +14,10 @@ export interface BootstrapResult {
   changes: { object: string; result: EnsureResult }[];
 }
 
-interface APIExport extends KubeObject {
-  status?: { identityHash?: string };
-}
+type APIExport = KubeObject & { status?: { identityHash?: string } };
 
 /** `kcp` is an admin client on the kcp base URL (no /clusters prefix). */
-export async function bootstrap(kcp: KubeClient, log: Logger): Promise<BootstrapResult> {
+export async function bootstrap(kcp: KubeClient, log: Logger, signal?: AbortSignal): Promise<BootstrapResult> {
   const changes: BootstrapResult['changes'] = [];
   const note = (object: string, result: EnsureResult): void => {
     changes.push({ object, result });
@@ -27,25 +25,25 @@ export async function bootstrap(kcp: KubeClient, log: Logger): Promise<Bootstrap
   };
 
   const [, kedgeName] = WORKSPACE_ROOT.split(':') as [string, string];
-  note(`workspace ${WORKSPACE_ROOT}`, (await ensureWorkspace(kcp.forCluster('root'), kedgeName)).result);
+  note(`workspace ${WORKSPACE_ROOT}`, (await ensureWorkspace(kcp.forCluster('root'), kedgeName, signal)).result);
   const kedge = kcp.forCluster(WORKSPACE_ROOT);
-  const providers = await ensureWorkspace(kedge, lastSegment(WORKSPACE_PROVIDERS));
+  const providers = await ensureWorkspace(kedge, lastSegment(WORKSPACE_PROVIDERS), signal);
   note(`workspace ${WORKSPACE_PROVIDERS}`, providers.result);
-  note(`workspace ${WORKSPACE_TENANTS}`, (await ensureWorkspace(kedge, lastSegment(WORKSPACE_TENANTS))).result);
+  note(`workspace ${WORKSPACE_TENANTS}`, (await ensureWorkspace(kedge, lastSegment(WORKSPACE_TENANTS), signal)).result);
 
   const prov = kcp.forCluster(WORKSPACE_PROVIDERS);
   const config = loadKcpConfig();
-  for (const schema of config.schemas as KubeObject[]) {
+  for (const schema of config.schemas as unknown as KubeObject[]) {
     // Schemas are immutable in kcp and named by content hash: a changed CRD yields a new name.
     const { result } = await ensureObject(prov, '/apis/apis.kcp.io/v1alpha1/apiresourceschemas', schema, { immutable: true });
     note(`apiresourceschema ${schema.metadata.name}`, result);
   }
-  const exp = config.export as APIExport;
+  const exp = config.export as unknown as APIExport;
   note(`apiexport ${exp.metadata.name}`, (await ensureObject(prov, '/apis/apis.kcp.io/v1alpha2/apiexports', exp)).result);
   await poll(async () => {
     const e = await prov.get<APIExport>(`/apis/apis.kcp.io/v1alpha2/apiexports/${EXPORT_NAME}`);
     return e.status?.identityHash ? true : undefined;
-  }, { what: `APIExport ${EXPORT_NAME} identity hash`, timeoutMs: 60_000, intervalMs: 200 });
+  }, { what: `APIExport ${EXPORT_NAME} identity hash`, timeoutMs: 60_000, intervalMs: 200, ...(signal ? { signal } : {}) });
 
   return { providersCluster: providers.cluster, changes };
 }

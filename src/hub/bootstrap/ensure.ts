@@ -4,12 +4,10 @@ import type { KubeClient } from '../../kube/client.ts';
 import { isAlreadyExists, isNotFound } from '../../kube/api-error.ts';
 import { poll } from '../../util/wait.ts';
 
-export interface KubeObject {
-  apiVersion: string;
-  kind: string;
-  metadata: { name: string; resourceVersion?: string; [k: string]: unknown };
-  [k: string]: unknown;
-}
+import type { KubeObject as AnyObject, ObjectMeta } from '../../kube/types.ts';
+
+/** An object the hub creates: apiVersion, kind and name are always set. */
+export type KubeObject = AnyObject & { apiVersion: string; kind: string; metadata: ObjectMeta & { name: string } };
 
 /** True when every field in `desired` equals the field in `actual` (extra fields in `actual` are defaults). */
 export function isSubset(desired: unknown, actual: unknown): boolean {
@@ -63,16 +61,16 @@ export async function ensureObject<T extends KubeObject>(
   return { result: 'updated', object: await client.update<T>(path, merged) };
 }
 
-interface Workspace extends KubeObject {
+type Workspace = KubeObject & {
   spec?: { cluster?: string; URL?: string; type?: { name: string; path?: string } };
   status?: { phase?: string };
-}
+};
 
 /**
  * Ensures a child Workspace `name` of type `root:universal` exists in the workspace `parent` (a client
  * scoped to it) and waits until it is Ready. Returns its logical cluster name.
  */
-export async function ensureWorkspace(parent: KubeClient, name: string, timeoutMs = 120_000): Promise<{ result: EnsureResult; cluster: string }> {
+export async function ensureWorkspace(parent: KubeClient, name: string, signal?: AbortSignal, timeoutMs = 120_000): Promise<{ result: EnsureResult; cluster: string }> {
   const collection = '/apis/tenancy.kcp.io/v1alpha1/workspaces';
   const { result } = await ensureObject<Workspace>(parent, collection, {
     apiVersion: 'tenancy.kcp.io/v1alpha1',
@@ -83,6 +81,6 @@ export async function ensureWorkspace(parent: KubeClient, name: string, timeoutM
   const ws = await poll(async () => {
     const w = await parent.get<Workspace>(`${collection}/${name}`);
     return w.status?.phase === 'Ready' && w.spec?.cluster ? w : undefined;
-  }, { what: `workspace ${name} to become Ready`, timeoutMs, intervalMs: 200 });
+  }, { what: `workspace ${name} to become Ready`, timeoutMs, intervalMs: 200, ...(signal ? { signal } : {}) });
   return { result, cluster: ws.spec?.cluster ?? '' };
 }

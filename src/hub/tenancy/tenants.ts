@@ -3,7 +3,7 @@
 // binding is the only thing that grants them anything; kcp RBAC keeps them out of every other workspace.
 import type { Logger } from 'pino';
 import type { KubeClient } from '../../kube/client.ts';
-import { EXPORT_NAME, WORKSPACE_PROVIDERS, WORKSPACE_TENANTS } from '../../api/constants.ts';
+import { EXPORT_NAME, GROUP, VERSION, WORKSPACE_PROVIDERS, WORKSPACE_TENANTS } from '../../api/constants.ts';
 import { poll } from '../../util/wait.ts';
 import { ensureObject, ensureWorkspace, type KubeObject } from '../bootstrap/ensure.ts';
 import type { UserInfo } from '../auth/identity.ts';
@@ -16,17 +16,18 @@ export interface Tenant {
 }
 
 interface PermissionClaim { group: string; resource: string; verbs: string[]; identityHash?: string }
-interface APIExport extends KubeObject { spec?: { permissionClaims?: PermissionClaim[] } }
-interface APIBinding extends KubeObject { status?: { phase?: string } }
+type APIExport = KubeObject & { spec?: { permissionClaims?: PermissionClaim[] } };
+type APIBinding = KubeObject & { status?: { phase?: string } };
 
 export function tenantPath(tenant: string): string {
   return `${WORKSPACE_TENANTS}:${tenant}`;
 }
 
 /** Idempotent; safe to call on every login. `kcp` is an admin client on the kcp base URL. */
-export async function ensureTenant(kcp: KubeClient, user: UserInfo, log: Logger): Promise<Tenant> {
+export async function ensureTenant(kcp: KubeClient, user: UserInfo, log: Logger, signal?: AbortSignal): Promise<Tenant> {
+  const until = signal ? { signal } : {};
   const tenants = kcp.forCluster(WORKSPACE_TENANTS);
-  const ws = await ensureWorkspace(tenants, user.tenant);
+  const ws = await ensureWorkspace(tenants, user.tenant, signal);
   const workspacePath = tenantPath(user.tenant);
   const tenant = kcp.forCluster(workspacePath);
   if (ws.result === 'created') log.info({ workspace: workspacePath }, 'tenant workspace created');
@@ -44,7 +45,13 @@ export async function ensureTenant(kcp: KubeClient, user: UserInfo, log: Logger)
   await poll(async () => {
     const b = await tenant.get<APIBinding>(`/apis/apis.kcp.io/v1alpha2/apibindings/${EXPORT_NAME}`);
     return b.status?.phase === 'Bound' ? true : undefined;
-  }, { what: `APIBinding ${EXPORT_NAME} in ${workspacePath} to become Bound`, timeoutMs: 60_000, intervalMs: 200 });
+  }, { what: `APIBinding ${EXPORT_NAME} in ${workspacePath} to become Bound`, timeoutMs: 60_000, intervalMs: 200, ...until });
+  // Bound can precede serving by a moment (kcp answers 429 meanwhile): hand out the kubeconfig only once the
+  // user's first `kubectl get vw` will work.
+  await poll(async () => {
+    await tenant.list(`/apis/${GROUP}/${VERSION}/virtualworkloads`, { limit: 1 });
+    return true;
+  }, { what: `${GROUP} to be served in ${workspacePath}`, timeoutMs: 60_000, intervalMs: 200, ...until });
 
   await ensureObject(tenant, '/apis/rbac.authorization.k8s.io/v1/clusterrolebindings', {
     apiVersion: 'rbac.authorization.k8s.io/v1',
