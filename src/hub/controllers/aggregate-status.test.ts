@@ -45,6 +45,7 @@ describe('aggregateStatus', () => {
         phase: 'Pending',
         readyReplicas: 0,
         availableReplicas: 0,
+        edgeCount: 0,
         edges: [],
         conditions: [scheduledAt(NOW), availableAt('False', 'NoPlacements', 'no placements')],
         observedGeneration: 3,
@@ -60,6 +61,7 @@ describe('aggregateStatus', () => {
         phase: 'Running',
         readyReplicas: 4,
         availableReplicas: 3,
+        edgeCount: 2,
         edges: [
           { edgeName: 'a', phase: 'Running', readyReplicas: 2, message: 'ok' },
           { edgeName: 'b', phase: 'Running', readyReplicas: 2 },
@@ -75,6 +77,7 @@ describe('aggregateStatus', () => {
         phase: 'Progressing',
         readyReplicas: 0,
         availableReplicas: 0,
+        edgeCount: 2,
         edges: [
           { edgeName: 'a', phase: 'Pending', readyReplicas: 0 },
           { edgeName: 'b', phase: 'Applied', readyReplicas: 0 },
@@ -90,6 +93,7 @@ describe('aggregateStatus', () => {
         phase: 'Degraded',
         readyReplicas: 1,
         availableReplicas: 1,
+        edgeCount: 2,
         edges: [
           { edgeName: 'a', phase: 'Running', readyReplicas: 1 },
           { edgeName: 'b', phase: 'Failed', readyReplicas: 0, message: 'ImagePullBackOff' },
@@ -105,6 +109,7 @@ describe('aggregateStatus', () => {
         phase: 'Degraded',
         readyReplicas: 0,
         availableReplicas: 0,
+        edgeCount: 1,
         edges: [{ edgeName: 'a', phase: 'Failed', readyReplicas: 0 }],
         conditions: [scheduledAt(NOW), availableAt('False', 'Degraded', '0 of 1 edges running; failed: a')],
         observedGeneration: 3,
@@ -121,6 +126,7 @@ describe('aggregateStatus', () => {
         phase: 'Progressing',
         readyReplicas: 1,
         availableReplicas: 1,
+        edgeCount: 2,
         edges: [
           { edgeName: 'a', phase: 'Applied', readyReplicas: 1 },
           { edgeName: 'b', phase: 'Pending', readyReplicas: 0 },
@@ -141,6 +147,7 @@ describe('aggregateStatus', () => {
         phase: 'Running',
         readyReplicas: 1,
         availableReplicas: 1,
+        edgeCount: 1,
         edges: [{ edgeName: 'a', phase: 'Running', readyReplicas: 1 }],
         conditions: [
           scheduledAt(T0),

@@ -1,5 +1,6 @@
 // Placement statuses → VirtualWorkload status (SPEC §6): replica sums, one row per edge, phase, the Scheduled and
-// Available conditions, observedGeneration; and statusEqual so the shell writes only on change.
+// Available conditions, observedGeneration, edgeCount (backs the Edges printer column); and statusEqual so the shell
+// writes only on change.
 import {
   ConditionStatus,
   ConditionType,
@@ -80,6 +81,7 @@ export function aggregateStatus(
     phase,
     readyReplicas,
     availableReplicas,
+    edgeCount: edges.length,
     edges,
     conditions: mergeConditions(workload.status?.conditions, [scheduled, available], now, workload.metadata.generation),
   };

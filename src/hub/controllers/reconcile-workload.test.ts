@@ -27,6 +27,7 @@ describe('reconcileWorkload', () => {
         phase: 'Pending',
         readyReplicas: 0,
         availableReplicas: 0,
+        edgeCount: 0,
         edges: [],
         conditions: [
           { type: 'Scheduled', status: 'True', reason: 'Scheduled', message: 'placed on a', lastTransitionTime: T0, observedGeneration: 1 },
