@@ -1,0 +1,60 @@
+// Finds the kedge.faros.sh APIExport virtual-workspace URL from its APIExportEndpointSlice (kcp-notes §4.4). kcp
+// leaves `status.endpoints` empty until the first APIBinding exists, so an empty or missing slice means "wait".
+import type { Logger } from 'pino';
+import { EXPORT_NAME, WORKSPACE_PROVIDERS } from '../../api/constants.ts';
+import { isNotFound } from '../../kube/api-error.ts';
+import type { KubeClient } from '../../kube/client.ts';
+import { realClock, sleep, type Clock } from '../../kube/clock.ts';
+import type { KubeObject } from '../../kube/types.ts';
+
+export const ENDPOINT_SLICE_PATH = `/apis/apis.kcp.io/v1alpha1/apiexportendpointslices/${EXPORT_NAME}`;
+
+type EndpointSlice = KubeObject & { status?: { endpoints?: { url?: string }[] } };
+
+/** The first endpoint URL of the slice, or undefined while it has none (no consumer yet) or does not exist yet. */
+export async function readVirtualWorkspaceURL(kcp: KubeClient, signal?: AbortSignal): Promise<string | undefined> {
+  try {
+    const slice = await kcp.forCluster(WORKSPACE_PROVIDERS).get<EndpointSlice>(ENDPOINT_SLICE_PATH, signal ? { signal } : {});
+    const url = slice.status?.endpoints?.find((e) => typeof e.url === 'string' && e.url !== '')?.url;
+    return url?.replace(/\/+$/, '');
+  } catch (err) {
+    if (isNotFound(err)) return undefined;
+    throw err;
+  }
+}
+
+export interface WaitForURLOptions {
+  /** Polling period while there is no endpoint (default 1 s). A slice changes at most once per shard, so a poll
+   *  is cheaper and simpler than a watch here. */
+  intervalMs?: number;
+  clock?: Clock;
+  signal?: AbortSignal;
+}
+
+/**
+ * Polls until the slice names an endpoint. Never gives up: transport errors (kcp restarting) are logged once per
+ * streak and retried. Rejects only when `signal` aborts.
+ */
+export async function waitForVirtualWorkspaceURL(kcp: KubeClient, log: Logger, opts: WaitForURLOptions = {}): Promise<string> {
+  const clock = opts.clock ?? realClock;
+  let waitingLogged = false;
+  let failing = false;
+  for (;;) {
+    opts.signal?.throwIfAborted();
+    try {
+      const url = await readVirtualWorkspaceURL(kcp, opts.signal);
+      failing = false;
+      if (url !== undefined) {
+        log.info({ url }, 'APIExport virtual workspace found');
+        return url;
+      }
+      if (!waitingLogged) log.info('APIExport endpoint slice has no endpoint yet (no APIBinding); waiting');
+      waitingLogged = true;
+    } catch (err) {
+      opts.signal?.throwIfAborted();
+      if (!failing) log.warn({ err }, 'reading the APIExport endpoint slice failed; retrying');
+      failing = true;
+    }
+    await sleep(clock, opts.intervalMs ?? 1_000, opts.signal);
+  }
+}
