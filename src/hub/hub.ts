@@ -16,6 +16,7 @@ import { loadOrCreateSecrets } from './secrets.ts';
 import { kcpProxyHandler } from './server/kcp-proxy.ts';
 import { createHubServer } from './server/server.ts';
 import { ensureTenant, type Tenant } from './tenancy/tenants.ts';
+import { startControllerManager, type ControllerManager } from './controllers/manager.ts';
 import { ensureDevPki } from './tls.ts';
 
 export interface HubOptions {
@@ -32,6 +33,8 @@ export interface HubOptions {
     | { mode: 'external'; kubeconfig: string };
   /** Put insecure-skip-tls-verify into kubeconfigs the hub hands out (development only). */
   insecureKubeconfigs?: boolean;
+  /** The controllers (SPEC §6) run after bootstrap under leader election unless `enabled` is false. */
+  controllers?: { enabled?: boolean; failoverGraceMs?: number; heartbeatIntervalMs?: number };
 }
 
 export interface Hub {
@@ -40,6 +43,8 @@ export interface Hub {
   bootstrapResult: Promise<BootstrapResult>;
   /** Resolves once bootstrap finished (readyz turns 200). Rejects if startup failed. */
   ready: Promise<void>;
+  /** Set once bootstrap finished (undefined when disabled); the tunnel layer reports sessions through it. */
+  readonly controllers: ControllerManager | undefined;
   stop(): Promise<void>;
 }
 
@@ -117,7 +122,17 @@ export async function startHub(opts: HubOptions, log: Logger): Promise<Hub> {
   proxy = kcpProxyHandler({ kcpURL: kcpOptions.server, kcpCA: kcpOptions.ca }, authn, log.child({ component: 'kcp-proxy' }));
 
   const bootstrapResult = bootstrap(kcp, log.child({ component: 'bootstrap' }), stopping.signal);
+  let controllers: ControllerManager | undefined;
+  const admin = kcp;
   const ready = bootstrapResult.then(() => {
+    if (opts.controllers?.enabled !== false && !stopping.signal.aborted) {
+      const { failoverGraceMs, heartbeatIntervalMs } = opts.controllers ?? {};
+      controllers = startControllerManager({
+        kcp: admin,
+        ...(failoverGraceMs !== undefined ? { failoverGraceMs } : {}),
+        ...(heartbeatIntervalMs !== undefined ? { heartbeatIntervalMs } : {}),
+      }, log);
+    }
     isReady = true;
     log.info('hub ready');
   });
@@ -128,9 +143,13 @@ export async function startHub(opts: HubOptions, log: Logger): Promise<Hub> {
     caFile,
     bootstrapResult,
     ready,
+    get controllers() {
+      return controllers;
+    },
     async stop() {
       isReady = false;
       stopping.abort(new Error('hub stopping'));
+      await controllers?.stop();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await kcp?.close();

@@ -11,6 +11,13 @@ function port(v: string): number {
   if (!Number.isInteger(n) || n < 1 || n > 65535) throw new InvalidArgumentError('must be a port number 1-65535');
   return n;
 }
+function duration(v: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/.exec(v.trim());
+  if (!m) throw new InvalidArgumentError('must be a duration such as 500ms, 30s, 5m or 1h');
+  const ms = Number(m[1]) * { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 }[m[2] as 'ms' | 's' | 'm' | 'h'];
+  if (ms <= 0) throw new InvalidArgumentError('must be positive');
+  return ms;
+}
 function collect(v: string, prev: string[]): string[] {
   return [...prev, ...v.split(',').map((s) => s.trim()).filter(Boolean)];
 }
@@ -31,6 +38,9 @@ const program = new Command('kedge-hub')
   .option('--kcp-binary <file>', 'kcp binary to run as a child process', join(defaultCache, 'bin', 'kcp'))
   .option('--kcp-data-dir <dir>', "child kcp's root directory (default <data-dir>/kcp)")
   .option('--kcp-port <port>', 'child kcp secure port', port, Number(process.env.KEDGE_KCP_PORT ?? 6443))
+  .addOption(new Option('--failover-grace <duration>', 'how long a Singleton workload waits for its disconnected edge before moving').argParser(duration).default(5 * 60_000, '5m'))
+  .addOption(new Option('--heartbeat-interval <duration>', "agents' heartbeat interval; an edge is Disconnected after 3 missed heartbeats").argParser(duration).default(30_000, '30s'))
+  .option('--no-controllers', 'do not run the scheduler, status and edge lifecycle controllers in this process')
   .addOption(new Option('--insecure-kubeconfigs', 'hand out kubeconfigs with insecure-skip-tls-verify (development only)'))
   .addOption(new Option('--log-level <level>', 'log level').choices(['trace', 'debug', 'info', 'warn', 'error']).default('info'));
 
@@ -39,6 +49,7 @@ const o = program.opts<{
   listenHost: string; port: number; externalUrl?: string; dataDir: string; staticToken: string[];
   tlsCertFile?: string; tlsKeyFile?: string; tlsCaFile?: string; kcpKubeconfig?: string; kcpBinary: string;
   kcpDataDir?: string; kcpPort: number; insecureKubeconfigs?: boolean; logLevel: string;
+  failoverGrace: number; heartbeatInterval: number; controllers: boolean;
 }>();
 if (!!o.tlsCertFile !== !!o.tlsKeyFile) program.error('--tls-cert-file and --tls-key-file go together');
 const tokens = [...o.staticToken, ...(process.env.KEDGE_STATIC_TOKEN ? [process.env.KEDGE_STATIC_TOKEN] : [])];
@@ -54,6 +65,7 @@ const opts: HubOptions = {
     ? { mode: 'external', kubeconfig: o.kcpKubeconfig }
     : { mode: 'child', binary: o.kcpBinary, port: o.kcpPort, rootDir: resolve(o.kcpDataDir ?? join(dataDir, 'kcp')) },
   insecureKubeconfigs: !!o.insecureKubeconfigs,
+  controllers: { enabled: o.controllers, failoverGraceMs: o.failoverGrace, heartbeatIntervalMs: o.heartbeatInterval },
 };
 
 const log = createLogger('kedge-hub', o.logLevel);
