@@ -19,6 +19,8 @@ export class TunnelStream extends Duplex {
   readonly #ys: YamuxStream;
   #remoteFin = false;
   #localFin = false;
+  #resuming = false;
+  #pauseAfterResume = false;
 
   constructor(ys: YamuxStream, opts: TunnelStreamOptions = {}) {
     super({
@@ -43,7 +45,9 @@ export class TunnelStream extends Duplex {
     let more = true;
     if (data instanceof Uint8Array) more = this.push(data);
     else for (const chunk of data) more = this.push(chunk);
-    if (!more && this.#ys.readStatus === 'readable') this.#ys.pause();
+    if (more) return;
+    if (this.#resuming) this.#pauseAfterResume = true;
+    else if (this.#ys.readStatus === 'readable') this.#ys.pause();
   };
 
   readonly #onClose = (evt: StreamCloseEvent): void => {
@@ -61,7 +65,20 @@ export class TunnelStream extends Duplex {
   };
 
   override _read(): void {
-    if (this.#ys.readStatus === 'paused') this.#ys.resume();
+    const ys = this.#ys;
+    if (ys.readStatus !== 'paused') return;
+    // resume() delivers the buffered bytes and only then re-enables window updates; pausing from inside that delivery
+    // would be undone by it and leave the window open while paused. So a pause requested meanwhile is applied after.
+    this.#resuming = true;
+    try {
+      ys.resume();
+    } finally {
+      this.#resuming = false;
+    }
+    if (this.#pauseAfterResume) {
+      this.#pauseAfterResume = false;
+      if (ys.readStatus === 'readable') ys.pause();
+    }
   }
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
@@ -73,7 +90,22 @@ export class TunnelStream extends Duplex {
       return;
     }
     if (more) callback();
-    else this.#ys.onDrain().then(() => callback(), (err: unknown) => callback(this.#writeError(err)));
+    else this.#whenFlushed(callback);
+  }
+
+  /**
+   * Calls back once the yamux stream has handed all queued bytes to the muxer. 'drain' alone is not enough: the muxer
+   * sends it to every stream when the transport drains, also to streams whose send window is still zero, and
+   * accepting more then would let the write buffer grow without bound.
+   */
+  #whenFlushed(callback: (error?: Error | null) => void): void {
+    const ys = this.#ys;
+    const check = (): void => {
+      if (ys.writeBufferLength === 0) callback();
+      else if (ys.writeStatus !== 'writable') callback(this.#writeError(new Error(`write status ${ys.writeStatus}`)));
+      else ys.onDrain().then(() => setImmediate(check), (err: unknown) => callback(this.#writeError(err)));
+    };
+    check();
   }
 
   override _final(callback: (error?: Error | null) => void): void {
