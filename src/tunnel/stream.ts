@@ -77,7 +77,7 @@ export class TunnelStream extends Duplex {
     }
     if (this.#pauseAfterResume) {
       this.#pauseAfterResume = false;
-      if (ys.readStatus === 'readable') ys.pause();
+      if ((ys.readStatus as string) === 'readable') ys.pause(); // resume() changed it
     }
   }
 
