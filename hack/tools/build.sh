@@ -49,6 +49,7 @@ tool_spec() {
 		PKGS=(sigs.k8s.io/kwok/cmd/kwok) BINS=(kwok) ;;
 	dex)
 		CGO=1 # github.com/mattn/go-sqlite3
+		LDFLAGS+=" -X main.version=v2.45.1" # the tag of the pseudo-version pinned in dex/go.mod
 		PKGS=(github.com/dexidp/dex/cmd/dex) BINS=(dex) ;;
 	*) echo "build.sh: unknown tool '$t' (known: ${ALL_TOOLS[*]})" >&2; return 1 ;;
 	esac
@@ -76,6 +77,14 @@ link_bins() {
 	fi
 }
 
+# Keeps the two newest stamps of a tool (the current one and the previous, e.g. for switching branches).
+prune() {
+	local old
+	for old in $(cd "$KEDGE_CACHE/tools/$1" && ls -1td -- */ 2>/dev/null | grep -v '\.tmp\.' | sed 's|/$||' | tail -n +3); do
+		rm -rf "${KEDGE_CACHE:?}/tools/$1/$old" "$KEDGE_CACHE/tools/$1/build-$old.log"
+	done
+}
+
 GO_CHECKED=
 check_go() {
 	local want=$1 have
@@ -95,7 +104,6 @@ check_go() {
 # Runs with the global build lock held (one build at a time: 2 cores, and a kcp link alone peaks at several GiB).
 build_tool() {
 	local t=$1 stamp=$2 final=$3 log=$4 tmp start go_dir
-	[ -n "$GO_CHECKED" ] || check_go "$(awk '$1 == "go" { print $2; exit }' "$HERE/$t/go.mod")"
 	tmp="$final.tmp.$$"
 	rm -rf "$tmp" && mkdir -p "$tmp/bin"
 	start=$SECONDS
@@ -146,6 +154,7 @@ main() {
 		if [ -f "$final/STAMP" ]; then # built by the other invocation while we waited
 			echo "$t: cached (built by a concurrent build.sh)"
 		else
+			[ -n "$GO_CHECKED" ] || check_go "$(awk '$1 == "go" { print $2; exit }' "$HERE/$t/go.mod")"
 			echo "$t: building (log: $log) …"
 			if ! (build_tool "$t" "$stamp" "$final" "$log"); then
 				rm -rf "$final.tmp."*
@@ -156,6 +165,7 @@ main() {
 				break
 			fi
 			echo "$t: built in $(sed -n 's/^built_in=\([0-9]*\)s.*/\1/p' "$final/STAMP")s"
+			prune "$t"
 		fi
 		exec 9>&-
 		link_bins "$t" "$final"
