@@ -111,7 +111,7 @@ build_tool() {
 	echo "# $(date -u +%FT%TZ) building $t (stamp $stamp) with $(go env GOVERSION)"
 	cd "$HERE/$t" || return 1
 	set -x
-	CGO_ENABLED=$CGO GOTOOLCHAIN=local GOFLAGS="${GOFLAGS:-} -mod=readonly" \
+	CGO_ENABLED=$CGO GOTOOLCHAIN=local GOFLAGS="${GOFLAGS:-} -mod=readonly -buildvcs=false" \
 		GONOSUMDB="${GONOSUMDB:+$GONOSUMDB,}github.com/kcp-dev/*" \
 		go build -trimpath -ldflags "$LDFLAGS" -o "$tmp/bin/" "${PKGS[@]}" 9>&- || return 1
 	{ set +x; } 2>/dev/null
