@@ -81,6 +81,20 @@ describe('hostile frames on the tunnel WebSocket', () => {
     expect(goodClient.closed).toBe(false);
   });
 
+  it.each([
+    ['normal', 0, undefined],
+    ['protocol error', 1, TunnelErrorCode.SessionClosed],
+  ])('a Go Away (%s) from a peer that keeps the socket open closes that session', async (_name, code, expected) => {
+    const raw = new WebSocket(endpoint.url, webSocketOptions());
+    await new Promise((r) => raw.once('open', r));
+    const victim = createWebSocketSession(await endpoint.accept(), { role: 'server', logger: testLogger, config: { keepAliveIntervalMs: 0 } });
+    raw.send(frame(0, 3, 0, 0, code));
+    const { reason } = await onceClosed(victim);
+    expect(reason?.code).toBe(expected);
+    expect(goodServer.closed).toBe(false);
+    raw.terminate();
+  });
+
   it('a message over maxPayload closes only that session', async () => {
     const raw = new WebSocket(endpoint.url, { perMessageDeflate: false });
     await new Promise((r) => raw.once('open', r));

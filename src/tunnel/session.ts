@@ -80,6 +80,8 @@ export class TunnelSession extends EventEmitter<SessionEvents> {
       },
     })().createStreamMuxer(this.#transport);
     this.#muxer.addEventListener('stream', (evt) => this.#accept(evt.detail));
+    // Runs after the muxer's own listener: a Go Away from the peer closes the muxer but not the socket under it.
+    this.#transport.addEventListener('message', this.#afterFrames);
     if (c.keepAliveIntervalMs > 0) {
       this.#keepAlive = setInterval(() => this.#ping(), c.keepAliveIntervalMs);
       this.#keepAlive.unref();
@@ -182,6 +184,17 @@ export class TunnelSession extends EventEmitter<SessionEvents> {
       },
     );
   }
+
+  readonly #afterFrames = (): void => {
+    if (this.#closed || this.#muxer.status === 'open') return;
+    const code = (this.#muxer as unknown as { remoteGoAway?: number }).remoteGoAway;
+    if (code === 0) {
+      void this.#transport.close();
+      return;
+    }
+    const why = code === undefined ? 'the muxer closed' : `peer sent Go Away with code ${code}`;
+    this.#transport.fail(new TunnelError(TunnelErrorCode.SessionClosed, why));
+  };
 
   #ping(): void {
     if (this.#pinging || this.#closed) return;
