@@ -95,6 +95,29 @@ describe('hostile frames on the tunnel WebSocket', () => {
     raw.terminate();
   });
 
+  it('a ping flood from a peer that does not read closes that session instead of buffering without bound', async () => {
+    const raw = new WebSocket(endpoint.url, webSocketOptions());
+    await new Promise((r) => raw.once('open', r));
+    const victim = createWebSocketSession(await endpoint.accept(), {
+      role: 'server',
+      logger: testLogger,
+      config: { keepAliveIntervalMs: 0, sendBufferBytes: 16 * 1024, maxStreamWindowBytes: 256 * 1024 },
+    });
+    raw.pause(); // never read the ping ACKs
+    const pings = Buffer.concat(Array.from({ length: 8192 }, (_, i) => frame(0, 2, SYN, 0, i)));
+    let closed = false;
+    const done = onceClosed(victim).then((c) => ((closed = true), c));
+    for (let i = 0; i < 2000 && !closed; i++) {
+      raw.send(pings);
+      await new Promise((r) => setImmediate(r));
+    }
+    const { reason } = await done;
+    expect(reason?.code).toBe(TunnelErrorCode.Protocol);
+    expect(reason?.message).toContain('not reading');
+    expect(goodServer.closed).toBe(false);
+    raw.terminate();
+  }, 30_000);
+
   it('a message over maxPayload closes only that session', async () => {
     const raw = new WebSocket(endpoint.url, { perMessageDeflate: false });
     await new Promise((r) => raw.once('open', r));
