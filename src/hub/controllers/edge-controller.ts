@@ -61,8 +61,9 @@ export class EdgeController {
         this.stats.statusWrites++;
         if (edge.status?.phase !== next.status.phase) this.#log.info({ key, from: edge.status?.phase, to: next.status.phase }, 'edge phase changed');
       } catch (err) {
-        if (isNotFound(err)) return;
-        throw err; // a conflict means a newer Edge is on its way: retried with it
+        // Conflict: a newer Edge is on its way and its update event queues this key again.
+        if (isNotFound(err) || isConflict(err) || signal.aborted) return;
+        throw err;
       }
     }
     return next.requeueAfterMs !== undefined ? { requeueAfterMs: next.requeueAfterMs } : undefined;

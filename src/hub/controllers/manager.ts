@@ -115,8 +115,8 @@ export function startControllerManager(opts: ControllerManagerOptions, log: Logg
         workload.markSynced();
         tlog.info({ edges: informers.edges.size, workloads: informers.workloads.size, placements: informers.placements.size }, 'caches synced; controllers running');
         workers = Promise.all([
-          runWorkers(wq, opts.workloadWorkers ?? 4, (key) => workload.reconcile(key, term), tlog.child({ controller: 'virtualworkload' })),
-          runWorkers(eq, opts.edgeWorkers ?? 2, (key) => edge.reconcile(key, term), tlog.child({ controller: 'edge' })),
+          runWorkers(wq, opts.workloadWorkers ?? 4, (key) => quietOnStop(workload.reconcile(key, term), term), tlog.child({ controller: 'virtualworkload' })),
+          runWorkers(eq, opts.edgeWorkers ?? 2, (key) => quietOnStop(edge.reconcile(key, term), term), tlog.child({ controller: 'edge' })),
         ]);
         running = true;
         for (const w of runningWaiters.splice(0)) w();
@@ -173,6 +173,16 @@ export function startControllerManager(opts: ControllerManagerOptions, log: Logg
       await electing;
     },
   };
+}
+
+/** A reconcile cut short by the end of the term is not a failure worth a retry or a warning. */
+async function quietOnStop<T>(p: Promise<T>, term: AbortSignal): Promise<T | undefined> {
+  try {
+    return await p;
+  } catch (err) {
+    if (term.aborted) return undefined;
+    throw err;
+  }
 }
 
 /** `p`'s value, or undefined once `signal` aborted first. */

@@ -1,7 +1,7 @@
 // Finds the kedge.faros.sh APIExport virtual-workspace URL from its APIExportEndpointSlice (kcp-notes §4.4). kcp
 // leaves `status.endpoints` empty until the first APIBinding exists, so an empty or missing slice means "wait".
 import type { Logger } from 'pino';
-import { EXPORT_NAME, WORKSPACE_PROVIDERS } from '../../api/constants.ts';
+import { EXPORT_NAME, GROUP, Resource, VERSION, WORKSPACE_PROVIDERS } from '../../api/constants.ts';
 import { isNotFound } from '../../kube/api-error.ts';
 import type { KubeClient } from '../../kube/client.ts';
 import { realClock, sleep, type Clock } from '../../kube/clock.ts';
@@ -19,6 +19,16 @@ export async function readVirtualWorkspaceURL(kcp: KubeClient, signal?: AbortSig
     return url?.replace(/\/+$/, '');
   } catch (err) {
     if (isNotFound(err)) return undefined;
+    throw err;
+  }
+}
+
+async function isServing(vw: KubeClient, signal?: AbortSignal): Promise<boolean> {
+  try {
+    await vw.list(`/clusters/*/apis/${GROUP}/${VERSION}/${Resource.edges}`, { limit: 1 }, signal);
+    return true;
+  } catch (err) {
+    if (isNotFound(err)) return false;
     throw err;
   }
 }
@@ -44,11 +54,13 @@ export async function waitForVirtualWorkspaceURL(kcp: KubeClient, log: Logger, o
     try {
       const url = await readVirtualWorkspaceURL(kcp, opts.signal);
       failing = false;
-      if (url !== undefined) {
+      // The endpoint is published as soon as a binding exists, a moment before the workspace serves the
+      // resources (404 meanwhile): wait for that too, so informers do not start with a failure and a backoff.
+      if (url !== undefined && (await isServing(kcp.withServer(url), opts.signal))) {
         log.info({ url }, 'APIExport virtual workspace found');
         return url;
       }
-      if (!waitingLogged) log.info('APIExport endpoint slice has no endpoint yet (no APIBinding); waiting');
+      if (!waitingLogged) log.info({ url }, 'APIExport virtual workspace not there or not serving yet (no APIBinding); waiting');
       waitingLogged = true;
     } catch (err) {
       opts.signal?.throwIfAborted();
