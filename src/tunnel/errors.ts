@@ -13,7 +13,6 @@ export const TunnelErrorCode = {
   HeaderTooLarge: 'KEDGE_TUNNEL_HEADER_TOO_LARGE',
   HeaderInvalid: 'KEDGE_TUNNEL_HEADER_INVALID',
   HeaderTimeout: 'KEDGE_TUNNEL_HEADER_TIMEOUT',
-  Stopped: 'KEDGE_TUNNEL_STOPPED',
 } as const;
 export type TunnelErrorCode = (typeof TunnelErrorCode)[keyof typeof TunnelErrorCode];
 
