@@ -173,7 +173,7 @@ cmd_up() {
 	chmod 600 "$D/kubeconfig"
 	cat >"$D/env" <<-EOF
 		KEDGE_EDGE_NAME=$NAME
-		KEDGE_EDGE_DIR=$D
+		KEDGE_EDGE_CLUSTER_DIR=$D
 		KEDGE_EDGE_KUBECONFIG=$D/kubeconfig
 		KEDGE_EDGE_SERVER=https://127.0.0.1:$ap
 		KEDGE_EDGE_TOKEN=$token
