@@ -51,8 +51,16 @@ export function placementDiff(
   const create: Placement[] = [];
   const update: Placement[] = [];
 
+  // By edge, so a workload on thousands of edges diffs in linear time (a scan per desired edge was quadratic).
+  const liveByEdge = new Map<string, Placement[]>();
+  for (const p of live) {
+    const list = liveByEdge.get(p.spec.edgeName);
+    if (list === undefined) liveByEdge.set(p.spec.edgeName, [p]);
+    else list.push(p);
+  }
+
   for (const d of desired) {
-    const sameEdge = live.filter((p) => p.spec.edgeName === d.edgeName && !kept.has(p));
+    const sameEdge = (liveByEdge.get(d.edgeName) ?? []).filter((p) => !kept.has(p));
     const match = sameEdge.find((p) => p.metadata.name === d.name) ?? sameEdge[0];
     if (match === undefined) {
       create.push(newPlacement(workload, d, owner));
