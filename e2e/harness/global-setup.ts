@@ -32,7 +32,9 @@ export default async function globalSetup(): Promise<void> {
   const log = pino({ level: process.env.KEDGE_TEST_LOG ?? 'warn' });
   const kcpLogFile = join(workDir, 'kcp.log');
   const started = Date.now();
-  const kcp = await startKcp({ binary: kcpBinary, rootDir: join(workDir, 'kcp'), port: kcpPort, auth, logFile: kcpLogFile, unsafeNoFsync: true }, log);
+  const kcp = await startKcp({ binary: kcpBinary, rootDir: join(workDir, 'kcp'), port: kcpPort, auth, logFile: kcpLogFile, unsafeNoFsync: true,
+    // Compact etcd often so a test can provoke 410 Gone with a resourceVersion from before a compaction.
+    extraArgs: ['--etcd-compaction-interval=5s'] }, log);
   globalThis.__kedgeKcp = kcp;
   process.stderr.write(`\n[harness] kcp ready on ${kcp.url} in ${((Date.now() - started) / 1000).toFixed(1)} s (log ${kcpLogFile})\n`);
 

@@ -6,6 +6,7 @@ import { loadTestEnv } from './env.ts';
 export interface TestHub extends Hub {
   hubURL: string;
   caFile: string;
+  port: number;
 }
 
 export async function startTestHub(staticTokens: string[]): Promise<TestHub> {
@@ -20,5 +21,5 @@ export async function startTestHub(staticTokens: string[]): Promise<TestHub> {
     kcp: { mode: 'external', kubeconfig: env.kcpAdminKubeconfig },
   }, pino({ level: process.env.KEDGE_TEST_LOG ?? 'warn' }));
   await hub.ready;
-  return { ...hub, hubURL: `https://127.0.0.1:${env.hubPort}`, caFile: env.hubCAFile };
+  return { ...hub, hubURL: `https://127.0.0.1:${env.hubPort}`, caFile: env.hubCAFile, port: env.hubPort };
 }

@@ -230,7 +230,8 @@ export class KubeClient {
 
   /** Closes the shared Agent: every client derived from the same root stops working. */
   async close(): Promise<void> {
-    await this.#transport.dispatcher.close();
+    // destroy, not close: close() waits for in-flight requests, and a watch can stay open for minutes.
+    await this.#transport.dispatcher.destroy();
   }
 }
 

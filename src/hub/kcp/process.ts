@@ -18,6 +18,8 @@ export interface KcpProcessOptions {
   logFile: string;
   /** Skip etcd fsync (tests only). */
   unsafeNoFsync?: boolean;
+  /** More `kcp start` flags (tests use a short --etcd-compaction-interval). */
+  extraArgs?: string[];
   startTimeoutMs?: number;
 }
 
@@ -49,6 +51,7 @@ export async function startKcp(opts: KcpProcessOptions, log: Logger): Promise<Kc
     `--authentication-token-webhook-config-file=${opts.auth.webhookConfigFile}`,
     '--authentication-token-webhook-version=v1',
     '--authentication-token-webhook-cache-ttl=10s',
+    ...(opts.extraArgs ?? []),
   ];
   const out = createWriteStream(opts.logFile, { flags: 'a' });
   const env = { ...process.env, ...(opts.unsafeNoFsync ? { UNSAFE_E2E_HACK_DISABLE_ETCD_FSYNC: 'true' } : {}) };
