@@ -25,7 +25,8 @@ import { reconcileWorkload } from './reconcile-workload.ts';
 
 export interface WorkloadControllerOptions {
   failoverGraceMs: number;
-  /** Placement writes in flight per reconcile (default 16). */
+  /** Placement writes in flight per reconcile (default 32: kcp-bound; bench/scheduling.ts 16 → 2.6 s, 32 → 1.65 s for
+   *  500 Placements; 4 workers × 32 stays below kube's default 200 mutating requests in flight). */
   writeConcurrency?: number;
   /** How long a reconcile waits for the cache to show its own Placement writes (default 5 s). */
   cacheWaitMs?: number;
@@ -152,7 +153,7 @@ export class WorkloadController {
     this.stats.reconciles++;
 
     const client = this.#vw.forCluster(cluster);
-    const limit = this.#opts.writeConcurrency ?? 16;
+    const limit = this.#opts.writeConcurrency ?? 32;
     const { diff } = result;
     const created: string[] = [];
     await forEachLimit(diff.create, limit, async (p) => {
