@@ -1,0 +1,167 @@
+// The agent's flags (shared by `kedge-agent` and `kedge agent join`) and their validation into an AgentConfig.
+// Pure: no I/O besides what the caller passes in (env, home directory); bad input fails here with the flag named.
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import { AgentError, AgentErrorCode } from './errors.ts';
+
+export interface AgentFlags {
+  hubUrl?: string;
+  cluster?: string;
+  edge?: string;
+  token?: string;
+  stateDir?: string;
+  kubeconfig?: string;
+  context?: string;
+  hubCaFile?: string;
+  insecureSkipTlsVerify?: boolean;
+  heartbeatInterval?: string;
+  keepaliveInterval?: string;
+  keepaliveTimeout?: string;
+  resyncInterval?: string;
+  type?: string;
+}
+
+export interface AgentConfig {
+  /** The hub's base URL without a trailing slash (origin plus an optional path prefix). */
+  hubURL: string;
+  /** Logical cluster of the tenant workspace that holds the Edge. */
+  cluster: string;
+  edge: string;
+  /** Only needed until the credential is stored. */
+  joinToken?: string;
+  stateDir: string;
+  /** Local cluster kubeconfig; undefined = in-cluster service account. */
+  kubeconfig?: string;
+  context?: string;
+  hubCAFile?: string;
+  insecureSkipTLSVerify: boolean;
+  heartbeatIntervalMs: number;
+  keepAliveIntervalMs: number;
+  keepAliveTimeoutMs: number;
+  /** Every Placement is reconciled again this often (VirtualWorkload edits do not change the Placement). */
+  resyncIntervalMs: number;
+  type: 'kubernetes';
+}
+
+export const DEFAULTS = {
+  heartbeatInterval: '30s',
+  keepaliveInterval: '15s',
+  keepaliveTimeout: '10s',
+  resyncInterval: '60s',
+  type: 'kubernetes',
+} as const;
+
+/** Registers the agent flags on a commander command (kedge-agent's root, or `kedge agent join`). */
+export function addAgentOptions(cmd: Command): Command {
+  return cmd
+    .option('--hub-url <url>', 'hub URL as printed by `kedge edge join-command`, e.g. https://hub.example.com:8443')
+    .option('--cluster <name>', 'logical cluster of the workspace that holds the Edge (from the join command)')
+    .option('--edge <name>', 'name of the Edge this agent serves')
+    .option('--token <token>', 'one-time join token; needed on the first start only (the credential is stored)')
+    .option('--state-dir <dir>', 'where the edge credential is kept, mode 0600 (default ~/.kedge-agent/<edge>)')
+    .option('--kubeconfig <file>', 'kubeconfig of the LOCAL cluster (default $KUBECONFIG, else in-cluster)')
+    .option('--context <name>', 'context in --kubeconfig (default its current-context)')
+    .option('--hub-ca-file <file>', "CA that signed the hub's certificate (default: system roots)")
+    .option('--insecure-skip-tls-verify', 'do not verify the hub certificate (development only)')
+    .option('--heartbeat-interval <duration>', 'how often edge facts are reported (heartbeat)', DEFAULTS.heartbeatInterval)
+    .option('--keepalive-interval <duration>', 'tunnel ping interval', DEFAULTS.keepaliveInterval)
+    .option('--keepalive-timeout <duration>', 'tunnel ping deadline; a missed one reconnects', DEFAULTS.keepaliveTimeout)
+    .option('--resync-interval <duration>', 'how often every Placement is reconciled again', DEFAULTS.resyncInterval)
+    .option('--type <type>', 'edge type: kubernetes (server mode is not implemented yet)', DEFAULTS.type);
+}
+
+export const AGENT_HELP = `
+The agent dials OUT to the hub (no inbound port), keeps one tunnel open, reconciles this edge's Placements into the
+local cluster as Deployments/Services, and reports Placement status and edge facts (heartbeat).
+
+First start (from \`kedge edge join-command <edge>\`):
+  kedge-agent --hub-url https://hub:8443 --cluster <lc> --edge <edge> --token <join token> [--hub-ca-file ca.crt]
+Later starts: the same without --token; the credential stored in --state-dir is reused.
+
+Exit codes: 0 stopped by a signal, 2 bad flags, 3 join refused or credential revoked (get a new join command),
+1 anything else. Durations: 500ms, 30s, 2m, 1h (a bare number means seconds).`;
+
+const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/;
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/** "500ms", "30s", "2m", "1h" or a bare number of seconds → milliseconds; undefined when malformed or not > 0. */
+export function parseDuration(text: string): number | undefined {
+  const m = DURATION.exec(text.trim());
+  if (!m?.[1]) return undefined;
+  const ms = Math.round(Number(m[1]) * (UNIT_MS[m[2] ?? 's'] ?? 1000));
+  return ms > 0 && Number.isFinite(ms) ? ms : undefined;
+}
+
+const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+const LOGICAL_CLUSTER = /^[a-z0-9]([a-z0-9:-]*[a-z0-9])?$/;
+
+/** Validates the flags; every problem is reported at once, each naming its flag. */
+export function agentConfig(flags: AgentFlags, env: { HOME?: string; KUBECONFIG?: string }): AgentConfig {
+  const problems: string[] = [];
+  const hubURL = checkHubURL(flags.hubUrl, problems);
+  const cluster = flags.cluster?.trim() ?? '';
+  if (cluster === '') problems.push('--cluster is required (the logical cluster from the join command)');
+  else if (!LOGICAL_CLUSTER.test(cluster)) problems.push(`--cluster ${JSON.stringify(cluster)} is not a logical cluster name`);
+  const edge = flags.edge?.trim() ?? '';
+  if (edge === '') problems.push('--edge is required');
+  else if (edge.length > 253 || !DNS1123_SUBDOMAIN.test(edge)) problems.push(`--edge ${JSON.stringify(edge)} is not a valid Edge name`);
+  const type = flags.type ?? DEFAULTS.type;
+  if (type === 'server') {
+    throw new AgentError(AgentErrorCode.NotImplemented, '--type server is not implemented yet; only --type kubernetes is supported');
+  }
+  if (type !== 'kubernetes') problems.push(`--type must be kubernetes or server, not ${JSON.stringify(type)}`);
+  const token = flags.token?.trim();
+  if (flags.token !== undefined && token === '') problems.push('--token is empty');
+  const duration = (flag: string, value: string | undefined, fallback: string): number => {
+    const ms = parseDuration(value ?? fallback);
+    if (ms === undefined) problems.push(`--${flag} ${JSON.stringify(value)} is not a duration (e.g. 30s, 500ms, 2m)`);
+    return ms ?? 0;
+  };
+  const heartbeatIntervalMs = duration('heartbeat-interval', flags.heartbeatInterval, DEFAULTS.heartbeatInterval);
+  const keepAliveIntervalMs = duration('keepalive-interval', flags.keepaliveInterval, DEFAULTS.keepaliveInterval);
+  const keepAliveTimeoutMs = duration('keepalive-timeout', flags.keepaliveTimeout, DEFAULTS.keepaliveTimeout);
+  const resyncIntervalMs = duration('resync-interval', flags.resyncInterval, DEFAULTS.resyncInterval);
+  if (flags.hubCaFile !== undefined && flags.insecureSkipTlsVerify) problems.push('--hub-ca-file and --insecure-skip-tls-verify exclude each other');
+  if (problems.length > 0) throw new AgentError(AgentErrorCode.FlagsInvalid, problems.join('; '));
+
+  const home = env.HOME ?? '/';
+  return {
+    hubURL,
+    cluster,
+    edge,
+    joinToken: token,
+    stateDir: flags.stateDir ?? join(home, '.kedge-agent', edge),
+    kubeconfig: flags.kubeconfig ?? (env.KUBECONFIG ? env.KUBECONFIG.split(':')[0] : undefined),
+    context: flags.context,
+    hubCAFile: flags.hubCaFile,
+    insecureSkipTLSVerify: flags.insecureSkipTlsVerify === true,
+    heartbeatIntervalMs,
+    keepAliveIntervalMs,
+    keepAliveTimeoutMs,
+    resyncIntervalMs,
+    type: 'kubernetes',
+  };
+}
+
+function checkHubURL(raw: string | undefined, problems: string[]): string {
+  if (raw === undefined || raw.trim() === '') {
+    problems.push('--hub-url is required');
+    return '';
+  }
+  let u: URL;
+  try {
+    u = new URL(raw.trim());
+  } catch {
+    problems.push(`--hub-url ${JSON.stringify(raw)} is not a URL (expected e.g. https://hub.example.com:8443)`);
+    return '';
+  }
+  if (u.protocol !== 'https:' && u.protocol !== 'http:') problems.push(`--hub-url must be https:// (got ${u.protocol})`);
+  if (u.username !== '' || u.password !== '') problems.push('--hub-url must not carry credentials');
+  if (u.search !== '' || u.hash !== '') problems.push('--hub-url must not have a query or fragment');
+  return `${u.origin}${u.pathname.replace(/\/+$/, '')}`;
+}
+
+/** `…/services/agent-proxy/clusters/<lc>/apis/kedge.faros.sh/v1alpha1/edges/<edge>`: the base of all agent traffic. */
+export function edgeBaseURL(cfg: Pick<AgentConfig, 'hubURL' | 'cluster' | 'edge'>): string {
+  return `${cfg.hubURL}/services/agent-proxy/clusters/${cfg.cluster}/apis/kedge.faros.sh/v1alpha1/edges/${cfg.edge}`;
+}
