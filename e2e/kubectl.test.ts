@@ -47,13 +47,17 @@ describe('kubectl through the hub', () => {
   });
 
   it('supports server-side apply', async () => {
-    const res = await kubectl(kubeconfig, ['apply', '--server-side', '--field-manager=e2e', '-f', '-'], {
-      input: vw('web', '  replicas: 3\n  simple:\n    image: nginx:1.27\n'),
-    });
-    expect(res.stderr).toBe('');
-    expect(res.stdout).toContain('serverside-applied');
-    const replicas = await kubectl(kubeconfig, ['get', 'vw', 'web', '-o', 'jsonpath={.spec.replicas}']);
+    for (const replicas of [2, 3]) {
+      const res = await kubectl(kubeconfig, ['apply', '--server-side', '--field-manager=e2e', '-f', '-'], {
+        input: vw('web-ssa', `  replicas: ${replicas}\n  simple:\n    image: nginx:1.27\n`),
+      });
+      expect(res.stderr).toBe('');
+      expect(res.stdout).toContain('virtualworkload.kedge.faros.sh/web-ssa serverside-applied');
+    }
+    const replicas = await kubectl(kubeconfig, ['get', 'vw', 'web-ssa', '-o', 'jsonpath={.spec.replicas}']);
     expect(replicas.stdout).toBe('3');
+    const managers = await kubectl(kubeconfig, ['get', 'vw', 'web-ssa', '--show-managed-fields', '-o', 'jsonpath={.metadata.managedFields[*].manager}']);
+    expect(managers.stdout).toContain('e2e');
   });
 
   it('explains the schema', async () => {

@@ -26,6 +26,7 @@ export function kedge(args: string[], env: Record<string, string> = {}): Promise
   return run(process.execPath, [join(repo, 'bin', 'kedge.js'), ...args], { env });
 }
 
+/** kubectl with KUBECONFIG set (plugins such as `kubectl ws` refuse flags before the plugin name). */
 export function kubectl(kubeconfig: string, args: string[], opts: { input?: string } = {}): Promise<RunResult> {
-  return run(join(toolsBin(), 'kubectl'), ['--kubeconfig', kubeconfig, ...args], opts);
+  return run(join(toolsBin(), 'kubectl'), args, { ...opts, env: { KUBECONFIG: kubeconfig } });
 }
