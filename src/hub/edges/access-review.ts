@@ -1,0 +1,58 @@
+// Authorisation of edges-proxy users: a SubjectAccessReview in the Edge's logical cluster (admin client) asking
+// whether the user may `proxy` that `edges` object of kedge.faros.sh. kcp evaluates the workspace's RBAC including
+// its `access` check, so another tenant's user is denied. Decisions are cached briefly per user, cluster and edge.
+import { GROUP, Resource } from '../../api/constants.ts';
+import type { KubeClient } from '../../kube/client.ts';
+import type { KubeObject } from '../../kube/types.ts';
+import type { UserInfo } from '../auth/identity.ts';
+
+export const PROXY_VERB = 'proxy';
+
+export interface AccessReviewOptions {
+  allowTtlMs?: number;
+  denyTtlMs?: number;
+  now?: () => number;
+}
+
+/** The SAR spec for `user` proxying to `edge`; `system:authenticated` is added (SAR does not add it itself). */
+export function proxyReviewSpec(user: Pick<UserInfo, 'username' | 'uid' | 'groups'>, edge: string): Record<string, unknown> {
+  const groups = user.groups.includes('system:authenticated') ? user.groups : [...user.groups, 'system:authenticated'];
+  return {
+    user: user.username,
+    uid: user.uid,
+    groups,
+    resourceAttributes: { group: GROUP, resource: Resource.edges, verb: PROXY_VERB, name: edge },
+  };
+}
+
+export class EdgeAccessReviewer {
+  readonly #admin: KubeClient;
+  readonly #allowTtl: number;
+  readonly #denyTtl: number;
+  readonly #now: () => number;
+  readonly #cache = new Map<string, { allowed: boolean; until: number }>();
+  reviews = 0;
+
+  constructor(admin: KubeClient, opts: AccessReviewOptions = {}) {
+    this.#admin = admin;
+    this.#allowTtl = opts.allowTtlMs ?? 10_000;
+    this.#denyTtl = opts.denyTtlMs ?? 5_000;
+    this.#now = opts.now ?? Date.now;
+  }
+
+  async mayProxy(user: UserInfo, cluster: string, edge: string): Promise<boolean> {
+    const key = JSON.stringify([user.username, user.groups, cluster, edge]);
+    const hit = this.#cache.get(key);
+    const now = this.#now();
+    if (hit && hit.until > now) return hit.allowed;
+    this.reviews++;
+    const review = await this.#admin.forCluster(cluster).create<KubeObject & { status?: { allowed?: boolean } }>(
+      '/apis/authorization.k8s.io/v1/subjectaccessreviews',
+      { apiVersion: 'authorization.k8s.io/v1', kind: 'SubjectAccessReview', metadata: {}, spec: proxyReviewSpec(user, edge) },
+    );
+    const allowed = review.status?.allowed === true;
+    if (this.#cache.size > 10_000) this.#cache.clear();
+    this.#cache.set(key, { allowed, until: now + (allowed ? this.#allowTtl : this.#denyTtl) });
+    return allowed;
+  }
+}

@@ -1,0 +1,183 @@
+// Edge credentials (docs/agent-protocol.md §3): provisioning the per-Edge ServiceAccount and legacy token Secret in
+// the tenant workspace, and verifying an agent's bearer token with a TokenReview in that logical cluster (cached ≤ 30 s
+// by token digest, successes only).
+import { createHash } from 'node:crypto';
+import type { Logger } from 'pino';
+import { API_VERSION, Kind, LABEL_EDGE } from '../../api/constants.ts';
+import type { Edge } from '../../api/types.ts';
+import { isAlreadyExists, isNotFound } from '../../kube/api-error.ts';
+import type { KubeClient } from '../../kube/client.ts';
+import type { KubeObject, OwnerReference } from '../../kube/types.ts';
+import { labelValueForName } from '../controllers/placement-name.ts';
+import { EDGE_NAMESPACE, serviceAccountName, serviceAccountUsername, tokenSecretName } from './names.ts';
+
+export const CLUSTER_NAME_EXTRA = 'authentication.kubernetes.io/cluster-name';
+const SA_CLUSTER_CLAIM = 'kubernetes.io/serviceaccount/clusterName';
+const DEFAULT_CACHE_TTL_MS = 30_000;
+const MAX_CACHE_ENTRIES = 50_000;
+
+interface TokenReviewStatus {
+  authenticated?: boolean;
+  user?: { username?: string; uid?: string; groups?: string[]; extra?: Record<string, string[]> };
+}
+
+export interface CredentialOptions {
+  cacheTtlMs?: number;
+  /** How long to wait for kcp's token controller to fill a new token Secret. */
+  tokenWaitMs?: number;
+  now?: () => number;
+}
+
+export class EdgeCredentials {
+  readonly #admin: KubeClient;
+  readonly #log: Logger;
+  readonly #ttl: number;
+  readonly #tokenWaitMs: number;
+  readonly #now: () => number;
+  /** token digest → who it was verified for, and until when. */
+  readonly #cache = new Map<string, { cluster: string; edge: string; until: number }>();
+  reviews = 0;
+
+  constructor(admin: KubeClient, log: Logger, opts: CredentialOptions = {}) {
+    this.#admin = admin;
+    this.#log = log;
+    this.#ttl = Math.min(opts.cacheTtlMs ?? DEFAULT_CACHE_TTL_MS, DEFAULT_CACHE_TTL_MS);
+    this.#tokenWaitMs = opts.tokenWaitMs ?? 20_000;
+    this.#now = opts.now ?? Date.now;
+  }
+
+  /** True when `token` is the current credential of `edge` in logical cluster `cluster`. */
+  async verify(token: string, cluster: string, edge: string): Promise<boolean> {
+    if (!looksLikeJWT(token)) return false;
+    const digest = createHash('sha256').update(token).digest('base64url');
+    const hit = this.#cache.get(digest);
+    if (hit && hit.until > this.#now()) return hit.cluster === cluster && hit.edge === edge;
+    if (hit) this.#cache.delete(digest);
+    this.reviews++;
+    const review = await this.#admin.forCluster(cluster).create<KubeObject & { status?: TokenReviewStatus }>(
+      '/apis/authentication.k8s.io/v1/tokenreviews',
+      { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', metadata: {}, spec: { token } },
+    );
+    const user = review.status?.authenticated === true ? review.status.user : undefined;
+    if (!user || user.username !== serviceAccountUsername(edge)) return false;
+    // The SA authenticator is global: pin the token to this workspace by its cluster extra (or, if kcp leaves the
+    // extra out, by the claim of the token it has just verified).
+    const extra = user.extra?.[CLUSTER_NAME_EXTRA];
+    const tokenCluster = extra !== undefined ? (extra.length === 1 ? extra[0] : undefined) : jwtClaim(token, SA_CLUSTER_CLAIM);
+    if (tokenCluster !== cluster) return false;
+    if (this.#cache.size >= MAX_CACHE_ENTRIES) this.#cache.clear();
+    this.#cache.set(digest, { cluster, edge, until: this.#now() + this.#ttl });
+    return true;
+  }
+
+  /** Forgets cached verifications for one edge (deleted, rotated) so the next request asks kcp again. */
+  invalidate(cluster: string, edge: string): void {
+    for (const [k, v] of this.#cache) if (v.cluster === cluster && v.edge === edge) this.#cache.delete(k);
+  }
+
+  /**
+   * Ensures the ServiceAccount and token Secret of `edge` (owned by it) and returns the token once kcp filled it.
+   * Objects owned by an older Edge of the same name are replaced.
+   */
+  async ensure(cluster: string, edge: Edge & KubeObject, signal?: AbortSignal): Promise<string> {
+    const c = this.#admin.forCluster(cluster);
+    const name = edge.metadata.name ?? '';
+    const uid = edge.metadata.uid ?? '';
+    const owner: OwnerReference = { apiVersion: API_VERSION, kind: Kind.Edge, name, uid, controller: true, blockOwnerDeletion: false };
+    const labels = { [LABEL_EDGE]: labelValueForName(name) };
+    await createIfMissing(c, '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: EDGE_NAMESPACE } });
+    const saName = serviceAccountName(name);
+    await this.#ensureOwned(c, `/api/v1/namespaces/${EDGE_NAMESPACE}/serviceaccounts`, saName, uid, {
+      apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: saName, namespace: EDGE_NAMESPACE, labels, ownerReferences: [owner] },
+    });
+    const secretName = tokenSecretName(name);
+    await this.#ensureOwned(c, `/api/v1/namespaces/${EDGE_NAMESPACE}/secrets`, secretName, uid, {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      type: 'kubernetes.io/service-account-token',
+      metadata: {
+        name: secretName, namespace: EDGE_NAMESPACE, labels, ownerReferences: [owner],
+        annotations: { 'kubernetes.io/service-account.name': saName },
+      },
+    });
+    const deadline = this.#now() + this.#tokenWaitMs;
+    for (;;) {
+      const s = await c.get<KubeObject & { data?: Record<string, string> }>(`/api/v1/namespaces/${EDGE_NAMESPACE}/secrets/${secretName}`, { signal });
+      const token = s.data?.token;
+      if (token) return Buffer.from(token, 'base64').toString('utf8');
+      if (this.#now() > deadline) throw new Error(`the token controller did not fill Secret ${EDGE_NAMESPACE}/${secretName} in time`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  async #ensureOwned(c: KubeClient, collection: string, name: string, ownerUID: string, obj: KubeObject): Promise<void> {
+    for (let attempt = 0; attempt < 3; attempt++) {
+      let existing: KubeObject | undefined;
+      try {
+        existing = await c.get(`${collection}/${name}`);
+      } catch (err) {
+        if (!isNotFound(err)) throw err;
+      }
+      if (existing !== undefined) {
+        const owned = existing.metadata.ownerReferences?.some((o) => o.kind === Kind.Edge && o.uid === ownerUID) ?? false;
+        if (owned && existing.metadata.deletionTimestamp === undefined) return;
+        this.#log.info({ object: `${collection}/${name}` }, 'replacing an edge credential object of an older Edge');
+        await c.delete(`${collection}/${name}`, { preconditions: { uid: existing.metadata.uid ?? '' } }).catch((err: unknown) => {
+          if (!isNotFound(err)) throw err;
+        });
+        await waitGone(c, `${collection}/${name}`);
+      }
+      try {
+        await c.create(collection, obj);
+        return;
+      } catch (err) {
+        if (!isAlreadyExists(err)) throw err;
+      }
+    }
+    throw new Error(`could not create ${collection}/${name}`);
+  }
+}
+
+async function createIfMissing(c: KubeClient, collection: string, obj: KubeObject): Promise<void> {
+  try {
+    await c.create(collection, obj);
+  } catch (err) {
+    if (!isAlreadyExists(err)) throw err;
+  }
+}
+
+async function waitGone(c: KubeClient, path: string): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    try {
+      await c.get(path);
+    } catch (err) {
+      if (isNotFound(err)) return;
+      throw err;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** Three base64url parts, the first decoding to a JSON object: anything else is not a service-account token. */
+export function looksLikeJWT(token: string): boolean {
+  if (token.length > 16_384) return false;
+  const parts = token.split('.');
+  if (parts.length !== 3 || parts.some((p) => !/^[A-Za-z0-9_-]+$/.test(p))) return false;
+  try {
+    const header: unknown = JSON.parse(Buffer.from(parts[0] ?? '', 'base64url').toString('utf8'));
+    return typeof header === 'object' && header !== null;
+  } catch {
+    return false;
+  }
+}
+
+/** A claim of a JWT whose signature was already verified by kcp. */
+function jwtClaim(token: string, claim: string): string | undefined {
+  try {
+    const payload = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as Record<string, unknown>;
+    const v = payload[claim];
+    return typeof v === 'string' ? v : undefined;
+  } catch {
+    return undefined;
+  }
+}

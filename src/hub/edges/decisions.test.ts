@@ -1,0 +1,53 @@
+import { describe, expect, test } from '@jest/globals';
+import { proxyReviewSpec } from './access-review.ts';
+import { agentStatusPatch } from './agent-proxy.ts';
+import { looksLikeJWT } from './credentials.ts';
+import { edgeRequestHeaders } from './tunnel-http.ts';
+import type { Edge } from '../../api/types.ts';
+
+const edge: Edge = { apiVersion: 'kedge.faros.sh/v1alpha1', kind: 'Edge', metadata: { name: 'e1' }, spec: { type: 'kubernetes' } };
+const now = new Date('2026-01-01T00:00:00Z');
+
+describe('agentStatusPatch: the hub keeps only agent-owned fields', () => {
+  test('hub-owned fields are dropped, the heartbeat is the hub clock', () => {
+    const p = agentStatusPatch({ status: { hostname: 'pi', agentVersion: '1.0', phase: 'Ready', connected: true, URL: 'https://evil', lastHeartbeatTime: '2099-01-01T00:00:00Z', conditions: [] } }, edge, now);
+    expect(p).toEqual({ status: { hostname: 'pi', agentVersion: '1.0', lastHeartbeatTime: '2026-01-01T00:00:00Z' } });
+  });
+  test('the SSH host key is pinned once set', () => {
+    expect(agentStatusPatch({ status: { sshHostKey: 'ssh-ed25519 AAA' } }, edge, now)?.status.sshHostKey).toBe('ssh-ed25519 AAA');
+    const pinned: Edge = { ...edge, status: { sshHostKey: 'ssh-ed25519 OLD' } };
+    expect(agentStatusPatch({ status: { sshHostKey: 'ssh-ed25519 NEW' } }, pinned, now)?.status.sshHostKey).toBeUndefined();
+  });
+  test('bad shapes are refused', () => {
+    expect(agentStatusPatch({}, edge, now)).toBeUndefined();
+    expect(agentStatusPatch({ status: [] }, edge, now)).toBeUndefined();
+    expect(agentStatusPatch({ status: { hostname: 5 } }, edge, now)).toBeUndefined();
+    expect(agentStatusPatch({ status: { hostname: 'x'.repeat(2000) } }, edge, now)).toBeUndefined();
+  });
+});
+
+test('the SAR asks for proxy on that edge and adds system:authenticated once', () => {
+  expect(proxyReviewSpec({ username: 'kedge:static:a', uid: 'u', groups: ['kedge:users'] }, 'e1')).toEqual({
+    user: 'kedge:static:a', uid: 'u', groups: ['kedge:users', 'system:authenticated'],
+    resourceAttributes: { group: 'kedge.faros.sh', resource: 'edges', verb: 'proxy', name: 'e1' },
+  });
+  expect(proxyReviewSpec({ username: 'x', uid: 'u', groups: ['system:authenticated'] }, 'e1').groups).toEqual(['system:authenticated']);
+});
+
+test('requests to the edge never carry the caller\'s credentials or asserted identity', () => {
+  const h = edgeRequestHeaders({
+    authorization: 'Bearer user-token', 'impersonate-user': 'admin', 'impersonate-group': 'system:masters', 'x-remote-user': 'root',
+    cookie: 'a=b', 'proxy-authorization': 'x', connection: 'keep-alive', host: 'hub', accept: 'application/json', 'x-stream-protocol-version': 'v4.channel.k8s.io',
+  }, undefined);
+  expect(h).toEqual({ accept: 'application/json', 'x-stream-protocol-version': 'v4.channel.k8s.io', host: 'kubernetes', connection: 'close' });
+  expect(edgeRequestHeaders({ upgrade: 'SPDY/3.1', connection: 'Upgrade' }, 'SPDY/3.1')).toEqual({ host: 'kubernetes', connection: 'Upgrade', upgrade: 'SPDY/3.1' });
+});
+
+test('only JWT-shaped tokens go to a TokenReview', () => {
+  const jwt = `${Buffer.from('{"alg":"RS256"}').toString('base64url')}.${Buffer.from('{}').toString('base64url')}.sig`;
+  expect(looksLikeJWT(jwt)).toBe(true);
+  expect(looksLikeJWT('not-a-jwt')).toBe(false);
+  expect(looksLikeJWT('a.b.c')).toBe(false);
+  expect(looksLikeJWT(`${jwt}.x`)).toBe(false);
+  expect(looksLikeJWT('x'.repeat(20_000))).toBe(false);
+});

@@ -1,0 +1,89 @@
+// The users' edges-proxy `…/services/edges-proxy/clusters/<lc>/apis/kedge.faros.sh/v1alpha1/edges/<edge>/k8s/…`
+// (SPEC §7): authenticate the user (401), SubjectAccessReview `proxy` on that edge in <lc> (403), the Edge must
+// exist (404) and be connected (502), then one tunnel stream per request. The caller's credentials never cross.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { Logger } from 'pino';
+import { isNotFound } from '../../kube/api-error.ts';
+import type { KubeClient } from '../../kube/client.ts';
+import type { TunnelSession } from '../../tunnel/index.ts';
+import { bearerToken, type Authenticator, type UserInfo } from '../auth/identity.ts';
+import { sendStatus } from '../server/status.ts';
+import type { EdgeAccessReviewer } from './access-review.ts';
+import { edgeObjectPath, type EdgeObject } from './agent-proxy.ts';
+import { parseEdgesProxyRequest, splitURL, type EdgesProxyRequest } from './paths.ts';
+import { writeSocketStatus } from './socket-reply.ts';
+import { forwardRequest, forwardUpgrade } from './tunnel-http.ts';
+import type { TunnelEndpoint } from './tunnel-endpoint.ts';
+
+export interface EdgesProxyDeps {
+  admin: KubeClient;
+  authn: Authenticator;
+  reviewer: EdgeAccessReviewer;
+  tunnels: TunnelEndpoint;
+  /** The hub's own origin (`https://host:port`): the only Origin a browser upgrade may carry. */
+  hubOrigin: string;
+  log: Logger;
+}
+
+export type Resolved =
+  | { ok: true; request: EdgesProxyRequest; user: UserInfo; session: TunnelSession; edgePath: string }
+  | { ok: false; code: number; message: string };
+
+/**
+ * Everything before the first byte goes to the edge, shared by plain requests, upgrades and the SSH handler:
+ * path → user → SAR → Edge → session. `rest` is the edge-side path plus the caller's query.
+ */
+export async function resolveEdgeRequest(deps: EdgesProxyDeps, req: IncomingMessage): Promise<Resolved> {
+  const { path, query } = splitURL(req.url ?? '/');
+  const parsed = parseEdgesProxyRequest(path);
+  if (!parsed.ok) return { ok: false, code: parsed.code, message: parsed.reason };
+  const token = bearerToken(req.headers.authorization);
+  const user = token ? await deps.authn.authenticate(token) : undefined;
+  if (!user) return { ok: false, code: 401, message: 'Unauthorized' };
+  let allowed: boolean;
+  try {
+    allowed = await deps.reviewer.mayProxy(user, parsed.cluster, parsed.edge);
+  } catch (err) {
+    deps.log.warn({ err, cluster: parsed.cluster }, 'SubjectAccessReview failed');
+    return { ok: false, code: 503, message: 'the control plane could not check access' };
+  }
+  if (!allowed) return { ok: false, code: 403, message: `${user.username} may not proxy to edge ${parsed.edge}` };
+  const session = deps.tunnels.session(parsed.cluster, parsed.edge);
+  let type = session ? deps.tunnels.info(session)?.type : undefined;
+  if (!session) {
+    try {
+      const edge = await deps.admin.forCluster(parsed.cluster).get<EdgeObject>(edgeObjectPath(parsed.edge));
+      type = edge.spec?.type;
+    } catch (err) {
+      if (isNotFound(err)) return { ok: false, code: 404, message: `edge ${parsed.edge} not found` };
+      return { ok: false, code: 503, message: 'the control plane is unreachable' };
+    }
+  }
+  if (parsed.sub === 'k8s' && type === 'server') return { ok: false, code: 404, message: `edge ${parsed.edge} is a server edge: use ssh` };
+  if (parsed.sub === 'ssh' && type !== undefined && type !== 'server') return { ok: false, code: 404, message: `edge ${parsed.edge} is a kubernetes edge: use …/k8s` };
+  if (!session) return { ok: false, code: 502, message: `edge ${parsed.edge} is not connected` };
+  const edgePath = parsed.rest + (query ? `?${query}` : '');
+  return { ok: true, request: parsed, user, session, edgePath };
+}
+
+export function edgesProxyHandlers(deps: EdgesProxyDeps, ssh?: { request?: (r: Resolved & { ok: true }, req: IncomingMessage, res: ServerResponse) => void; upgrade?: (r: Resolved & { ok: true }, req: IncomingMessage, socket: Duplex, head: Buffer) => void }) {
+  const log = deps.log;
+  return {
+    async request(req: IncomingMessage, res: ServerResponse): Promise<void> {
+      const r = await resolveEdgeRequest(deps, req);
+      if (!r.ok) return sendStatus(res, r.code, r.message);
+      if (r.request.sub === 'ssh') return ssh?.request ? ssh.request(r, req, res) : sendStatus(res, 404, 'ssh is not served by this hub');
+      forwardRequest(r.session, req, res, r.edgePath, log.child({ cluster: r.request.cluster, edge: r.request.edge }));
+    },
+    async upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+      socket.on('error', () => {});
+      const origin = req.headers.origin;
+      if (origin !== undefined && origin !== deps.hubOrigin) return writeSocketStatus(socket, 403, 'cross-origin requests are not allowed');
+      const r = await resolveEdgeRequest(deps, req);
+      if (!r.ok) return writeSocketStatus(socket, r.code, r.message);
+      if (r.request.sub === 'ssh') return ssh?.upgrade ? ssh.upgrade(r, req, socket, head) : writeSocketStatus(socket, 404, 'ssh is not served by this hub');
+      forwardUpgrade(r.session, req, socket, head, r.edgePath, log.child({ cluster: r.request.cluster, edge: r.request.edge }));
+    },
+  };
+}

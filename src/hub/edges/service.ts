@@ -1,0 +1,72 @@
+// Assembles the hub's edge services (docs/agent-protocol.md): the agent-proxy (join, agent API, tunnel endpoint) and
+// the users' edges-proxy, sharing one credential verifier, one access reviewer and one tunnel registry.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { Logger } from 'pino';
+import type { KubeClient } from '../../kube/client.ts';
+import type { TunnelConfig } from '../../tunnel/index.ts';
+import type { Authenticator } from '../auth/identity.ts';
+import { EdgeAccessReviewer } from './access-review.ts';
+import { agentProxyHandler } from './agent-proxy.ts';
+import { EdgeCredentials } from './credentials.ts';
+import { edgesProxyHandlers } from './edges-proxy.ts';
+import { parseAgentRequest, splitURL } from './paths.ts';
+import { writeSocketStatus } from './socket-reply.ts';
+import { TunnelEndpoint, type TunnelEventFn } from './tunnel-endpoint.ts';
+
+export interface EdgeServiceOptions {
+  /** Admin client on the bare kcp URL. */
+  admin: KubeClient;
+  authn: Authenticator;
+  /** The hub's external URL, as agents and users reach it. */
+  hubURL: string;
+  tunnelEvent: TunnelEventFn;
+  tunnelConfig?: Partial<TunnelConfig>;
+  recheckIntervalMs?: number;
+  log: Logger;
+}
+
+export interface EdgeService {
+  agentProxy(req: IncomingMessage, res: ServerResponse): Promise<void>;
+  agentProxyUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void>;
+  edgesProxy(req: IncomingMessage, res: ServerResponse): Promise<void>;
+  edgesProxyUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void>;
+  readonly tunnels: TunnelEndpoint;
+  readonly credentials: EdgeCredentials;
+  readonly reviewer: EdgeAccessReviewer;
+  stop(): Promise<void>;
+}
+
+export function createEdgeService(opts: EdgeServiceOptions): EdgeService {
+  const hubURL = opts.hubURL.replace(/\/+$/, '');
+  const credentials = new EdgeCredentials(opts.admin, opts.log.child({ component: 'edge-credentials' }));
+  const reviewer = new EdgeAccessReviewer(opts.admin);
+  const deps = { admin: opts.admin, credentials, hubURL, log: opts.log.child({ component: 'agent-proxy' }) };
+  const tunnels = new TunnelEndpoint({
+    ...deps,
+    tunnelEvent: opts.tunnelEvent,
+    ...(opts.tunnelConfig ? { tunnelConfig: opts.tunnelConfig } : {}),
+    ...(opts.recheckIntervalMs ? { recheckIntervalMs: opts.recheckIntervalMs } : {}),
+  });
+  const agent = agentProxyHandler(deps);
+  const users = edgesProxyHandlers({
+    admin: opts.admin, authn: opts.authn, reviewer, tunnels, hubOrigin: new URL(hubURL).origin, log: opts.log.child({ component: 'edges-proxy' }),
+  });
+  return {
+    agentProxy: agent,
+    async agentProxyUpgrade(req, socket, head) {
+      socket.on('error', () => {});
+      const parsed = parseAgentRequest(req.method ?? 'GET', splitURL(req.url ?? '/').path);
+      if (!parsed.ok) return writeSocketStatus(socket, parsed.code, parsed.code === 403 ? 'Forbidden' : parsed.reason);
+      if (parsed.op !== 'tunnel') return writeSocketStatus(socket, 400, 'only …/proxy accepts an upgrade');
+      await tunnels.handleUpgrade(req, socket, head, parsed);
+    },
+    edgesProxy: (req, res) => users.request(req, res),
+    edgesProxyUpgrade: (req, socket, head) => users.upgrade(req, socket, head),
+    tunnels,
+    credentials,
+    reviewer,
+    stop: () => tunnels.stop(),
+  };
+}
+
