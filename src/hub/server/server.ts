@@ -1,19 +1,26 @@
 // The hub's single HTTPS listener and its route table (SPEC §7). Paths are checked for unsafe forms before
 // routing; every error is a Kubernetes Status JSON without internal detail.
 import { createServer, type Server } from 'node:https';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import type { HubMetrics } from '../metrics.ts';
 import { unsafePathReason } from './paths.ts';
-import { sendStatus } from './status.ts';
+import { sendStatus, statusBody } from './status.ts';
 
 export type Handler = (req: IncomingMessage, res: ServerResponse) => Promise<void> | void;
+export type UpgradeHandler = (req: IncomingMessage, socket: Duplex, head: Buffer) => Promise<void> | void;
 
 export interface Routes {
   isReady(): boolean;
   tokenLogin: Handler;
   tokenReview: Handler;
   kcpProxy: Handler;
+  /** /services/agent-proxy/… and /services/edges-proxy/… (src/hub/edges); plain requests and upgrades. */
+  agentProxy?: Handler;
+  agentProxyUpgrade?: UpgradeHandler;
+  edgesProxy?: Handler;
+  edgesProxyUpgrade?: UpgradeHandler;
 }
 
 export function createHubServer(tls: { cert: Buffer; key: Buffer }, routes: Routes, metrics: HubMetrics, log: Logger): Server {
@@ -27,6 +34,22 @@ export function createHubServer(tls: { cert: Buffer; key: Buffer }, routes: Rout
   });
   server.headersTimeout = 30_000;
   server.requestTimeout = 0; // watches are long-lived
+  // Upgrades (the agent tunnel, exec/attach/port-forward through the edges-proxy); everything else refuses them.
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    socket.on('error', () => {});
+    const route = routeName(req.url ?? '/');
+    const path = (req.url ?? '/').split('?')[0] ?? '/';
+    const bad = unsafePathReason(path);
+    const handler = route === 'agent-proxy' ? routes.agentProxyUpgrade : route === 'edges-proxy' ? routes.edgesProxyUpgrade : undefined;
+    metrics.httpRequests.inc({ route: `${route}-upgrade`, code: 'upgrade' });
+    if (bad) return rawStatus(socket, 400, `malformed path: ${bad}`);
+    if (!handler) return rawStatus(socket, 400, 'this path does not accept protocol upgrades');
+    if (!routes.isReady()) return rawStatus(socket, 503, 'the hub is starting; try again shortly');
+    Promise.resolve(handler(req, socket, head)).catch((err: unknown) => {
+      log.error({ err, route }, 'upgrade failed');
+      rawStatus(socket, 500, 'internal error');
+    });
+  });
   return server;
 
   function dispatch(req: IncomingMessage, res: ServerResponse, route: string): Promise<void> | void {
@@ -49,6 +72,12 @@ export function createHubServer(tls: { cert: Buffer; key: Buffer }, routes: Rout
         return routes.tokenReview(req, res);
       case 'clusters':
         return ready(res) ? routes.kcpProxy(req, res) : undefined;
+      case 'agent-proxy':
+        if (!routes.agentProxy) return sendStatus(res, 404, 'not found');
+        return ready(res) ? routes.agentProxy(req, res) : undefined;
+      case 'edges-proxy':
+        if (!routes.edgesProxy) return sendStatus(res, 404, 'not found');
+        return ready(res) ? routes.edgesProxy(req, res) : undefined;
       default:
         return sendStatus(res, 404, 'not found');
     }
@@ -70,7 +99,15 @@ export function routeName(url: string): string {
   if (path === '/auth/token-login') return 'token-login';
   if (path === '/authn/tokenreview') return 'tokenreview';
   if (path.startsWith('/clusters/')) return 'clusters';
+  if (path.startsWith('/services/agent-proxy/')) return 'agent-proxy';
+  if (path.startsWith('/services/edges-proxy/')) return 'edges-proxy';
   return 'other';
+}
+
+function rawStatus(socket: Duplex, code: number, message: string): void {
+  if (socket.destroyed) return;
+  const body = statusBody(code, message);
+  socket.end(`HTTP/1.1 ${code} ${STATUS_CODES[code] ?? ''}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
 }
 
 function plain(res: ServerResponse, code: number, body: string): void {
