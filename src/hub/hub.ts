@@ -16,7 +16,9 @@ import { loadOrCreateSecrets } from './secrets.ts';
 import { kcpProxyHandler } from './server/kcp-proxy.ts';
 import { createHubServer } from './server/server.ts';
 import { ensureTenant, type Tenant } from './tenancy/tenants.ts';
-import { startControllerManager, type ControllerManager } from './controllers/manager.ts';
+import { startControllerManager, DEFAULT_HEARTBEAT_INTERVAL_MS, type ControllerManager } from './controllers/manager.ts';
+import { TunnelSignalApplier } from './controllers/edge-controller.ts';
+import { createEdgeService, type EdgeService } from './edges/service.ts';
 import { ensureDevPki } from './tls.ts';
 
 export interface HubOptions {
@@ -45,6 +47,8 @@ export interface Hub {
   ready: Promise<void>;
   /** Set once bootstrap finished (undefined when disabled); the tunnel layer reports sessions through it. */
   readonly controllers: ControllerManager | undefined;
+  /** Agent-proxy, edges-proxy and the tunnel registry (src/hub/edges); set once the kcp client exists. */
+  readonly edges: EdgeService | undefined;
   stop(): Promise<void>;
 }
 
@@ -62,6 +66,7 @@ export async function startHub(opts: HubOptions, log: Logger): Promise<Hub> {
   let kcpOptions: KubeClientOptions;
   let isReady = false;
   let proxy: ReturnType<typeof kcpProxyHandler> | undefined;
+  let edges: EdgeService | undefined;
   const target = {
     hubURL: opts.externalURL.replace(/\/+$/, ''),
     ...(caFile ? { caPEM: readFileSync(caFile, 'utf8') } : {}),
@@ -88,6 +93,10 @@ export async function startHub(opts: HubOptions, log: Logger): Promise<Hub> {
       tokenLogin: tokenLoginHandler(authn, ensure, target, log.child({ component: 'login' })),
       tokenReview: tokenReviewHandler(secrets.webhookToken, authn, log.child({ component: 'tokenreview' })),
       kcpProxy: (req, res) => proxy?.(req, res),
+      agentProxy: (req, res) => edges?.agentProxy(req, res),
+      agentProxyUpgrade: (req, socket, head) => edges?.agentProxyUpgrade(req, socket, head),
+      edgesProxy: (req, res) => edges?.edgesProxy(req, res),
+      edgesProxyUpgrade: (req, socket, head) => edges?.edgesProxyUpgrade(req, socket, head),
     },
     metrics,
     log.child({ component: 'server' }),
@@ -121,6 +130,20 @@ export async function startHub(opts: HubOptions, log: Logger): Promise<Hub> {
   kcp = new KubeClient(kcpOptions);
   proxy = kcpProxyHandler({ kcpURL: kcpOptions.server, kcpCA: kcpOptions.ca }, authn, log.child({ component: 'kcp-proxy' }));
 
+  // Tunnel up/down goes to the controllers' Edge lifecycle; with the controllers disabled it is applied directly.
+  const heartbeatIntervalMs = opts.controllers?.heartbeatIntervalMs ?? DEFAULT_HEARTBEAT_INTERVAL_MS;
+  const adminClient = kcp;
+  const directSignals = new TunnelSignalApplier(() => Promise.resolve(adminClient), { heartbeatIntervalMs }, log.child({ component: 'edge-tunnel' }));
+  edges = createEdgeService({
+    admin: kcp,
+    authn,
+    hubURL: target.hubURL,
+    tunnelEvent: (cluster, edge, type, registered) => controllers
+      ? controllers.edgeTunnelEvent(cluster, edge, type, registered)
+      : directSignals.apply(cluster, edge, type === 'Opened' ? { type } : { type, registered: registered ?? true }),
+    log,
+  });
+
   const bootstrapResult = bootstrap(kcp, log.child({ component: 'bootstrap' }), stopping.signal);
   let controllers: ControllerManager | undefined;
   const admin = kcp;
@@ -146,10 +169,14 @@ export async function startHub(opts: HubOptions, log: Logger): Promise<Hub> {
     get controllers() {
       return controllers;
     },
+    get edges() {
+      return edges;
+    },
     async stop() {
       isReady = false;
       stopping.abort(new Error('hub stopping'));
       await controllers?.stop();
+      await edges?.stop();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await kcp?.close();
