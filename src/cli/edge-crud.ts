@@ -1,0 +1,158 @@
+// `kedge edge create|list|get|delete`: Edges in the user's tenant workspace, through the hub under the user's own
+// identity. `create --wait` prints a join command and shows progress until the edge is Ready.
+import { stringify } from 'yaml';
+import { API_VERSION, ANNOTATION_KCP_CLUSTER, EdgePhase, EdgeType, GROUP, Kind, Resource, VERSION } from '../api/constants.ts';
+import type { Edge } from '../api/types.ts';
+import { isApiError } from '../kube/api-error.ts';
+import type { KubeClient } from '../kube/client.ts';
+import type { KubeObject } from '../kube/types.ts';
+import { CLIError, userClient, type ClientFlags } from './client.ts';
+
+export type EdgeObject = Edge & KubeObject;
+export type Print = (line: string) => void;
+
+export const EDGES_PATH = `/apis/${GROUP}/${VERSION}/${Resource.edges}`;
+
+export function edgePath(name: string): string {
+  return `${EDGES_PATH}/${name}`;
+}
+
+/** Parses `k=v,k2=v2` (empty → {}). */
+export function parseLabels(s: string | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (!s) return out;
+  for (const part of s.split(',')) {
+    const p = part.trim();
+    if (p === '') continue;
+    const eq = p.indexOf('=');
+    if (eq <= 0) throw new CLIError(`invalid label ${JSON.stringify(p)}: use key=value[,key=value]`);
+    out[p.slice(0, eq)] = p.slice(eq + 1);
+  }
+  return out;
+}
+
+export interface CreateFlags extends ClientFlags {
+  type?: string;
+  labels?: string;
+  sshPort?: string;
+  unschedulable?: boolean;
+}
+
+export function edgeManifest(name: string, flags: CreateFlags): EdgeObject {
+  const type = flags.type ?? EdgeType.Kubernetes;
+  if (type !== EdgeType.Kubernetes && type !== EdgeType.Server) throw new CLIError(`--type must be kubernetes or server, not ${JSON.stringify(type)}`);
+  if (flags.sshPort !== undefined && type !== EdgeType.Server) throw new CLIError('--ssh-port is only for --type server');
+  const port = flags.sshPort === undefined ? undefined : Number(flags.sshPort);
+  if (port !== undefined && !(Number.isInteger(port) && port >= 1 && port <= 65535)) throw new CLIError('--ssh-port must be a port number (1-65535)');
+  const labels = parseLabels(flags.labels);
+  return {
+    apiVersion: API_VERSION,
+    kind: Kind.Edge,
+    metadata: { name, ...(Object.keys(labels).length > 0 ? { labels } : {}) },
+    spec: {
+      type,
+      ...(port !== undefined ? { server: { sshPort: port } } : {}),
+      ...(flags.unschedulable ? { unschedulable: true } : {}),
+    },
+  };
+}
+
+export async function createEdge(name: string, flags: CreateFlags, print: Print): Promise<EdgeObject> {
+  const { client } = userClient(flags);
+  const created = await explain(client.create<EdgeObject>(EDGES_PATH, edgeManifest(name, flags)), name);
+  print(`edge/${name} created`);
+  return created;
+}
+
+/** Polls until the Edge is Ready, printing each phase change; throws after `timeoutMs`. */
+export async function waitForReady(client: KubeClient, name: string, timeoutMs: number, print: Print, intervalMs = 1000): Promise<EdgeObject> {
+  const deadline = Date.now() + timeoutMs;
+  const started = Date.now();
+  let last = '';
+  for (;;) {
+    const e = await explain(client.get<EdgeObject>(edgePath(name)), name);
+    const phase = e.status?.phase ?? EdgePhase.Pending;
+    if (phase === EdgePhase.Ready) {
+      print(`edge/${name} is Ready (${Math.round((Date.now() - started) / 1000)} s)`);
+      return e;
+    }
+    const msg = phase === EdgePhase.Pending ? 'waiting for its agent to join and connect' : `${phase}: waiting for its agent to reconnect`;
+    if (msg !== last) print(`edge/${name}: ${msg}…`);
+    last = msg;
+    if (Date.now() > deadline) throw new CLIError(`edge ${name} did not become Ready within ${Math.round(timeoutMs / 1000)} s: is the agent running? (check its log)`);
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}
+
+export async function listEdges(flags: ClientFlags, print: Print): Promise<void> {
+  const { client } = userClient(flags);
+  const list = await explain(client.listAll<EdgeObject>(EDGES_PATH), '');
+  if (list.items.length === 0) {
+    print("No edges yet. Create one with 'kedge edge create <name> --labels k=v'.");
+    return;
+  }
+  print(table([['NAME', 'TYPE', 'PHASE', 'CONNECTED', 'AGE', 'LABELS'], ...list.items.map(row)]));
+}
+
+export async function getEdge(name: string, flags: ClientFlags & { output?: string }, print: Print): Promise<void> {
+  const { client } = userClient(flags);
+  const e = await explain(client.get<EdgeObject>(edgePath(name)), name);
+  if (flags.output === 'yaml') return print(stringify(e).trimEnd());
+  if (flags.output === 'json') return print(JSON.stringify(e, null, 2));
+  if (flags.output !== undefined && flags.output !== 'wide') throw new CLIError('-o must be yaml, json or wide');
+  print(table([['NAME', 'TYPE', 'PHASE', 'CONNECTED', 'AGE', 'LABELS'], row(e)]));
+  if (flags.output === 'wide' || e.status?.URL) print(`URL: ${e.status?.URL ?? '(set when the agent joins)'}`);
+}
+
+export async function deleteEdge(name: string, flags: ClientFlags, print: Print): Promise<void> {
+  const { client } = userClient(flags);
+  await explain(client.delete(edgePath(name)), name);
+  print(`edge/${name} deleted (its agent credential is revoked)`);
+}
+
+/** The logical cluster an Edge lives in (kcp annotates every object with it). */
+export function edgeCluster(e: EdgeObject): string {
+  const lc = e.metadata.annotations?.[ANNOTATION_KCP_CLUSTER];
+  if (!lc) throw new CLIError('the hub did not report the workspace of this edge (no kcp.io/cluster annotation): is this a Kedge hub?');
+  return lc;
+}
+
+function row(e: EdgeObject): string[] {
+  const labels = Object.entries(e.metadata.labels ?? {}).map(([k, v]) => `${k}=${v}`).join(',');
+  return [e.metadata.name ?? '', e.spec?.type ?? '', e.status?.phase ?? EdgePhase.Pending, String(e.status?.connected ?? false), age(e.metadata.creationTimestamp), labels || '<none>'];
+}
+
+function age(ts: string | undefined): string {
+  const t = ts ? Date.parse(ts) : NaN;
+  if (Number.isNaN(t)) return '<unknown>';
+  const s = Math.max(0, Math.floor((Date.now() - t) / 1000));
+  if (s < 120) return `${s}s`;
+  if (s < 7200) return `${Math.floor(s / 60)}m`;
+  if (s < 172800) return `${Math.floor(s / 3600)}h`;
+  return `${Math.floor(s / 86400)}d`;
+}
+
+export function table(rows: string[][]): string {
+  const widths: number[] = [];
+  for (const r of rows) r.forEach((c, i) => { widths[i] = Math.max(widths[i] ?? 0, c.length); });
+  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd((widths[i] ?? 0) + 3))).join('').trimEnd()).join('\n');
+}
+
+/** Turns API failures into messages that say what to do next. */
+export async function explain<T>(p: Promise<T>, name: string): Promise<T> {
+  try {
+    return await p;
+  } catch (err) {
+    if (!isApiError(err)) {
+      const code = (err as { cause?: { code?: string }; code?: string }).cause?.code ?? (err as { code?: string }).code;
+      if (code === 'ECONNREFUSED') throw new CLIError('cannot reach the hub (connection refused): is it running?');
+      throw err;
+    }
+    if (err.code === 401) throw new CLIError("the hub did not accept your credentials: run 'kedge login' again");
+    if (err.code === 403) throw new CLIError(`not allowed: ${err.status?.message ?? 'forbidden'}`);
+    if (err.code === 404 && name) throw new CLIError(`edge ${name} not found: 'kedge edge list' shows your edges`);
+    if (err.code === 409 && name) throw new CLIError(`edge ${name} already exists: pick another name, or 'kedge edge delete ${name}' first`);
+    if (err.code === 422) throw new CLIError(`invalid edge: ${err.status?.message ?? err.message}`);
+    throw new CLIError(`the hub answered ${err.code} ${err.reason}: ${err.status?.message ?? ''}`.trim());
+  }
+}

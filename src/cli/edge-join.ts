@@ -1,0 +1,88 @@
+// `kedge edge join-command` and `kedge edge rotate-credentials` (docs/agent-protocol.md §2–§3): a single-use join
+// token whose SHA-256 goes into a Secret the user creates with their own rights; rotation deletes the edge's token
+// Secret (the old credential stops working at once) and prints a fresh join command.
+import { writeFileSync } from 'node:fs';
+import { isAlreadyExists, isNotFound } from '../kube/api-error.ts';
+import type { KubeClient } from '../kube/client.ts';
+import { DEFAULT_JOIN_TTL_MS, MAX_JOIN_TTL_MS, joinSecretManifest, newJoinToken, parseDuration } from '../hub/edges/join-token.ts';
+import { EDGE_NAMESPACE, joinSecretName, tokenSecretName } from '../hub/edges/names.ts';
+import { CLIError, userClient, type ClientFlags } from './client.ts';
+import { edgeCluster, edgePath, explain, type EdgeObject, type Print } from './edge-crud.ts';
+
+export interface JoinFlags extends ClientFlags {
+  ttl?: string;
+  /** Write the hub CA (from the kubeconfig) to this file and reference it in the command. */
+  writeCa?: string;
+}
+
+export interface JoinCommand {
+  hubURL: string;
+  cluster: string;
+  edge: string;
+  token: string;
+  expiresAt: Date;
+}
+
+/** Creates a join token for `name` (replacing a previous one) and returns what the agent needs. */
+export async function createJoinToken(client: KubeClient, hubURL: string, name: string, ttlMs: number): Promise<JoinCommand> {
+  if (!(ttlMs > 0 && ttlMs <= MAX_JOIN_TTL_MS)) throw new CLIError('--ttl must be between 1s and 7d');
+  const edge = await explain(client.get<EdgeObject>(edgePath(name)), name);
+  const cluster = edgeCluster(edge);
+  const token = newJoinToken();
+  const expiresAt = new Date(Date.now() + ttlMs);
+  await client.create('/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: EDGE_NAMESPACE } })
+    .catch((err: unknown) => (isAlreadyExists(err) ? undefined : explain(Promise.reject(err), '')));
+  const secrets = `/api/v1/namespaces/${EDGE_NAMESPACE}/secrets`;
+  await client.delete(`${secrets}/${joinSecretName(name)}`).catch((err: unknown) => { if (!isNotFound(err)) throw err; });
+  const manifest = joinSecretManifest({ name, uid: edge.metadata.uid ?? '' }, token, expiresAt);
+  await explain(client.create(secrets, manifest), '');
+  return { hubURL, cluster, edge: name, token, expiresAt };
+}
+
+export function formatJoinCommand(j: JoinCommand, caFile: string | undefined): string[] {
+  const ca = caFile ? ` --hub-ca-file ${caFile}` : '';
+  return [
+    `Join token for edge ${j.edge} (single use, valid until ${j.expiresAt.toISOString()}). On the edge, run:`,
+    '',
+    `  kedge agent join --hub-url ${j.hubURL} --cluster ${j.cluster} --edge ${j.edge} --token ${j.token}${ca}`,
+    '',
+    'or, in the edge cluster, with Helm (values for the kedge-agent chart):',
+    '',
+    `  helm upgrade --install kedge-agent deploy/charts/kedge-agent --namespace kedge-agent --create-namespace \\`,
+    `    --set hubURL=${j.hubURL} --set cluster=${j.cluster} --set edge=${j.edge} --set joinToken=${j.token}${caFile ? ` --set-file hubCA=${caFile}` : ''}`,
+  ];
+}
+
+export async function joinCommand(name: string, flags: JoinFlags, print: Print): Promise<JoinCommand> {
+  const u = userClient(flags);
+  const ttl = flags.ttl ? parseDuration(flags.ttl) : DEFAULT_JOIN_TTL_MS;
+  const j = await createJoinToken(u.client, u.hubURL, name, ttl);
+  for (const line of formatJoinCommand(j, writeCA(u.options.ca, flags.writeCa, print))) print(line);
+  return j;
+}
+
+export async function rotateCredentials(name: string, flags: JoinFlags, print: Print): Promise<JoinCommand> {
+  const u = userClient(flags);
+  await explain(u.client.get(edgePath(name)), name);
+  try {
+    await u.client.delete(`/api/v1/namespaces/${EDGE_NAMESPACE}/secrets/${tokenSecretName(name)}`);
+    print(`The credential of edge ${name} is revoked; its agent is disconnected within 30 s.`);
+  } catch (err) {
+    if (!isNotFound(err)) throw err;
+    print(`Edge ${name} had no credential yet.`);
+  }
+  const ttl = flags.ttl ? parseDuration(flags.ttl) : DEFAULT_JOIN_TTL_MS;
+  const j = await createJoinToken(u.client, u.hubURL, name, ttl);
+  for (const line of formatJoinCommand(j, writeCA(u.options.ca, flags.writeCa, print))) print(line);
+  return j;
+}
+
+function writeCA(ca: string | Buffer | undefined, file: string | undefined, print: Print): string | undefined {
+  if (file === undefined) {
+    if (ca !== undefined) print("(The hub uses a private CA: add --write-ca hub-ca.crt to save it, then copy it to the edge.)\n");
+    return undefined;
+  }
+  if (ca === undefined) throw new CLIError('--write-ca: your kubeconfig has no CA for the hub (it uses a public certificate)');
+  writeFileSync(file, ca);
+  return file;
+}

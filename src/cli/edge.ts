@@ -1,0 +1,67 @@
+// Registers `kedge edge …` and `kedge kubeconfig edge …` on the CLI program; the commands live in edge-*.ts.
+import type { Command } from 'commander';
+import { createEdge, deleteEdge, getEdge, listEdges, waitForReady } from './edge-crud.ts';
+import { joinCommand, rotateCredentials } from './edge-join.ts';
+import { kubeconfigEdge } from './kubeconfig-edge.ts';
+import { userClient } from './client.ts';
+import { parseDuration } from '../hub/edges/join-token.ts';
+
+const print = (l: string): void => console.log(l);
+const progress = (l: string): void => console.error(l);
+
+function common(cmd: Command): Command {
+  return cmd
+    .option('--kubeconfig <file>', 'kubeconfig with the "kedge" context (default: $KUBECONFIG or ~/.kube/config)')
+    .option('--context <name>', 'context to use', 'kedge');
+}
+
+export function registerEdgeCommands(program: Command): void {
+  const edge = program.command('edge').description('create, inspect and connect edges (sites running a kedge agent)');
+
+  common(edge.command('create <name>'))
+    .description('create an Edge; then run the join command it prints (or `kedge edge join-command <name>`) on the site')
+    .option('--type <type>', 'kubernetes (a cluster) or server (a host reached by SSH)', 'kubernetes')
+    .option('--labels <k=v,...>', 'labels that workload edge selectors match')
+    .option('--ssh-port <port>', 'server edges: port of the SSH server on the host (default 22)')
+    .option('--unschedulable', 'place no new workloads on this edge')
+    .option('--wait', 'print a join command and wait until the agent connected and the edge is Ready')
+    .option('--timeout <duration>', 'how long --wait waits', '10m')
+    .option('--ttl <duration>', 'with --wait: validity of the join token', '1h')
+    .action(async (name: string, flags) => {
+      await createEdge(name, flags, print);
+      if (!flags.wait) {
+        print(`Next: kedge edge join-command ${name}`);
+        return;
+      }
+      await joinCommand(name, flags, print);
+      await waitForReady(userClient(flags).client, name, parseDuration(flags.timeout), progress);
+    });
+
+  common(edge.command('list')).alias('ls').description('list edges with their phase')
+    .action(async (flags) => listEdges(flags, print));
+
+  common(edge.command('get <name>')).description('show one edge')
+    .option('-o, --output <format>', 'yaml, json or wide')
+    .action(async (name: string, flags) => getEdge(name, flags, print));
+
+  common(edge.command('delete <name>')).alias('rm').description('delete an edge and revoke its agent credential')
+    .action(async (name: string, flags) => deleteEdge(name, flags, print));
+
+  common(edge.command('join-command <name>'))
+    .description('print a one-line agent command (and Helm values) with a single-use join token')
+    .option('--ttl <duration>', 'validity of the join token (max 7d)', '1h')
+    .option('--write-ca <file>', "save the hub's CA certificate to this file and reference it in the command")
+    .action(async (name: string, flags) => { await joinCommand(name, flags, print); });
+
+  common(edge.command('rotate-credentials <name>'))
+    .description("revoke the edge's agent credential now and print a new join command")
+    .option('--ttl <duration>', 'validity of the new join token (max 7d)', '1h')
+    .option('--write-ca <file>', "save the hub's CA certificate to this file and reference it in the command")
+    .action(async (name: string, flags) => { await rotateCredentials(name, flags, print); });
+
+  const kubeconfig = program.command('kubeconfig').description('write kubeconfigs for kubectl through the hub');
+  common(kubeconfig.command('edge <name>'))
+    .description("a kubeconfig for one edge's Kubernetes API through the hub (get, apply, logs, exec, port-forward)")
+    .option('-o, --output <file>', 'write it to this file (mode 0600) instead of printing it')
+    .action(async (name: string, flags) => kubeconfigEdge(name, flags, print));
+}

@@ -1,0 +1,37 @@
+// `kedge kubeconfig edge <name>`: a kubeconfig for kubectl against one edge's Kubernetes API through the hub's
+// edges-proxy (…/edges/<name>/k8s), with the user's own token and the hub CA from the "kedge" context.
+import { writeFileSync } from 'node:fs';
+import { stringify } from 'yaml';
+import { GROUP, VERSION } from '../api/constants.ts';
+import { CLIError, userClient, type ClientFlags } from './client.ts';
+import { edgeCluster, edgePath, explain, type EdgeObject, type Print } from './edge-crud.ts';
+
+export function edgeKubeconfig(opts: { name: string; server: string; token: string; ca?: string | Buffer; insecure?: boolean }): string {
+  const cluster: Record<string, unknown> = { server: opts.server };
+  if (opts.ca !== undefined) cluster['certificate-authority-data'] = Buffer.from(opts.ca).toString('base64');
+  if (opts.insecure) cluster['insecure-skip-tls-verify'] = true;
+  const ctx = `kedge-edge-${opts.name}`;
+  return stringify({
+    apiVersion: 'v1',
+    kind: 'Config',
+    clusters: [{ name: ctx, cluster }],
+    users: [{ name: ctx, user: { token: opts.token } }],
+    contexts: [{ name: ctx, context: { cluster: ctx, user: ctx } }],
+    'current-context': ctx,
+  });
+}
+
+export async function kubeconfigEdge(name: string, flags: ClientFlags & { output?: string }, print: Print): Promise<void> {
+  const u = userClient(flags);
+  const edge = await explain(u.client.get<EdgeObject>(edgePath(name)), name);
+  if (edge.spec?.type === 'server') throw new CLIError(`edge ${name} is a server edge (no Kubernetes API): use 'kedge ssh ${name}'`);
+  if (!u.token) throw new CLIError("your kubeconfig context has no bearer token: run 'kedge login' again");
+  const server = `${u.hubURL}/services/edges-proxy/clusters/${edgeCluster(edge)}/apis/${GROUP}/${VERSION}/edges/${name}/k8s`;
+  const text = edgeKubeconfig({ name, server, token: u.token, ...(u.options.ca ? { ca: u.options.ca } : {}), insecure: u.options.insecureSkipTLSVerify === true });
+  if (flags.output) {
+    writeFileSync(flags.output, text, { mode: 0o600 });
+    print(`wrote ${flags.output}: kubectl --kubeconfig ${flags.output} get nodes`);
+  } else {
+    print(text.trimEnd());
+  }
+}
