@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import { VERSION } from '../version.ts';
 import { login } from './login.ts';
+import { registerEdgeCommands } from './edge.ts';
 
 const program = new Command(process.argv[1]?.endsWith('kubectl-kedge') ? 'kubectl kedge' : 'kedge')
   .description('Kedge CLI: log in to a Kedge hub and work with edges and workloads')
@@ -15,6 +16,8 @@ program.command('login')
   .option('--insecure-skip-tls-verify', 'do not verify the hub certificate (development only)')
   .option('--kubeconfig <file>', 'kubeconfig to write (default: $KUBECONFIG or ~/.kube/config)')
   .action(async (flags) => login(flags, (l) => console.log(l)));
+
+registerEdgeCommands(program);
 
 program.command('version')
   .description('print the CLI version')
