@@ -14,8 +14,10 @@ help:
 
 ## deps: install npm dependencies, including Node 24 (node_modules/.bin/node), when package-lock.json changed
 deps: node_modules/.deps-stamp
+# `npm install`, not `npm ci`: the registry mirror lacks some optional platform packages (e.g. @swc/core for
+# darwin), which the lock file cannot list, and `npm ci` refuses a lock file without them.
 node_modules/.deps-stamp: package.json package-lock.json
-	npm ci --no-audit --no-fund --loglevel=error
+	npm install --no-audit --no-fund --loglevel=error
 	@touch $@
 
 ## tools: build kcp, kubectl, kcp plugins, etcd, Kubernetes, kwok and Dex from Go modules into $(KEDGE_BIN)

@@ -1,7 +1,7 @@
 // Runs kcp as a child process of the hub (the default for local use): writes kcp's token file and the
 // TokenReview webhook kubeconfig that makes kcp ask the hub who a user is, starts kcp, waits for /readyz.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Agent, request } from 'undici';
 import type { Logger } from 'pino';
@@ -37,6 +37,8 @@ export async function startKcp(opts: KcpProcessOptions, log: Logger): Promise<Kc
     throw new Error(`kcp binary not found at ${opts.binary}: run 'make tools' or pass --kcp-binary`);
   }
   mkdirSync(opts.rootDir, { recursive: true, mode: 0o700 });
+  const pidFile = join(opts.rootDir, 'kedge-kcp.pid');
+  await stopStaleKcp(pidFile, opts.rootDir, log);
   const [etcdClient, etcdPeer] = [await freePort(), await freePort()];
   const args = [
     'start',
@@ -55,7 +57,12 @@ export async function startKcp(opts: KcpProcessOptions, log: Logger): Promise<Kc
   ];
   const out = createWriteStream(opts.logFile, { flags: 'a' });
   const env = { ...process.env, ...(opts.unsafeNoFsync ? { UNSAFE_E2E_HACK_DISABLE_ETCD_FSYNC: 'true' } : {}) };
-  const child: ChildProcess = spawn(opts.binary, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
+  // Own process group: a terminal's Ctrl-C reaches only the hub, which then stops kcp once, gracefully
+  // (kcp treats a second signal as "exit now").
+  const child: ChildProcess = spawn(opts.binary, args, { stdio: ['ignore', 'pipe', 'pipe'], env, detached: true });
+  writeFileSync(pidFile, String(child.pid));
+  const killOnExit = (): void => { child.kill('SIGTERM'); };
+  process.once('exit', killOnExit);
   child.stdout?.pipe(out);
   child.stderr?.pipe(out);
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
@@ -95,6 +102,8 @@ export async function startKcp(opts: KcpProcessOptions, log: Logger): Promise<Kc
       const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
       await exited;
       clearTimeout(timer);
+      process.off('exit', killOnExit);
+      rmSync(pidFile, { force: true });
       out.end();
     },
   };
@@ -127,4 +136,21 @@ function webhookKubeconfig(w: { url: string; caFile: string; token: string }): s
     contexts: [{ name: 'webhook', context: { cluster: 'kedge-hub', user: 'kcp' } }],
     'current-context': 'webhook',
   }, null, 2);
+}
+
+/** A hub killed hard leaves its kcp running; the next start stops it if the pid still is that kcp. */
+async function stopStaleKcp(pidFile: string, rootDir: string, log: Logger): Promise<void> {
+  if (!existsSync(pidFile)) return;
+  const pid = Number(readFileSync(pidFile, 'utf8'));
+  let cmdline = '';
+  try {
+    cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ');
+  } catch { /* gone, or not Linux */ }
+  if (pid > 0 && cmdline.includes(`--root-directory=${rootDir}`)) {
+    log.warn({ pid }, 'stopping a kcp left running by a previous hub');
+    process.kill(pid, 'SIGTERM');
+    await poll(async () => (existsSync(`/proc/${pid}`) ? undefined : true), { what: `old kcp ${pid} to exit`, timeoutMs: 30_000, intervalMs: 200 })
+      .catch(() => process.kill(pid, 'SIGKILL'));
+  }
+  rmSync(pidFile, { force: true });
 }
