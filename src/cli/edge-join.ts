@@ -66,7 +66,7 @@ export async function rotateCredentials(name: string, flags: JoinFlags, print: P
   await explain(u.client.get(edgePath(name)), name);
   try {
     await u.client.delete(`/api/v1/namespaces/${EDGE_NAMESPACE}/secrets/${tokenSecretName(name)}`);
-    print(`The credential of edge ${name} is revoked; its agent is disconnected within 30 s.`);
+    print(`The credential of edge ${name} is revoked (the hub refuses it within 30 s and disconnects its agent).`);
   } catch (err) {
     if (!isNotFound(err)) throw err;
     print(`Edge ${name} had no credential yet.`);

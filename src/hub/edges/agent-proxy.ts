@@ -13,7 +13,7 @@ import { rfc3339 } from '../controllers/conditions.ts';
 import { labelValueForName } from '../controllers/placement-name.ts';
 import { BodyTooLargeError, readBody } from '../server/body.ts';
 import { sendJSON, sendStatus } from '../server/status.ts';
-import type { EdgeCredentials } from './credentials.ts';
+import { looksLikeJWT, type EdgeCredentials } from './credentials.ts';
 import { checkJoinToken, type JoinSecret } from './join-token.ts';
 import { EDGE_NAMESPACE, joinSecretName } from './names.ts';
 import { edgesProxyURL, parseAgentRequest, splitURL, type AgentRequest } from './paths.ts';
@@ -37,18 +37,25 @@ export function edgeObjectPath(edge: string): string {
   return `/apis/${GROUP}/${VERSION}/${Resource.edges}/${edge}`;
 }
 
-/** Authenticates an edge credential for (cluster, edge): the Edge when it is valid, else undefined (→ 401). */
+/**
+ * Authenticates an edge credential for (cluster, edge): the Edge when it is valid, else undefined (→ 401). The Edge is
+ * read first (a 401 either way, so nothing leaks) because the credential must belong to this Edge's uid.
+ */
 export async function authenticateEdge(deps: AgentProxyDeps, token: string | undefined, cluster: string, edge: string): Promise<EdgeObject | undefined> {
-  if (!token) return undefined;
-  if (!(await deps.credentials.verify(token, cluster, edge).catch(rethrowUnlessClientError))) return undefined;
+  if (!token || !looksLikeJWT(token)) return undefined;
+  let obj: EdgeObject;
   try {
-    const obj = await deps.admin.forCluster(cluster).get<EdgeObject>(edgeObjectPath(edge));
-    if (obj.metadata.deletionTimestamp === undefined) return obj;
+    obj = await deps.admin.forCluster(cluster).get<EdgeObject>(edgeObjectPath(edge));
   } catch (err) {
-    if (!isNotFound(err)) throw err;
+    if (isApiError(err) && err.code >= 400 && err.code < 500) {
+      deps.credentials.invalidate(cluster, edge);
+      return undefined;
+    }
+    throw err;
   }
-  deps.credentials.invalidate(cluster, edge);
-  return undefined;
+  if (obj.metadata.deletionTimestamp !== undefined) return undefined;
+  const ok = await deps.credentials.verify(token, cluster, edge, obj.metadata.uid ?? '').catch(rethrowUnlessClientError);
+  return ok ? obj : undefined;
 }
 
 /** A 4xx from kcp while checking a credential (unknown cluster, …) means "not authenticated", not a hub failure. */

@@ -34,8 +34,8 @@ export class EdgeCredentials {
   readonly #ttl: number;
   readonly #tokenWaitMs: number;
   readonly #now: () => number;
-  /** token digest → who it was verified for, and until when. */
-  readonly #cache = new Map<string, { cluster: string; edge: string; until: number }>();
+  /** token digest → who it was verified for (the Edge by uid), and until when. */
+  readonly #cache = new Map<string, { cluster: string; edge: string; edgeUID: string; until: number }>();
   reviews = 0;
 
   constructor(admin: KubeClient, log: Logger, opts: CredentialOptions = {}) {
@@ -46,12 +46,16 @@ export class EdgeCredentials {
     this.#now = opts.now ?? Date.now;
   }
 
-  /** True when `token` is the current credential of `edge` in logical cluster `cluster`. */
-  async verify(token: string, cluster: string, edge: string): Promise<boolean> {
+  /**
+   * True when `token` is the current credential of the Edge `edge` (name and uid) in logical cluster `cluster`: kcp
+   * authenticates it as that Edge's ServiceAccount, and that ServiceAccount is owned by this very Edge (not by an
+   * older Edge of the same name whose objects the garbage collector has not removed yet).
+   */
+  async verify(token: string, cluster: string, edge: string, edgeUID: string): Promise<boolean> {
     if (!looksLikeJWT(token)) return false;
     const digest = createHash('sha256').update(token).digest('base64url');
     const hit = this.#cache.get(digest);
-    if (hit && hit.until > this.#now()) return hit.cluster === cluster && hit.edge === edge;
+    if (hit && hit.until > this.#now()) return hit.cluster === cluster && hit.edge === edge && hit.edgeUID === edgeUID;
     if (hit) this.#cache.delete(digest);
     this.reviews++;
     const review = await this.#admin.forCluster(cluster).create<KubeObject & { status?: TokenReviewStatus }>(
@@ -65,8 +69,18 @@ export class EdgeCredentials {
     const extra = user.extra?.[CLUSTER_NAME_EXTRA];
     const tokenCluster = extra !== undefined ? (extra.length === 1 ? extra[0] : undefined) : jwtClaim(token, SA_CLUSTER_CLAIM);
     if (tokenCluster !== cluster) return false;
+    let sa: KubeObject;
+    try {
+      sa = await this.#admin.forCluster(cluster).get(`/api/v1/namespaces/${EDGE_NAMESPACE}/serviceaccounts/${serviceAccountName(edge)}`);
+    } catch (err) {
+      if (isNotFound(err)) return false;
+      throw err;
+    }
+    if (user.uid !== undefined && sa.metadata.uid !== user.uid) return false;
+    if (sa.metadata.deletionTimestamp !== undefined) return false;
+    if (!(sa.metadata.ownerReferences ?? []).some((o) => o.kind === Kind.Edge && o.uid === edgeUID)) return false;
     if (this.#cache.size >= MAX_CACHE_ENTRIES) this.#cache.clear();
-    this.#cache.set(digest, { cluster, edge, until: this.#now() + this.#ttl });
+    this.#cache.set(digest, { cluster, edge, edgeUID, until: this.#now() + this.#ttl });
     return true;
   }
 
