@@ -1,0 +1,165 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { createServer, request, type IncomingHttpHeaders, type Server } from 'node:http';
+import { connect, createServer as createNetServer, type Server as NetServer } from 'node:net';
+import { pino } from 'pino';
+import { freePort } from '../../util/free-port.ts';
+import { K8sProxy, forwardHeaders, responseHeaders } from './k8s-proxy.ts';
+
+describe('forwardHeaders', () => {
+  it("drops the caller's identity and hop-by-hop headers and sets the agent's", () => {
+    const raw = [
+      'Host', 'hub.example', 'Authorization', 'Bearer user', 'Impersonate-User', 'admin', 'Impersonate-Extra-Scopes', 'x',
+      'X-Remote-User', 'root', 'Connection', 'keep-alive, X-Secret', 'X-Secret', 's', 'Keep-Alive', '5', 'Accept', 'application/json',
+      'Content-Length', '2', 'Transfer-Encoding', 'chunked', 'Proxy-Authorization', 'p',
+    ];
+    expect(forwardHeaders(raw, { host: '127.0.0.1:6443', authorization: 'Bearer agent', keepUpgrade: false })).toEqual([
+      ['Host', '127.0.0.1:6443'], ['Accept', 'application/json'], ['Content-Length', '2'], ['Authorization', 'Bearer agent'],
+    ]);
+  });
+
+  it('keeps Upgrade (normalised) for a protocol switch and omits Authorization for client-certificate identities', () => {
+    const raw = ['Connection', 'keep-alive, Upgrade', 'Upgrade', 'SPDY/3.1', 'X-Stream-Protocol-Version', 'v4.channel.k8s.io', 'Authorization', 'Bearer u'];
+    expect(forwardHeaders(raw, { host: 'h', keepUpgrade: true })).toEqual([
+      ['Host', 'h'], ['X-Stream-Protocol-Version', 'v4.channel.k8s.io'], ['Connection', 'Upgrade'], ['Upgrade', 'SPDY/3.1'],
+    ]);
+  });
+});
+
+describe('responseHeaders', () => {
+  it('drops hop-by-hop headers and keeps repeated ones', () => {
+    expect(responseHeaders(['Content-Type', 'application/json', 'Transfer-Encoding', 'chunked', 'Set-Cookie', 'a', 'Set-Cookie', 'b', 'Connection', 'keep-alive']))
+      .toEqual({ 'content-type': 'application/json', 'set-cookie': ['a', 'b'] });
+  });
+});
+
+describe('K8sProxy over a socket (stand-in for a tunnel stream)', () => {
+  let upstream: Server;
+  let front: NetServer;
+  let proxy: K8sProxy;
+  let frontPort = 0;
+  const seen: { url?: string; headers: IncomingHttpHeaders }[] = [];
+  const raw = new Set<{ destroy(): void }>();
+
+  beforeAll(async () => {
+    upstream = createServer((req, res) => {
+      seen.push({ url: req.url, headers: req.headers });
+      if (req.url?.startsWith('/prefix/watch')) {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.write('{"type":"ADDED"}\n');
+        setTimeout(() => res.end('{"type":"DELETED"}\n'), 300);
+        return;
+      }
+      const body: Buffer[] = [];
+      req.on('data', (b: Buffer) => body.push(b));
+      req.on('end', () => {
+        res.writeHead(201, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ method: req.method, body: Buffer.concat(body).toString() }));
+      });
+    });
+    upstream.on('upgrade', (req, socket) => {
+      seen.push({ url: req.url, headers: req.headers });
+      raw.add(socket);
+      socket.write('HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: SPDY/3.1\r\n\r\n');
+      socket.on('data', (b: Buffer) => socket.write(Buffer.from(b.toString().toUpperCase())));
+    });
+    await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', r));
+    const addr = upstream.address();
+    if (addr === null || typeof addr === 'string') throw new Error('no port');
+    proxy = new K8sProxy({
+      url: new URL(`http://127.0.0.1:${addr.port}/prefix`), rejectUnauthorized: true, authorization: () => 'Bearer agent-token',
+    }, pino({ level: 'silent' }));
+    front = createNetServer((socket) => {
+      raw.add(socket);
+      proxy.handle(socket);
+    });
+    await new Promise<void>((r) => front.listen(0, '127.0.0.1', r));
+    const f = front.address();
+    if (f === null || typeof f === 'string') throw new Error('no port');
+    frontPort = f.port;
+  });
+
+  afterAll(async () => {
+    proxy.close();
+    for (const s of raw) s.destroy();
+    await new Promise((r) => front.close(r));
+    upstream.closeAllConnections();
+    await new Promise((r) => upstream.close(r));
+  });
+
+  it("forwards with the agent's credentials, streams the body, and closes after one exchange", async () => {
+    const res = await new Promise<{ status: number; headers: IncomingHttpHeaders; body: string }>((resolve, reject) => {
+      const req = request({
+        host: '127.0.0.1', port: frontPort, method: 'POST', path: '/api/v1/namespaces/a/configmaps',
+        headers: { authorization: 'Bearer user-token', 'impersonate-user': 'system:admin', 'content-type': 'application/json' }, agent: false,
+      }, (r) => {
+        let body = '';
+        r.on('data', (b: Buffer) => (body += b.toString()));
+        r.on('end', () => resolve({ status: r.statusCode ?? 0, headers: r.headers, body }));
+      });
+      req.on('error', reject);
+      req.end('{"x":1}');
+    });
+    expect(res.status).toBe(201);
+    expect(JSON.parse(res.body)).toEqual({ method: 'POST', body: '{"x":1}' });
+    expect(res.headers.connection).toBe('close');
+    const last = seen.at(-1);
+    expect(last?.url).toBe('/prefix/api/v1/namespaces/a/configmaps');
+    expect(last?.headers.authorization).toBe('Bearer agent-token');
+    expect(last?.headers['impersonate-user']).toBeUndefined();
+  });
+
+  it('delivers a watch event before the upstream response ends', async () => {
+    const started = Date.now();
+    const firstAt = await new Promise<number>((resolve, reject) => {
+      const req = request({ host: '127.0.0.1', port: frontPort, path: '/watch?watch=true', agent: false }, (r) => {
+        r.once('data', () => resolve(Date.now() - started));
+        r.resume();
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    expect(firstAt).toBeLessThan(250);
+  });
+
+  it('pipes raw bytes after a 101 (exec, port-forward)', async () => {
+    const socket = connect(frontPort, '127.0.0.1');
+    socket.write('POST /api/v1/namespaces/a/pods/p/exec?command=sh HTTP/1.1\r\nHost: hub\r\nAuthorization: Bearer user\r\n'
+      + 'Connection: Upgrade\r\nUpgrade: SPDY/3.1\r\nX-Stream-Protocol-Version: v4.channel.k8s.io\r\n\r\n');
+    let got = '';
+    await new Promise<void>((resolve) => {
+      socket.on('data', (b: Buffer) => {
+        got += b.toString();
+        if (got.includes('\r\n\r\n') && !got.includes('HELLO')) socket.write('hello');
+        if (got.includes('HELLO')) resolve();
+      });
+    });
+    socket.destroy();
+    expect(got).toMatch(/^HTTP\/1.1 101/);
+    const last = seen.at(-1);
+    expect(last?.url).toBe('/prefix/api/v1/namespaces/a/pods/p/exec?command=sh');
+    expect(last?.headers.authorization).toBe('Bearer agent-token');
+    expect(last?.headers.upgrade).toBe('SPDY/3.1');
+    expect(last?.headers['x-stream-protocol-version']).toBe('v4.channel.k8s.io');
+  });
+
+  it('answers 502 Status when the local API server is down', async () => {
+    const down = new K8sProxy({ url: new URL(`http://127.0.0.1:${await freePort()}`), rejectUnauthorized: true, authorization: () => undefined }, pino({ level: 'silent' }));
+    const srv = createNetServer((s) => down.handle(s));
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+    const a = srv.address();
+    if (a === null || typeof a === 'string') throw new Error('no port');
+    const res = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = request({ host: '127.0.0.1', port: a.port, path: '/version', agent: false }, (r) => {
+        let body = '';
+        r.on('data', (b: Buffer) => (body += b.toString()));
+        r.on('end', () => resolve({ status: r.statusCode ?? 0, body }));
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    down.close();
+    await new Promise((r) => srv.close(r));
+    expect(res.status).toBe(502);
+    expect(JSON.parse(res.body)).toMatchObject({ kind: 'Status', code: 502 });
+  });
+});

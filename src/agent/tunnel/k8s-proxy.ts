@@ -1,0 +1,219 @@
+// The agent end of `k8s` tunnel streams (docs/agent-protocol.md §5): a never-listening http.Server parses the ONE
+// HTTP/1.1 exchange on each stream and forwards it to the local kube-apiserver with the agent's own credentials
+// (the caller's Authorization/Impersonate-* are dropped). Bodies stream both ways (watch, logs -f); upgrades
+// (exec, attach, port-forward; SPDY and WebSocket) become a raw byte pipe after the request is re-sent upstream.
+import { Agent as HttpAgent, createServer, request as httpRequest } from 'node:http';
+import type { IncomingMessage, OutgoingHttpHeaders, Server, ServerResponse } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { connect as netConnect } from 'node:net';
+import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { connect as tlsConnect } from 'node:tls';
+import type { Logger } from 'pino';
+import type { LocalTarget } from '../local-cluster.ts';
+
+/** Headers that belong to one hop (RFC 9110 §7.6.1) or carry the caller's identity; never forwarded. */
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'host']);
+const IDENTITY = /^(authorization|proxy-authorization|proxy-authenticate|impersonate-.*|x-remote-.*)$/i;
+
+/**
+ * The request headers sent to the local API server, as [name, value] pairs from Node's rawHeaders. Identity headers
+ * and hop-by-hop headers (plus any the caller's Connection lists) are dropped; `keepUpgrade` keeps Connection/Upgrade
+ * for a protocol switch. Host and Authorization are set to the agent's.
+ */
+export function forwardHeaders(rawHeaders: readonly string[], opts: { host: string; authorization?: string; keepUpgrade: boolean }): [string, string][] {
+  const listed = new Set<string>();
+  for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
+    if (rawHeaders[i]?.toLowerCase() === 'connection') {
+      for (const t of (rawHeaders[i + 1] ?? '').split(',')) listed.add(t.trim().toLowerCase());
+    }
+  }
+  const out: [string, string][] = [['Host', opts.host]];
+  for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
+    const name = rawHeaders[i] ?? '';
+    const value = rawHeaders[i + 1] ?? '';
+    const lower = name.toLowerCase();
+    if (IDENTITY.test(lower)) continue;
+    if (opts.keepUpgrade && (lower === 'upgrade' || lower === 'connection')) continue; // re-added below, normalised
+    if (HOP_BY_HOP.has(lower) || listed.has(lower)) continue;
+    out.push([name, value]);
+  }
+  if (opts.keepUpgrade) {
+    const upgrade = headerValue(rawHeaders, 'upgrade');
+    out.push(['Connection', 'Upgrade']);
+    if (upgrade !== undefined) out.push(['Upgrade', upgrade]);
+  }
+  if (opts.authorization !== undefined) out.push(['Authorization', opts.authorization]);
+  return out;
+}
+
+/** Response headers passed back to the hub: hop-by-hop ones dropped (Node frames the body itself). */
+export function responseHeaders(rawHeaders: readonly string[]): OutgoingHttpHeaders {
+  const out: Record<string, string | string[]> = {};
+  for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
+    const name = (rawHeaders[i] ?? '').toLowerCase();
+    if (HOP_BY_HOP.has(name) || name === 'proxy-authenticate') continue;
+    const value = rawHeaders[i + 1] ?? '';
+    const prev = out[name];
+    out[name] = prev === undefined ? value : Array.isArray(prev) ? [...prev, value] : [prev, value];
+  }
+  return out;
+}
+
+function headerValue(rawHeaders: readonly string[], name: string): string | undefined {
+  for (let i = 0; i + 1 < rawHeaders.length; i += 2) if (rawHeaders[i]?.toLowerCase() === name) return rawHeaders[i + 1];
+  return undefined;
+}
+
+function statusBody(code: number, reason: string, message: string): string {
+  return JSON.stringify({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, code });
+}
+
+export interface K8sProxyStats {
+  requests: number;
+  upgrades: number;
+  upstreamErrors: number;
+}
+
+export class K8sProxy {
+  readonly stats: K8sProxyStats = { requests: 0, upgrades: 0, upstreamErrors: 0 };
+  readonly #target: LocalTarget;
+  readonly #log: Logger;
+  readonly #server: Server;
+  readonly #agent: HttpAgent;
+  readonly #https: boolean;
+  readonly #host: string;
+  readonly #port: number;
+  readonly #prefix: string;
+  readonly #open = new Set<Duplex>();
+
+  constructor(target: LocalTarget, logger: Logger) {
+    this.#target = target;
+    this.#log = logger.child({ component: 'k8s-proxy' });
+    this.#https = target.url.protocol === 'https:';
+    this.#host = target.url.hostname.replace(/^\[|\]$/g, '');
+    this.#port = Number(target.url.port || (this.#https ? 443 : 80));
+    this.#prefix = target.url.pathname.replace(/\/+$/, '');
+    this.#agent = this.#https
+      ? new HttpsAgent({ keepAlive: true, ca: target.ca, cert: target.cert, key: target.key, rejectUnauthorized: target.rejectUnauthorized, servername: target.servername })
+      : new HttpAgent({ keepAlive: true });
+    // Timeouts are the hub's business (it owns the caller's request); a watch or exec may last hours.
+    this.#server = createServer({ requestTimeout: 0, headersTimeout: 60_000, keepAliveTimeout: 1_000 });
+    // The hub may half-close after sending the request; the response must still go out.
+    (this.#server as Server & { httpAllowHalfOpen: boolean }).httpAllowHalfOpen = true;
+    this.#server.on('request', (req, res) => this.#onRequest(req, res));
+    this.#server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.#onUpgrade(req, socket, head));
+    this.#server.on('clientError', (err, socket) => {
+      this.#log.debug({ err: err.message }, 'malformed request on a k8s stream');
+      if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      socket.destroy();
+    });
+  }
+
+  /** Serves the one HTTP exchange carried by `stream` (a tunnel stream with header {kind:'k8s'}). */
+  handle(stream: Duplex): void {
+    this.#open.add(stream);
+    stream.once('close', () => this.#open.delete(stream));
+    stream.on('error', () => {}); // resets by the hub are normal (caller went away); the request handler cleans up
+    this.#server.emit('connection', stream);
+  }
+
+  get openStreams(): number {
+    return this.#open.size;
+  }
+
+  close(): void {
+    for (const s of this.#open) s.destroy();
+    this.#open.clear();
+    this.#agent.destroy();
+  }
+
+  #path(url: string | undefined): string {
+    const p = url && url.startsWith('/') ? url : `/${url ?? ''}`;
+    return this.#prefix + p;
+  }
+
+  #onRequest(req: IncomingMessage, res: ServerResponse): void {
+    this.stats.requests++;
+    res.shouldKeepAlive = false; // one exchange per stream: Connection: close, then FIN
+    const headers = forwardHeaders(req.rawHeaders, { host: this.#target.url.host, authorization: this.#target.authorization(), keepUpgrade: false });
+    const request = this.#https ? httpsRequest : httpRequest;
+    const up = request({
+      host: this.#host,
+      port: this.#port,
+      method: req.method,
+      path: this.#path(req.url),
+      headers: headers as unknown as OutgoingHttpHeaders,
+      agent: this.#agent,
+      setHost: false,
+    }, (upRes) => {
+      res.writeHead(upRes.statusCode ?? 502, upRes.statusMessage, responseHeaders(upRes.rawHeaders));
+      res.flushHeaders(); // a watch's headers must reach the caller before its first event
+      upRes.pipe(res);
+      upRes.on('error', (err) => {
+        this.#log.debug({ err: err.message }, 'local API server response broke');
+        res.destroy(err);
+      });
+    });
+    up.on('error', (err: NodeJS.ErrnoException) => {
+      this.stats.upstreamErrors++;
+      this.#log.warn({ err: err.code ?? err.message, method: req.method }, 'local API server unreachable');
+      if (!res.headersSent) {
+        const body = statusBody(502, 'ServiceUnavailable', 'the edge agent cannot reach its local Kubernetes API server');
+        res.writeHead(502, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+        res.end(body);
+      } else {
+        res.destroy(err);
+      }
+    });
+    // The caller (hub) went away: stop the local request too (ends a watch or logs -f on the edge).
+    res.on('close', () => {
+      if (!res.writableFinished) up.destroy();
+    });
+    req.on('error', () => up.destroy());
+    req.pipe(up);
+  }
+
+  #onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    this.stats.upgrades++;
+    const t = this.#target;
+    const upstream: Socket = this.#https
+      ? tlsConnect({ host: this.#host, port: this.#port, ca: t.ca, cert: t.cert, key: t.key, rejectUnauthorized: t.rejectUnauthorized, servername: t.servername ?? (isIP(this.#host) ? undefined : this.#host) })
+      : netConnect({ host: this.#host, port: this.#port });
+    const headers = forwardHeaders(req.rawHeaders, { host: t.url.host, authorization: t.authorization(), keepUpgrade: true });
+    const head0 = `${req.method ?? 'GET'} ${this.#path(req.url)} HTTP/1.1\r\n${headers.map(([k, v]) => `${k}: ${v}`).join('\r\n')}\r\n\r\n`;
+    upstream.write(head0);
+    if (head.length > 0) upstream.write(head);
+    let done = false;
+    const teardown = (why: string, err?: Error): void => {
+      if (done) return;
+      done = true;
+      if (err !== undefined) this.#log.debug({ err: err.message, why }, 'upgraded k8s stream ended with an error');
+      upstream.destroy();
+      socket.destroy();
+    };
+    upstream.once('error', (err: NodeJS.ErrnoException) => {
+      if (upstream.bytesRead === 0 && socket.writable && !socket.writableEnded) {
+        this.stats.upstreamErrors++;
+        const body = statusBody(502, 'ServiceUnavailable', 'the edge agent cannot reach its local Kubernetes API server');
+        socket.end(`HTTP/1.1 502 Bad Gateway\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+        this.#log.warn({ err: err.code ?? err.message }, 'local API server unreachable (upgrade)');
+        return;
+      }
+      teardown('upstream error', err);
+    });
+    socket.on('error', (err) => teardown('tunnel stream error', err));
+    upstream.pipe(socket);
+    socket.pipe(upstream);
+    upstream.once('close', () => {
+      if (!socket.writableEnded) socket.end();
+    });
+    socket.once('close', () => {
+      if (!upstream.destroyed) upstream.end();
+    });
+  }
+}
+
+function isIP(host: string): boolean {
+  return /^[\d.]+$/.test(host) || host.includes(':');
+}
