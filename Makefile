@@ -48,8 +48,9 @@ typecheck: deps
 unit: deps
 	$(JEST) --selectProjects unit -w 2
 
-## generate: regenerate config/kcp from crds/ (never edit config/kcp by hand)
+## generate: regenerate crds/ from crds/src and config/kcp from crds/ (never edit generated files by hand)
 generate: deps
+	$(NODE) hack/gen-crds.ts
 	$(NODE) hack/gen-kcp-config.ts
 
 ## bench: benchmarks; figures go to docs/benchmarks.md

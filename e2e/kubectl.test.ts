@@ -2,7 +2,7 @@
 // explain, validation errors) and kcp's `kubectl ws` plugin, all through the hub.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { kedge, kubectl } from './harness/cli.ts';
@@ -29,6 +29,24 @@ metadata:
   namespace: default
 spec:
 ${spec}`;
+
+describe('kedge login errors say what to do and change nothing', () => {
+  it.each([
+    ['a wrong token', ['--token', 'not-the-right-token-at-all', '--certificate-authority'], /rejected the token \(401\)/],
+    ['an untrusted hub certificate', ['--token', token], /not trusted.*--certificate-authority/],
+    ['a plain-http hub URL', ['--token', token, '--hub-url-override'], /must use https/],
+  ])('with %s', async (_what, extra, message) => {
+    const other = join(dir, `config-${randomBytes(2).toString('hex')}`);
+    const args = ['login', '--kubeconfig', other, '--hub-url', hub.hubURL, ...extra];
+    if (extra.at(-1) === '--certificate-authority') args.push(hub.caFile);
+    const i = args.indexOf('--hub-url-override');
+    if (i >= 0) args.splice(i, 1, '--hub-url', hub.hubURL.replace('https:', 'http:'));
+    const res = await kedge(args);
+    expect(res.code).toBe(1);
+    expect(res.stderr).toMatch(message);
+    expect(existsSync(other)).toBe(false);
+  });
+});
 
 describe('kubectl through the hub', () => {
   it('applies a VirtualWorkload and lists it with the printer columns', async () => {
