@@ -5,7 +5,8 @@ import { writeFileSync } from 'node:fs';
 import { isAlreadyExists, isNotFound } from '../kube/api-error.ts';
 import type { KubeClient } from '../kube/client.ts';
 import { DEFAULT_JOIN_TTL_MS, MAX_JOIN_TTL_MS, joinSecretManifest, newJoinToken, parseDuration } from '../hub/edges/join-token.ts';
-import { EDGE_NAMESPACE, joinSecretName, tokenSecretName } from '../hub/edges/names.ts';
+import { edgeTokenSecrets } from '../hub/edges/credentials.ts';
+import { EDGE_NAMESPACE, joinSecretName } from '../hub/edges/names.ts';
 import { CLIError, userClient, type ClientFlags } from './client.ts';
 import { edgeCluster, edgePath, explain, type EdgeObject, type Print } from './edge-crud.ts';
 
@@ -64,13 +65,13 @@ export async function joinCommand(name: string, flags: JoinFlags, print: Print):
 export async function rotateCredentials(name: string, flags: JoinFlags, print: Print): Promise<JoinCommand> {
   const u = userClient(flags);
   await explain(u.client.get(edgePath(name)), name);
-  try {
-    await u.client.delete(`/api/v1/namespaces/${EDGE_NAMESPACE}/secrets/${tokenSecretName(name)}`);
-    print(`The credential of edge ${name} is revoked (the hub refuses it within 30 s and disconnects its agent).`);
-  } catch (err) {
-    if (!isNotFound(err)) throw err;
-    print(`Edge ${name} had no credential yet.`);
+  const current = await explain(edgeTokenSecrets(u.client, name), '');
+  for (const s of current) {
+    await u.client.delete(`/api/v1/namespaces/${EDGE_NAMESPACE}/secrets/${s.metadata.name ?? ''}`).catch((err: unknown) => { if (!isNotFound(err)) throw err; });
   }
+  print(current.length > 0
+    ? `The credential of edge ${name} is revoked (the hub refuses it within 30 s and disconnects its agent).`
+    : `Edge ${name} had no credential yet.`);
   const ttl = flags.ttl ? parseDuration(flags.ttl) : DEFAULT_JOIN_TTL_MS;
   const j = await createJoinToken(u.client, u.hubURL, name, ttl);
   for (const line of formatJoinCommand(j, writeCA(u.options.ca, flags.writeCa, print))) print(line);

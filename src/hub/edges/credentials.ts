@@ -9,7 +9,7 @@ import { isAlreadyExists, isNotFound } from '../../kube/api-error.ts';
 import type { KubeClient } from '../../kube/client.ts';
 import type { KubeObject, OwnerReference } from '../../kube/types.ts';
 import { labelValueForName } from '../controllers/placement-name.ts';
-import { EDGE_NAMESPACE, serviceAccountName, serviceAccountUsername, tokenSecretName } from './names.ts';
+import { EDGE_NAMESPACE, SA_NAME_ANNOTATION, SA_TOKEN_TYPE, serviceAccountName, serviceAccountUsername, tokenSecretPrefix } from './names.ts';
 
 export const CLUSTER_NAME_EXTRA = 'authentication.kubernetes.io/cluster-name';
 const SA_CLUSTER_CLAIM = 'kubernetes.io/serviceaccount/clusterName';
@@ -104,19 +104,20 @@ export class EdgeCredentials {
     await this.#ensureOwned(c, `/api/v1/namespaces/${EDGE_NAMESPACE}/serviceaccounts`, saName, uid, {
       apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: saName, namespace: EDGE_NAMESPACE, labels, ownerReferences: [owner] },
     });
-    const secretName = tokenSecretName(name);
-    await this.#ensureOwned(c, `/api/v1/namespaces/${EDGE_NAMESPACE}/secrets`, secretName, uid, {
+    const secrets = `/api/v1/namespaces/${EDGE_NAMESPACE}/secrets`;
+    const current = (await edgeTokenSecrets(c, name, signal)).find((s) => s.metadata.ownerReferences?.some((o) => o.uid === uid) && s.metadata.deletionTimestamp === undefined);
+    const secretName = current?.metadata.name ?? (await c.create<KubeObject>(secrets, {
       apiVersion: 'v1',
       kind: 'Secret',
-      type: 'kubernetes.io/service-account-token',
+      type: SA_TOKEN_TYPE,
       metadata: {
-        name: secretName, namespace: EDGE_NAMESPACE, labels, ownerReferences: [owner],
-        annotations: { 'kubernetes.io/service-account.name': saName },
+        generateName: tokenSecretPrefix(name), namespace: EDGE_NAMESPACE, labels, ownerReferences: [owner],
+        annotations: { [SA_NAME_ANNOTATION]: saName },
       },
-    });
+    })).metadata.name;
     const deadline = this.#now() + this.#tokenWaitMs;
     for (;;) {
-      const s = await c.get<KubeObject & { data?: Record<string, string> }>(`/api/v1/namespaces/${EDGE_NAMESPACE}/secrets/${secretName}`, { signal });
+      const s = await c.get<KubeObject & { data?: Record<string, string> }>(`${secrets}/${secretName}`, { signal });
       const token = s.data?.token;
       if (token) return Buffer.from(token, 'base64').toString('utf8');
       if (this.#now() > deadline) throw new Error(`the token controller did not fill Secret ${EDGE_NAMESPACE}/${secretName} in time`);
@@ -150,6 +151,12 @@ export class EdgeCredentials {
     }
     throw new Error(`could not create ${collection}/${name}`);
   }
+}
+
+/** The token Secrets of `edge`'s ServiceAccount (any owner), found by label and annotation. */
+export async function edgeTokenSecrets(c: KubeClient, edge: string, signal?: AbortSignal): Promise<(KubeObject & { type?: string })[]> {
+  const list = await c.list<KubeObject & { type?: string }>(`/api/v1/namespaces/${EDGE_NAMESPACE}/secrets`, { labelSelector: `${LABEL_EDGE}=${labelValueForName(edge)}` }, signal);
+  return list.items.filter((s) => s.type === SA_TOKEN_TYPE && s.metadata.annotations?.[SA_NAME_ANNOTATION] === serviceAccountName(edge));
 }
 
 async function createIfMissing(c: KubeClient, collection: string, obj: KubeObject): Promise<void> {

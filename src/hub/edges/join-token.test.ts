@@ -1,6 +1,6 @@
 import { describe, expect, test } from '@jest/globals';
 import { checkJoinToken, joinSecretManifest, newJoinToken, parseDuration } from './join-token.ts';
-import { credentialBaseName, joinSecretName, serviceAccountUsername, tokenSecretName } from './names.ts';
+import { credentialBaseName, joinSecretName, serviceAccountUsername, tokenSecretPrefix } from './names.ts';
 
 const edge = { name: 'e1', uid: 'uid-1' };
 const now = new Date('2026-01-01T00:00:00Z');
@@ -42,14 +42,15 @@ describe('join tokens', () => {
 
 describe('credential object names', () => {
   test('readable for ordinary names', () => {
-    expect(tokenSecretName('e1')).toBe('edge-e1-token');
+    expect(tokenSecretPrefix('e1')).toBe('edge-e1-token-');
     expect(joinSecretName('e1')).toBe('edge-e1-join');
     expect(serviceAccountUsername('e1')).toBe('system:serviceaccount:kedge-system:edge-e1');
   });
   test('hashed and within 253 characters for long names, distinct per name', () => {
     const a = 'a'.repeat(253);
     const b = `${'a'.repeat(252)}b`;
-    expect(tokenSecretName(a).length).toBeLessThanOrEqual(253);
+    expect(tokenSecretPrefix(a).length + 5).toBeLessThanOrEqual(253);
+    expect(tokenSecretPrefix('b'.repeat(230)).length + 5).toBeLessThanOrEqual(253);
     expect(credentialBaseName(a)).not.toBe(credentialBaseName(b));
     expect(credentialBaseName(a)).toMatch(/^edge-h[0-9a-f]{40}$/);
   });

@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 
 export const EDGE_NAMESPACE = 'kedge-system';
 /** Names up to this length keep the readable `edge-<name>` base; longer ones are hashed. */
-const MAX_READABLE = 240;
+const MAX_READABLE = 230;
 
 export function credentialBaseName(edge: string): string {
   if (edge.length <= MAX_READABLE) return `edge-${edge}`;
@@ -15,9 +15,17 @@ export function serviceAccountName(edge: string): string {
   return credentialBaseName(edge);
 }
 
-export function tokenSecretName(edge: string): string {
-  return `${credentialBaseName(edge)}-token`;
+/**
+ * The generateName prefix of the edge's token Secret. A legacy token's claims name its Secret, and its signature is
+ * deterministic: re-creating a Secret of the SAME name would bring back the SAME token, so every new credential gets
+ * a fresh generated name (rotation really rotates).
+ */
+export function tokenSecretPrefix(edge: string): string {
+  return `${credentialBaseName(edge)}-token-`;
 }
+
+export const SA_TOKEN_TYPE = 'kubernetes.io/service-account-token';
+export const SA_NAME_ANNOTATION = 'kubernetes.io/service-account.name';
 
 export function joinSecretName(edge: string): string {
   return `${credentialBaseName(edge)}-join`;
