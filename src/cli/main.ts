@@ -18,6 +18,7 @@ program.command('login')
   .action(async (flags) => login(flags, (l) => console.log(l)));
 
 registerEdgeCommands(program);
+(await import('./agent.ts')).registerAgentCommand(program);
 
 program.command('version')
   .description('print the CLI version')
