@@ -3,6 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { parse } from 'yaml';
 import { Agent, request } from 'undici';
 import { loadTestEnv } from './harness/env.ts';
@@ -70,6 +71,38 @@ describe('token login', () => {
 
   it('rejects GET on /auth/token-login with 405, not a pass-through to kcp', async () => {
     expect((await get('/auth/token-login', tokenA)).status).toBe(405);
+  });
+});
+
+describe('TokenReview webhook (only kcp may call it)', () => {
+  const review = (token: string) => ({ apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token } });
+  const secret = (JSON.parse(readFileSync(join(env.hubDataDir, 'secrets.json'), 'utf8')) as { webhookToken: string }).webhookToken;
+
+  it.each([['no token', undefined], ['a user token', tokenA], ['a garbage token', 'x'.repeat(40)]])('answers 401 to %s', async (_what, token) => {
+    const res = await hubRequest(hub.hubURL, hub.caFile, 'POST', '/authn/tokenreview', { ...(token ? { token } : {}), body: review(tokenA) });
+    expectStatus(res, 401);
+    expect(res.body).not.toContain(tenantA);
+  });
+
+  it('maps a known token to its kedge user and an unknown one to unauthenticated', async () => {
+    const ok = await hubRequest(hub.hubURL, hub.caFile, 'POST', '/authn/tokenreview', { token: secret, body: review(tokenA) });
+    expect(ok.status).toBe(200);
+    expect(ok.json()).toMatchObject({ kind: 'TokenReview', status: { authenticated: true, user: { username: `kedge:static:${tenantA}`, groups: ['kedge:users', `kedge:tenant:${tenantA}`] } } });
+    const bad = await hubRequest(hub.hubURL, hub.caFile, 'POST', '/authn/tokenreview', { token: secret, body: review('unknown-token-unknown-token') });
+    expect(bad.json()).toMatchObject({ status: { authenticated: false } });
+    const malformed = await hubRequest(hub.hubURL, hub.caFile, 'POST', '/authn/tokenreview', { token: secret, headers: { 'content-type': 'application/json' } });
+    expect(malformed.status).toBe(400);
+  });
+});
+
+describe('hub endpoints', () => {
+  it('serves /healthz, /readyz and Prometheus /metrics, and 404 Status JSON elsewhere', async () => {
+    expect((await get('/healthz')).body).toBe('ok');
+    expect((await get('/readyz')).status).toBe(200);
+    const metrics = await get('/metrics');
+    expect(metrics.status).toBe(200);
+    expect(metrics.body).toMatch(/kedge_hub_http_requests_total\{route="token-login",code="200"\} \d+/);
+    expectStatus(await get('/no/such/path', tokenA), 404);
   });
 });
 
