@@ -52,18 +52,24 @@ for (;;) {
   } catch { /* not up yet */ }
 }
 
-const kedge = `node_modules/.bin/node bin/kedge.js`;
+const repo = new URL('..', import.meta.url).pathname.replace(/\/$/, '');
+const bin = join(process.env.KEDGE_CACHE ?? join(process.env.HOME ?? '', '.cache', 'kedge'), 'bin');
 console.log(`
 ────────────────────────────────────────────────────────────────────────────
  Kedge hub is ready at ${hubURL}   (data: ${dataDir}${generated ? ', token generated' : ''})
 
+ In another terminal (kubectl and the kcp plugins were built into ${bin}):
+   export PATH="${bin}:$PATH"
+   alias kedge="${repo}/node_modules/.bin/node ${repo}/bin/kedge.js"
+
  Log in (writes a "kedge" context into your kubeconfig):
-   ${kedge} login --hub-url ${hubURL} --token ${token} \\
+   kedge login --hub-url ${hubURL} --token ${token} \\
      --certificate-authority ${caFile}
 
  Then try:
-   kubectl apply -f examples/virtualworkload-simple.yaml
+   kubectl apply -f ${repo}/examples/virtualworkload-simple.yaml
    kubectl get virtualworkloads
+   kubectl ws .
 
  Stop with Ctrl-C. Data and token are kept for the next 'make run'.
 ────────────────────────────────────────────────────────────────────────────
