@@ -1,0 +1,157 @@
+// Edges through the hub, measured side by side in one run on a real hub (child process, own kcp) and a real edge
+// cluster (hack/edge-cluster.sh): (1) kubectl-style GET latency through the edges-proxy + tunnel vs straight to the
+// edge API server, p50/p99 and the ratio; (2) hub RSS per idle tunnel with N agent sessions (real joins, real
+// credentials; the simulated agents run in this process).
+// Run: node_modules/.bin/node bench/edges.ts [--requests 500] [--tunnels 1000] [--edge-cluster bench-edges] [--keep-edge]
+import { execFile, fork, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { homedir, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs, promisify } from 'node:util';
+import { Agent, request } from 'undici';
+import { connectTunnel, agentBase, type TestAgent } from '../e2e/edges-test-agent.ts';
+import { createJoinToken } from '../src/cli/edge-join.ts';
+import { forEachLimit } from '../src/hub/controllers/parallel.ts';
+import { edgesProxyURL } from '../src/hub/edges/paths.ts';
+import { KubeClient } from '../src/kube/client.ts';
+import { fromKubeconfig } from '../src/kube/kubeconfig.ts';
+import { freePort } from '../src/util/free-port.ts';
+
+const { values } = parseArgs({
+  options: {
+    requests: { type: 'string', default: '500' },
+    tunnels: { type: 'string', default: '1000' },
+    'edge-cluster': { type: 'string', default: 'bench-edges' },
+    'keep-edge': { type: 'boolean', default: false },
+  },
+});
+const requests = Number(values.requests);
+const tunnels = Number(values.tunnels);
+const out = (line = ''): void => void process.stdout.write(`${line}\n`);
+const bin = join(process.env.KEDGE_CACHE ?? join(homedir(), '.cache', 'kedge'), 'bin');
+const repo = new URL('../', import.meta.url).pathname;
+const sh = promisify(execFile);
+const edgeScript = (...args: string[]) => sh(join(repo, 'hack/edge-cluster.sh'), args, { env: { ...process.env, PATH: `${bin}:${process.env.PATH}` }, timeout: 180_000 });
+
+type Stats = { rss: number; heapUsed: number; external: number; tunnels: number; cpu: NodeJS.CpuUsage };
+
+function startHubChild(dir: string, token: string, port: number): Promise<{ child: ChildProcess; caFile: string; stats(): Promise<Stats> }> {
+  return freePort().then((kcpPort) => new Promise((resolve, reject) => {
+    const child = fork(new URL('./edges-hub.ts', import.meta.url).pathname, [], {
+      execArgv: ['--expose-gc'],
+      env: { ...process.env, KEDGE_BENCH_HUB_PORT: String(port), KEDGE_BENCH_DIR: dir, KEDGE_BENCH_TOKEN: token, KEDGE_BENCH_KCP: join(bin, 'kcp'), KEDGE_BENCH_KCP_PORT: String(kcpPort) },
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    const stats = (): Promise<Stats> => new Promise((res) => {
+      const on = (m: { type: string } & Stats): void => { if (m.type === 'stats') { child.off('message', on); res(m); } };
+      child.on('message', on);
+      child.send({ type: 'stats' });
+    });
+    child.once('exit', (code) => reject(new Error(`hub child exited with ${code}`)));
+    child.on('message', (m: { type: string; caFile?: string }) => { if (m.type === 'ready') resolve({ child, caFile: m.caFile ?? '', stats }); });
+  }));
+}
+
+function pct(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? NaN;
+}
+
+async function timedGets(client: KubeClient, path: string, n: number): Promise<number[]> {
+  const ms: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const t = process.hrtime.bigint();
+    await client.get(path);
+    ms.push(Number(process.hrtime.bigint() - t) / 1e6);
+  }
+  return ms;
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'kedge-bench-edges-'));
+const token = randomBytes(24).toString('base64url');
+const port = await freePort();
+const hubURL = `https://127.0.0.1:${port}`;
+out(`# bench/edges.ts — ${new Date().toISOString()}, requests=${requests}, tunnels=${tunnels}`);
+const edgeUp = edgeScript('up', values['edge-cluster']);
+const t0 = Date.now();
+const hub = await startHubChild(dir, token, port);
+out(`hub + kcp ready in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+const ca = readFileSync(hub.caFile);
+const agents: TestAgent[] = [];
+try {
+  const login = await request(`${hubURL}/auth/token-login`, { method: 'POST', headers: { authorization: `Bearer ${token}` }, dispatcher: new Agent({ connect: { ca } }) });
+  if (login.statusCode !== 200) throw new Error(`token login: ${login.statusCode} ${await login.body.text()}`);
+  const { workspace } = (await login.body.json()) as { workspace: string };
+  const user = new KubeClient({ server: `${hubURL}/clusters/${workspace}`, token, ca, timeoutMs: 60_000 });
+  await edgeUp;
+  const edgeKubeconfig = (await edgeScript('kubeconfig', values['edge-cluster'])).stdout.trim();
+
+  const makeEdge = async (name: string): Promise<{ credential: string; cluster: string }> => {
+    await user.create('/apis/kedge.faros.sh/v1alpha1/edges', { apiVersion: 'kedge.faros.sh/v1alpha1', kind: 'Edge', metadata: { name }, spec: { type: 'kubernetes' } });
+    const j = await createJoinToken(user, hubURL, name, 3_600_000);
+    const res = await request(`${agentBase(hubURL, j.cluster, name)}/join`, { method: 'POST', headers: { authorization: `Bearer ${j.token}` }, dispatcher: new Agent({ connect: { ca } }) });
+    if (res.statusCode !== 200) throw new Error(`join ${name}: ${res.statusCode} ${await res.body.text()}`);
+    return { credential: ((await res.body.json()) as { token: string }).token, cluster: j.cluster };
+  };
+
+  // (1) latency
+  const e1 = await makeEdge('e1');
+  agents.push(await connectTunnel(agentBase(hubURL, e1.cluster, 'e1'), hub.caFile, e1.credential, edgeKubeconfig));
+  const viaHub = new KubeClient({ server: edgesProxyURL(hubURL, e1.cluster, 'e1', 'kubernetes'), token, ca });
+  const direct = fromKubeconfig({ path: edgeKubeconfig });
+  const path = '/api/v1/nodes/kwok-node-0';
+  await timedGets(viaHub, path, 50);
+  await timedGets(direct, path, 50);
+  const hubMs: number[] = [];
+  const directMs: number[] = [];
+  for (let round = 0; round < 10; round++) {
+    hubMs.push(...(await timedGets(viaHub, path, Math.ceil(requests / 10))));
+    directMs.push(...(await timedGets(direct, path, Math.ceil(requests / 10))));
+  }
+  hubMs.sort((a, b) => a - b);
+  directMs.sort((a, b) => a - b);
+  const row = (what: string, a: number[]) => `${what.padEnd(28)} p50 ${pct(a, 0.5).toFixed(2).padStart(6)} ms   p99 ${pct(a, 0.99).toFixed(2).padStart(6)} ms`;
+  out();
+  out(`GET ${path} (keep-alive, sequential, ${hubMs.length} each, interleaved in 10 rounds)`);
+  out(row('direct to edge apiserver', directMs));
+  out(row('via hub + tunnel + agent', hubMs));
+  out(`ratio via-hub/direct: p50 ${(pct(hubMs, 0.5) / pct(directMs, 0.5)).toFixed(2)}x, p99 ${(pct(hubMs, 0.99) / pct(directMs, 0.99)).toFixed(2)}x; added p50 ${(pct(hubMs, 0.5) - pct(directMs, 0.5)).toFixed(2)} ms`);
+  await viaHub.close();
+  await direct.close();
+
+  // (2) idle tunnels
+  if (tunnels > 0) {
+    const names = Array.from({ length: tunnels }, (_, i) => `idle-${i}`);
+    const creds: { name: string; credential: string; cluster: string }[] = [];
+    const tj = Date.now();
+    await forEachLimit(names, 16, async (name) => { creds.push({ name, ...(await makeEdge(name)) }); });
+    const joinS = (Date.now() - tj) / 1000;
+    out();
+    out(`${tunnels} edges created and joined (real SA + token Secret + TokenReview) in ${joinS.toFixed(1)} s (${(tunnels / joinS).toFixed(0)}/s, concurrency 16)`);
+    await new Promise((r) => setTimeout(r, 5000));
+    const before = await hub.stats();
+    const tc = Date.now();
+    await forEachLimit(creds, 32, async (c) => { agents.push(await connectTunnel(agentBase(hubURL, c.cluster, c.name), hub.caFile, c.credential)); });
+    const connectS = (Date.now() - tc) / 1000;
+    for (let i = 0; i < 100; i++) {
+      if ((await hub.stats()).tunnels >= tunnels + 1) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    await new Promise((r) => setTimeout(r, 20_000)); // let Opened signals and first keepalives settle
+    const after = await hub.stats();
+    out(`${tunnels} tunnels connected in ${connectS.toFixed(1)} s; hub registry holds ${after.tunnels}`);
+    out(`hub RSS ${(before.rss / 2 ** 20).toFixed(0)} → ${(after.rss / 2 ** 20).toFixed(0)} MiB: ${((after.rss - before.rss) / tunnels / 1024).toFixed(1)} KiB per idle tunnel`
+      + ` (heap ${((after.heapUsed - before.heapUsed) / tunnels / 1024).toFixed(1)} KiB, external ${((after.external - before.external) / tunnels / 1024).toFixed(1)} KiB)`);
+    const idle0 = await hub.stats();
+    await new Promise((r) => setTimeout(r, 30_000));
+    const idle1 = await hub.stats();
+    const cpuMs = (idle1.cpu.user + idle1.cpu.system - idle0.cpu.user - idle0.cpu.system) / 1000;
+    out(`hub CPU with ${tunnels} idle tunnels (keepalive both ways): ${(cpuMs / 30_000 * 100).toFixed(1)} % of one core`);
+  }
+} finally {
+  await Promise.all(agents.map((a) => a.close().catch(() => {})));
+  hub.child.send({ type: 'stop' });
+  await new Promise((r) => hub.child.once('exit', r));
+  if (!values['keep-edge']) await edgeScript('down', values['edge-cluster']).catch(() => {});
+  rmSync(dir, { recursive: true, force: true });
+}
