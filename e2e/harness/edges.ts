@@ -65,7 +65,9 @@ export async function startEdgeCluster(prefix: string): Promise<EdgeCluster> {
       const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter((a) => a !== '');
       if (!argv.some((a) => a.includes(`${dir}/`))) throw new Error(`pid ${pid} is not this cluster's kube-apiserver`);
       process.kill(pid, 'SIGTERM');
+      const killer = setTimeout(() => alive(pid) && process.kill(pid, 'SIGKILL'), 15_000);
       await waitFor(() => !alive(pid), 30_000, 'kube-apiserver to exit');
+      clearTimeout(killer);
       await sleep(opts.downMs ?? 0);
       const log = openSync(join(dir, 'kube-apiserver.log'), 'a');
       const [cmd, ...args] = argv;
@@ -279,10 +281,11 @@ export async function startRelay(targetPort: number, targetHost = '127.0.0.1'): 
 
 // ---- small utilities -----------------------------------------------------------------------------------------
 
+/** Running (a zombie counts as gone: its parent, the edge-cluster script, exited and nobody may reap it). */
 function alive(pid: number): boolean {
   try {
-    process.kill(pid, 0);
-    return true;
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return !/^\d+ \(.*\) [ZX]/.test(stat);
   } catch {
     return false;
   }
