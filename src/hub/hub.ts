@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { KubeClient, type KubeClientOptions } from '../kube/client.ts';
 import { loadKubeconfig } from '../kube/kubeconfig.ts';
-import { bootstrap, type BootstrapResult } from './bootstrap/bootstrap.ts';
+import { bootstrapUntilDone, type BootstrapResult } from './bootstrap/bootstrap.ts';
 import { unionAuthenticator } from './auth/identity.ts';
 import { staticTokenAuthenticator } from './auth/static-tokens.ts';
 import { tokenLoginHandler } from './auth/token-login.ts';
@@ -144,7 +144,7 @@ export async function startHub(opts: HubOptions, log: Logger): Promise<Hub> {
     log,
   });
 
-  const bootstrapResult = bootstrap(kcp, log.child({ component: 'bootstrap' }), stopping.signal);
+  const bootstrapResult = bootstrapUntilDone(kcp, log.child({ component: 'bootstrap' }), stopping.signal);
   let controllers: ControllerManager | undefined;
   const admin = kcp;
   const ready = bootstrapResult.then(() => {
