@@ -4,7 +4,7 @@
 import type { Logger } from 'pino';
 import type { KubeClient } from '../../kube/client.ts';
 import { EXPORT_NAME, GROUP, VERSION, WORKSPACE_PROVIDERS, WORKSPACE_TENANTS } from '../../api/constants.ts';
-import { poll } from '../../util/wait.ts';
+import { poll, sleep } from '../../util/wait.ts';
 import { ensureObject, ensureWorkspace, type KubeObject } from '../bootstrap/ensure.ts';
 import type { UserInfo } from '../auth/identity.ts';
 
@@ -23,8 +23,23 @@ export function tenantPath(tenant: string): string {
   return `${WORKSPACE_TENANTS}:${tenant}`;
 }
 
-/** Idempotent; safe to call on every login. `kcp` is an admin client on the kcp base URL. */
+/**
+ * Idempotent; safe to call on every login. `kcp` is an admin client on the kcp base URL. Retried a few times,
+ * because kcp can answer 404 for a moment inside a workspace that has just turned Ready.
+ */
 export async function ensureTenant(kcp: KubeClient, user: UserInfo, log: Logger, signal?: AbortSignal): Promise<Tenant> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await ensureTenantOnce(kcp, user, log, signal);
+    } catch (err) {
+      if (signal?.aborted || attempt >= 4) throw err;
+      log.warn({ err, attempt, tenant: user.tenant }, 'tenant provisioning failed; retrying');
+      await sleep(1000 * attempt, signal);
+    }
+  }
+}
+
+async function ensureTenantOnce(kcp: KubeClient, user: UserInfo, log: Logger, signal?: AbortSignal): Promise<Tenant> {
   const until = signal ? { signal } : {};
   const tenants = kcp.forCluster(WORKSPACE_TENANTS);
   const ws = await ensureWorkspace(tenants, user.tenant, signal);
