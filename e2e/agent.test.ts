@@ -186,6 +186,17 @@ describe('kedge-agent', () => {
     }, { what: 'web back on eu', timeoutMs: 60_000 });
   }, 180_000);
 
+  it("serves kubectl through the hub with the agent's own credentials (kedge kubeconfig edge)", async () => {
+    const edgeKc = join(dir, 'eu-edge.kubeconfig');
+    const r = await kedge(['kubeconfig', 'edge', 'eu', '-o', edgeKc, '--kubeconfig', kc]);
+    if (r.code !== 0) throw new Error(`kedge kubeconfig edge: ${r.stderr}`);
+    const dep = await kubectl(edgeKc, ['get', 'deployment', 'web', '-n', 'default', '-o', 'json']);
+    expect(dep.stderr).toBe('');
+    expect((JSON.parse(dep.stdout) as Deployment).status?.readyReplicas).toBe(1);
+    const who = await kubectl(edgeKc, ['auth', 'whoami', '-o', 'jsonpath={.status.userInfo.username}']);
+    expect(who.stdout).toBe('kedge-edge-admin'); // the edge sees the agent, never the hub user's token
+  }, 60_000);
+
   it('a killed agent makes its Edge Disconnected within seconds; restarted without a join token it is Ready again', async () => {
     const a = agents.eu;
     if (!a) throw new Error('no agent');
