@@ -47,10 +47,13 @@ export function formatJoinCommand(j: JoinCommand, caFile: string | undefined): s
     '',
     `  kedge agent join --hub-url ${j.hubURL} --cluster ${j.cluster} --edge ${j.edge} --token ${j.token}${ca}`,
     '',
-    'or, in the edge cluster, with Helm (values for the kedge-agent chart):',
+    'Helm values for the same join (the kedge-agent chart and DaemonSet mode are not released yet):',
     '',
-    `  helm upgrade --install kedge-agent deploy/charts/kedge-agent --namespace kedge-agent --create-namespace \\`,
-    `    --set hubURL=${j.hubURL} --set cluster=${j.cluster} --set edge=${j.edge} --set joinToken=${j.token}${caFile ? ` --set-file hubCA=${caFile}` : ''}`,
+    `  hubURL: ${j.hubURL}`,
+    `  cluster: ${j.cluster}`,
+    `  edge: ${j.edge}`,
+    `  joinToken: ${j.token}`,
+    ...(caFile ? [`  # hubCA: contents of ${caFile}`] : []),
   ];
 }
 
