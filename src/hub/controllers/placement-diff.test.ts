@@ -1,13 +1,23 @@
-// Placement diff: create, update (replicas, workloadRef, labels, owner), delete, duplicates, terminating objects.
+// Placement diff: create, update (replicas, workloadRef, labels, workload generation, owner), delete, duplicates,
+// terminating objects.
 import { describe, it, expect } from '@jest/globals';
 import type { Placement } from '../../api/types.ts';
-import { placementDiff, type PlacementDiff } from './placement-diff.ts';
+import { ANNOTATION_WORKLOAD_GENERATION, placementDiff, workloadGenerationOf, type PlacementDiff } from './placement-diff.ts';
 import { labelValueForName } from './placement-name.ts';
 import type { DesiredPlacement } from './schedule.ts';
 import { NS, placement, VW_UID, workload } from './test-fixtures.ts';
 
 const ref = { name: 'web', uid: VW_UID };
-const d = (edgeName: string, replicas = 1, name = `web-${edgeName}`): DesiredPlacement => ({ name, edgeName, replicas, workloadRef: ref });
+/** `workloadGeneration` null: the workload has none. */
+const d = (edgeName: string, replicas = 1, name = `web-${edgeName}`, workloadGeneration: number | null = 1): DesiredPlacement => ({
+  name,
+  edgeName,
+  replicas,
+  workloadRef: ref,
+  ...(workloadGeneration === null ? {} : { workloadGeneration }),
+});
+const GEN = 'kedge.faros.sh/workload-generation';
+if (ANNOTATION_WORKLOAD_GENERATION !== GEN) throw new Error('the annotation key is part of the agent contract');
 const owner = {
   apiVersion: 'kedge.faros.sh/v1alpha1',
   kind: 'VirtualWorkload',
@@ -23,6 +33,7 @@ const created = (edgeName: string, replicas = 1, name = `web-${edgeName}`): Plac
     name,
     namespace: NS,
     labels: { 'kedge.faros.sh/virtualworkload': 'web', 'kedge.faros.sh/edge': edgeName },
+    annotations: { [GEN]: '1' },
     ownerReferences: [owner],
   },
   spec: { workloadRef: ref, edgeName, replicas },
@@ -85,6 +96,44 @@ const cases: Case[] = [
     },
   },
   {
+    name: 'a new workload generation (spec edit, same placements) updates only the annotation',
+    desired: [d('a', 1, 'web-a', 2), d('b', 1, 'web-b', 2)],
+    existing: [a, b],
+    want: {
+      create: [],
+      update: [withChanges(a, (p) => (p.metadata.annotations = { ...p.metadata.annotations, [GEN]: '2' })), withChanges(b, (p) => (p.metadata.annotations = { ...p.metadata.annotations, [GEN]: '2' }))],
+      delete: [],
+    },
+  },
+  {
+    name: 'a placement made before the annotation existed gets it, other annotations kept',
+    desired: [d('a')],
+    existing: [placement('a', { workloadGeneration: null })],
+    want: { create: [], update: [a], delete: [] },
+  },
+  {
+    name: 'a lower generation is also a change (a re-created workload starts again at 1)',
+    desired: [d('a')],
+    existing: [placement('a', { workloadGeneration: 5 })],
+    want: { create: [], update: [a], delete: [] },
+  },
+  {
+    name: 'a garbled annotation is corrected',
+    desired: [d('a')],
+    existing: [withChanges(a, (p) => (p.metadata.annotations = { ...p.metadata.annotations, [GEN]: ' 1' }))],
+    want: { create: [], update: [a], delete: [] },
+  },
+  {
+    name: 'a workload without a generation (never from the API server) leaves the annotation alone',
+    desired: [d('a', 1, 'web-a', null), d('b', 1, 'web-b', null)],
+    existing: [placement('a', { workloadGeneration: 4 })],
+    want: {
+      create: [withChanges(created('b'), (p) => delete p.metadata.annotations)],
+      update: [],
+      delete: [],
+    },
+  },
+  {
     name: 'placements on edges no longer desired are deleted',
     desired: [d('a')],
     existing: [b, a],
@@ -118,6 +167,14 @@ describe('placementDiff', () => {
     const before = structuredClone(existing);
     placementDiff(workload(), [d('a', 1)], existing);
     expect(existing).toEqual(before);
+  });
+
+  it('workloadGenerationOf reads the annotation, undefined when absent or garbled', () => {
+    expect(workloadGenerationOf(placement('a', { workloadGeneration: 12 }))).toBe(12);
+    expect(workloadGenerationOf(placement('a', { workloadGeneration: null }))).toBeUndefined();
+    for (const bad of ['', '-1', '1.5', 'x', '1e3', '9'.repeat(16)]) {
+      expect(workloadGenerationOf(withChanges(a, (p) => (p.metadata.annotations = { [GEN]: bad })))).toBeUndefined();
+    }
   });
 
   it('long workload and edge names get label-safe label values', () => {

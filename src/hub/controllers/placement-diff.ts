@@ -6,11 +6,26 @@ import { compareNames } from './candidates.ts';
 import { labelValueForName } from './placement-name.ts';
 import type { DesiredPlacement } from './schedule.ts';
 
+/**
+ * On a Placement: `metadata.generation` of its VirtualWorkload when the scheduler last wrote it. A VirtualWorkload spec
+ * edit that keeps the Placements (a new image, a template change) bumps the generation, so every Placement is updated
+ * and its agent — which watches only its Placements — re-reads the VirtualWorkload at once instead of at its next
+ * resync. Status writes do not bump the generation, so they cause no Placement writes.
+ */
+export const ANNOTATION_WORKLOAD_GENERATION = 'kedge.faros.sh/workload-generation';
+
+/** The workload generation a Placement carries, or undefined when absent or not a non-negative integer. */
+export function workloadGenerationOf(p: Placement): number | undefined {
+  const v = p.metadata.annotations?.[ANNOTATION_WORKLOAD_GENERATION];
+  if (v === undefined || !/^\d{1,15}$/.test(v)) return undefined;
+  return Number(v);
+}
+
 export interface PlacementDiff {
   /** Full manifests, sorted by name. */
   create: Placement[];
-  /** Copies of existing Placements (resourceVersion kept, for optimistic concurrency) with spec, labels and the
-   *  controller owner reference corrected; sorted by name. */
+  /** Copies of existing Placements (resourceVersion kept, for optimistic concurrency) with spec, labels, the
+   *  workload-generation annotation and the controller owner reference corrected; sorted by name. */
   update: Placement[];
   /** Existing Placements to delete (edge no longer desired, or a duplicate for the same edge); sorted by name. */
   delete: Placement[];
@@ -83,25 +98,30 @@ function newPlacement(workload: VirtualWorkload, d: DesiredPlacement, owner: Own
       name: d.name,
       namespace: workload.metadata.namespace ?? '',
       labels: placementLabels(d.workloadRef.name, d.edgeName),
+      ...(d.workloadGeneration === undefined ? {} : { annotations: { [ANNOTATION_WORKLOAD_GENERATION]: String(d.workloadGeneration) } }),
       ownerReferences: [owner],
     },
     spec: { workloadRef: { ...d.workloadRef }, edgeName: d.edgeName, replicas: d.replicas },
   };
 }
 
-/** A corrected copy of `p`, or undefined when it already matches `d`. Other labels and owners are kept. */
+/** A corrected copy of `p`, or undefined when it already matches `d`. Other labels, annotations and owners are kept. */
 function corrections(p: Placement, d: DesiredPlacement, owner: OwnerReference): Placement | undefined {
   const labels = placementLabels(d.workloadRef.name, d.edgeName);
   const specOk =
     p.spec.replicas === d.replicas && p.spec.workloadRef?.name === d.workloadRef.name && p.spec.workloadRef?.uid === d.workloadRef.uid;
   const labelsOk = Object.entries(labels).every(([k, v]) => p.metadata.labels?.[k] === v);
+  // "Differs", not "is older": a re-created workload starts again at generation 1 (its new uid also differs).
+  const generation = d.workloadGeneration === undefined ? undefined : String(d.workloadGeneration);
+  const generationOk = generation === undefined || p.metadata.annotations?.[ANNOTATION_WORKLOAD_GENERATION] === generation;
   const refs = p.metadata.ownerReferences ?? [];
   const ownerOk = refs.some((r) => sameOwner(r, owner)) && !refs.some((r) => r.controller === true && r.uid !== owner.uid);
-  if (specOk && labelsOk && ownerOk) return undefined;
+  if (specOk && labelsOk && generationOk && ownerOk) return undefined;
 
   const copy = structuredClone(p);
   copy.spec = { ...copy.spec, workloadRef: { ...d.workloadRef }, edgeName: d.edgeName, replicas: d.replicas };
   copy.metadata.labels = { ...copy.metadata.labels, ...labels };
+  if (generation !== undefined) copy.metadata.annotations = { ...copy.metadata.annotations, [ANNOTATION_WORKLOAD_GENERATION]: generation };
   // Drop any other controller and any stale reference to a previous incarnation of the workload (same kind and
   // name, other uid): left in place, the garbage collector would delete the Placement with that old owner.
   const others = refs.filter(

@@ -14,6 +14,7 @@ const newPlacement = (edgeName: string): Placement => ({
     name: `web-${edgeName}`,
     namespace: NS,
     labels: { 'kedge.faros.sh/virtualworkload': 'web', 'kedge.faros.sh/edge': edgeName },
+    annotations: { 'kedge.faros.sh/workload-generation': '1' },
     ownerReferences: [owner],
   },
   spec: { workloadRef: { name: 'web', uid: VW_UID }, edgeName, replicas: 1 },
@@ -44,6 +45,33 @@ describe('reconcileWorkload', () => {
     const vw = workload();
     vw.status = reconcileWorkload(vw, view, now, opts).status;
     expect(reconcileWorkload(vw, view, at(T0, 60_000), opts)).toEqual({ diff: { create: [], update: [], delete: [] }, events: [] });
+  });
+
+  it('a spec edit (new generation) updates every placement once; the status write and the echoes that follow write nothing', () => {
+    const settled = [placement('a', { phase: 'Running', ready: 1, available: 1 }), placement('b', { phase: 'Running', ready: 1, available: 1 })];
+    const edges = [edge('a'), edge('b')];
+    const vw = workload();
+    vw.status = reconcileWorkload(vw, { edges, placements: settled, namesInUse: new Set() }, now, opts).status;
+    vw.metadata.generation = 2;
+    vw.spec.simple = { image: 'nginx:2' };
+    const r = reconcileWorkload(vw, { edges, placements: settled, namesInUse: new Set() }, now, opts);
+    expect(r.diff.create).toEqual([]);
+    expect(r.diff.delete).toEqual([]);
+    expect(r.diff.update.map((p) => [p.metadata.name, p.metadata.annotations?.['kedge.faros.sh/workload-generation'], p.spec])).toEqual([
+      ['web-a', '2', settled[0]?.spec],
+      ['web-b', '2', settled[1]?.spec],
+    ]);
+    // The Placement updates come back as events; with the new status written, the next pass is quiet.
+    if (r.status !== undefined) vw.status = r.status;
+    const next = reconcileWorkload(vw, { edges, placements: r.diff.update, namesInUse: new Set() }, at(T0, 1000), opts);
+    expect(next).toEqual({ diff: { create: [], update: [], delete: [] }, events: [] });
+    // A status-only change of the workload (generation unchanged) writes no Placements either.
+    vw.status = { ...vw.status, readyReplicas: 0 };
+    expect(reconcileWorkload(vw, { edges, placements: r.diff.update, namesInUse: new Set() }, at(T0, 2000), opts).diff).toEqual({
+      create: [],
+      update: [],
+      delete: [],
+    });
   });
 
   it('a Singleton waiting for failover asks to be requeued', () => {

@@ -10,7 +10,7 @@ import { at, edge, placement, T0, VW_UID, workload } from './test-fixtures.ts';
 const GRACE = 5 * 60_000;
 const now = new Date(T0);
 const ref = { name: 'web', uid: VW_UID };
-const want = (edgeName: string, replicas = 1, name = `web-${edgeName}`) => ({ name, edgeName, replicas, workloadRef: ref });
+const want = (edgeName: string, replicas = 1, name = `web-${edgeName}`) => ({ name, edgeName, replicas, workloadRef: ref, workloadGeneration: 1 });
 const scheduledTrue = (reason: string, message: string): ConditionInput => ({ type: 'Scheduled', status: 'True', reason, message });
 const scheduledFalse = (reason: string, message: string): ConditionInput => ({ type: 'Scheduled', status: 'False', reason, message });
 const prior = (status: 'True' | 'False', reason: string): Condition[] => [
@@ -170,7 +170,7 @@ describe('desiredPlacements: candidates and Spread', () => {
       edges: [edge('b-c')],
       namesInUse: ['a-b-c'],
       want: {
-        placements: [{ name: hashedPlacementName('a', 'b-c'), edgeName: 'b-c', replicas: 1, workloadRef: { name: 'a', uid: 'uid-a' } }],
+        placements: [{ name: hashedPlacementName('a', 'b-c'), edgeName: 'b-c', replicas: 1, workloadRef: { name: 'a', uid: 'uid-a' }, workloadGeneration: 1 }],
         scheduled: scheduledTrue('Scheduled', 'placed on b-c'),
         events: [{ type: 'Normal', reason: 'Scheduled', message: 'placed on b-c' }],
       },
@@ -188,6 +188,13 @@ describe('desiredPlacements: candidates and Spread', () => {
     },
   ];
   for (const c of cases) it(c.name, () => expect(run(c)).toEqual(c.want));
+
+  it('every desired placement carries the workload generation; none without one', () => {
+    const vw = workload({ generation: 7 });
+    expect(desiredPlacements(vw, [edge('a'), edge('b')], [], now, { failoverGraceMs: GRACE }).placements.map((p) => p.workloadGeneration)).toEqual([7, 7]);
+    delete vw.metadata.generation;
+    expect(desiredPlacements(vw, [edge('a')], [], now, { failoverGraceMs: GRACE }).placements).toEqual([{ name: 'web-a', edgeName: 'a', replicas: 1, workloadRef: ref }]);
+  });
 });
 
 /** The edge a Singleton of `uid` prefers among `names`, computed independently of the implementation. */

@@ -44,6 +44,8 @@ export interface DesiredPlacement {
   edgeName: string;
   replicas: number;
   workloadRef: WorkloadReference;
+  /** The workload's `metadata.generation` (placement-diff.ts ANNOTATION_WORKLOAD_GENERATION); absent when it has none. */
+  workloadGeneration?: number;
 }
 
 export interface ScheduleResult {
@@ -79,11 +81,13 @@ export function desiredPlacements(
   }
   const namesInUse = new Set(opts.namesInUse);
   for (const p of existing) if (p.metadata.name) namesInUse.add(p.metadata.name);
+  const generation = workload.metadata.generation;
   const toDesired = (edgeName: string): DesiredPlacement => ({
     name: liveByEdge.get(edgeName)?.metadata.name ?? placementName(workloadRef.name, edgeName, namesInUse),
     edgeName,
     replicas,
     workloadRef,
+    ...(generation === undefined ? {} : { workloadGeneration: generation }),
   });
   const currentEdges = [...liveByEdge.keys()].sort(compareNames);
   const previous = findCondition(workload.status?.conditions, ConditionType.Scheduled);

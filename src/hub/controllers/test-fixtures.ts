@@ -3,6 +3,7 @@
 import { ANNOTATION_KCP_CLUSTER, LABEL_EDGE, LABEL_VIRTUAL_WORKLOAD } from '../../api/constants.ts';
 import type { EdgePhase, EdgeType, PlacementPhase, PlacementStrategy } from '../../api/constants.ts';
 import type { Condition, Edge, LabelSelector, Placement, VirtualWorkload } from '../../api/types.ts';
+import { ANNOTATION_WORKLOAD_GENERATION } from './placement-diff.ts';
 
 export const CLUSTER = 'root:kedge:tenants:acme';
 export const NS = 'shop';
@@ -82,6 +83,8 @@ export interface PlacementOptions {
   message?: string;
   generation?: number;
   observedGeneration?: number;
+  /** The workload-generation annotation (default 1, the fixture workload's generation); null leaves it out. */
+  workloadGeneration?: number | null;
 }
 
 export function placement(edgeName: string, o: PlacementOptions = {}): Placement {
@@ -106,6 +109,7 @@ export function placement(edgeName: string, o: PlacementOptions = {}): Placement
     spec: { workloadRef: { name: workloadName, uid: o.uid ?? VW_UID }, edgeName, replicas: o.replicas ?? 1 },
   };
   if (o.generation !== undefined) p.metadata.generation = o.generation;
+  if (o.workloadGeneration !== null) p.metadata.annotations = { ...p.metadata.annotations, [ANNOTATION_WORKLOAD_GENERATION]: String(o.workloadGeneration ?? 1) };
   if (o.deleting) p.metadata.deletionTimestamp = T0;
   if (o.phase !== undefined || o.ready !== undefined || o.available !== undefined || o.message !== undefined) {
     p.status = {};
