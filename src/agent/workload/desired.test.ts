@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import type { Placement, VirtualWorkload } from '../../api/types.ts';
 import {
   ANNOTATION_DESIRED_HASH, ANNOTATION_PLACEMENT, ANNOTATION_PLACEMENT_UID, DesiredStateError, containerName, desiredDeployment,
-  desiredObjects, servicePorts,
+  desiredObjects, needsApply, servicePorts, workloadBehind,
 } from './desired.ts';
 
 const ctx = { cluster: '2x8flc', edge: 'eu-1' };
@@ -132,5 +132,52 @@ describe('desiredObjects / servicePorts', () => {
       { name: 'dns', port: 53, targetPort: 53, protocol: 'UDP' },
       { name: 'tcp-81', port: 81, targetPort: 81, protocol: 'TCP' },
     ]);
+  });
+});
+
+describe('a VirtualWorkload edit that keeps the Placement', () => {
+  const GEN = 'kedge.faros.sh/workload-generation';
+  const stamped = (gen: number | undefined): Placement => {
+    const p = placement(1);
+    if (gen !== undefined) p.metadata.annotations = { [GEN]: String(gen) };
+    return p;
+  };
+  const at = (generation: number | undefined, image: string, uid = 'vw-uid'): VirtualWorkload => {
+    const w = vw({ simple: { image } });
+    w.metadata.uid = uid;
+    if (generation !== undefined) w.metadata.generation = generation;
+    return w;
+  };
+
+  it('changes the desired hash with the image or the template, not with the generation or the Placement annotation alone', () => {
+    const before = desiredObjects(stamped(1), at(1, 'nginx:1.27'), ctx).hash;
+    const newImage = desiredObjects(stamped(2), at(2, 'nginx:1.28'), ctx).hash;
+    expect(newImage).not.toBe(before);
+    expect(needsApply(newImage, before, before)).toBe(true);
+    // A spec edit that does not change what runs (e.g. the edge selector) applies nothing.
+    const sameContent = desiredObjects(stamped(3), at(3, 'nginx:1.27'), ctx).hash;
+    expect(sameContent).toBe(before);
+    expect(needsApply(sameContent, before, before)).toBe(false);
+    const template = desiredObjects(stamped(4), vw({ template: { metadata: { labels: { v: '2' } }, spec: { containers: [{ name: 'c', image: 'nginx:1.27' }] } } }), ctx).hash;
+    expect(template).not.toBe(before);
+  });
+
+  it('needsApply: live hash differs, or the agent last applied something else (the cache lags its own write)', () => {
+    expect(needsApply('h2', undefined, undefined)).toBe(true); // no Deployment yet
+    expect(needsApply('h2', 'h1', undefined)).toBe(true); // a new image
+    expect(needsApply('h2', 'h2', undefined)).toBe(false); // after an agent restart, cache is the only truth
+    expect(needsApply('h2', 'h2', 'h2')).toBe(false); // settled
+    expect(needsApply('h1', 'h1', 'h2')).toBe(true); // edit then quick revert while the cache still shows h1
+    expect(needsApply('h2', 'h2', '')).toBe(true); // the last apply did not finish (e.g. the Service failed)
+    expect(needsApply('h2', 'h1', 'h2')).toBe(true); // someone changed the live object since
+  });
+
+  it('workloadBehind: the read is older than the generation the hub stamped on the Placement', () => {
+    expect(workloadBehind(stamped(3), at(2, 'a'))).toBe(true);
+    expect(workloadBehind(stamped(3), at(3, 'a'))).toBe(false);
+    expect(workloadBehind(stamped(3), at(4, 'a'))).toBe(false); // the hub has not stamped the newest yet
+    expect(workloadBehind(stamped(undefined), at(1, 'a'))).toBe(false); // a hub that does not stamp
+    expect(workloadBehind(stamped(3), at(undefined, 'a'))).toBe(false);
+    expect(workloadBehind(stamped(5), at(1, 'a', 'other-uid'))).toBe(false); // another incarnation: checkPair reports it
   });
 });

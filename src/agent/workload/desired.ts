@@ -3,6 +3,7 @@
 import { createHash } from 'node:crypto';
 import { DEFAULT_REPLICAS, LABEL_EDGE, LABEL_VIRTUAL_WORKLOAD } from '../../api/constants.ts';
 import type { Container, ContainerPort, Placement, PodTemplateSpec, VirtualWorkload } from '../../api/types.ts';
+import { workloadGenerationOf } from '../../hub/controllers/placement-diff.ts';
 import { labelValueForName } from '../../hub/controllers/placement-name.ts';
 import type { KubeObject } from '../../kube/types.ts';
 
@@ -216,6 +217,31 @@ export function desiredObjects(placement: Placement, vw: VirtualWorkload, ctx: L
     if (o !== undefined) o.metadata.annotations = { ...o.metadata.annotations, [ANNOTATION_DESIRED_HASH]: hash };
   }
   return { namespace: vw.metadata.namespace ?? 'default', deployment, service, hash };
+}
+
+/**
+ * Whether to apply: the live Deployment's hash differs, or the agent's own last apply (`lastAppliedHash`, undefined
+ * when it has not applied since it started) differs. The second case covers a local cache that still shows an older
+ * Deployment: a VirtualWorkload edited and quickly reverted must not be skipped because the stale cache happens to show
+ * the reverted-to state. The hash covers the VirtualWorkload's content, so a new image re-applies even though the
+ * Placement's spec is the same.
+ */
+export function needsApply(desiredHash: string, liveHash: string | undefined, lastAppliedHash: string | undefined): boolean {
+  return liveHash !== desiredHash || (lastAppliedHash !== undefined && lastAppliedHash !== desiredHash);
+}
+
+/**
+ * Whether the VirtualWorkload just read is older than the generation the hub stamped on the Placement
+ * (ANNOTATION_WORKLOAD_GENERATION): then the read lagged and must be retried, not applied. A Placement still naming
+ * an earlier incarnation (other uid) is not "behind": checkPair reports it.
+ */
+export function workloadBehind(placement: Placement, vw: VirtualWorkload): boolean {
+  const want = workloadGenerationOf(placement);
+  const have = vw.metadata.generation;
+  if (want === undefined || have === undefined) return false;
+  const ref = placement.spec.workloadRef;
+  if (ref.uid && vw.metadata.uid && ref.uid !== vw.metadata.uid) return false;
+  return have < want;
 }
 
 function checkPair(placement: Placement, vw: VirtualWorkload): void {

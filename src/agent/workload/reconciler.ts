@@ -14,7 +14,7 @@ import type { KubeObject } from '../../kube/types.ts';
 import { WorkQueue } from '../../kube/work-queue.ts';
 import {
   ANNOTATION_CLUSTER, ANNOTATION_DESIRED_HASH, ANNOTATION_PLACEMENT, DesiredStateError, FIELD_MANAGER, MANAGED_SELECTOR,
-  desiredObjects, placementSelector,
+  desiredObjects, needsApply, placementSelector, workloadBehind,
 } from './desired.ts';
 import type { Deployment, LocalContext, Service } from './desired.ts';
 import { placementStatus, statusChanged } from './placement-status.ts';
@@ -45,6 +45,8 @@ export class WorkloadReconciler {
   readonly #log: Logger;
   readonly #queue = new WorkQueue({ baseDelayMs: 500, maxDelayMs: 30_000 });
   readonly #namespaces = new Set<string>();
+  /** `<ns>/<deployment>` → ANNOTATION_DESIRED_HASH of the agent's last successful apply (the cache may lag behind it). */
+  readonly #applied = new Map<string, string>();
   #resync: NodeJS.Timeout | undefined;
   #workers: Promise<void> | undefined;
   #stopped = false;
@@ -136,6 +138,10 @@ export class WorkloadReconciler {
       this.#opts.onHubError?.(err);
       throw err;
     }
+    if (workloadBehind(placement, vw)) {
+      // The hub stamped a newer workload generation on the Placement than this read shows: read again shortly.
+      throw new Error(`VirtualWorkload ${namespace}/${vw.metadata.name ?? ''} read at generation ${vw.metadata.generation ?? '?'}, older than the Placement says`);
+    }
     let desired;
     try {
       desired = desiredObjects(placement, vw, this.#opts.ctx);
@@ -144,8 +150,12 @@ export class WorkloadReconciler {
       await this.#writeStatus(placement, placementStatus({ generation: placement.metadata.generation, error: err.message }));
       return { requeueAfterMs: FAILED_RETRY_MS };
     }
-    let live = this.deployments.get(`|${namespace}/${desired.deployment.metadata.name ?? ''}`);
-    if (live?.metadata.annotations?.[ANNOTATION_DESIRED_HASH] !== desired.hash) {
+    const deploymentKey = `${namespace}/${desired.deployment.metadata.name ?? ''}`;
+    let live = this.deployments.get(`|${deploymentKey}`);
+    if (needsApply(desired.hash, live?.metadata.annotations?.[ANNOTATION_DESIRED_HASH], this.#applied.get(deploymentKey))) {
+      // Until the whole apply succeeded, what is live is unknown: '' matches no hash, so the next pass applies again
+      // even when the cache then shows the new Deployment (e.g. the Service apply failed after it).
+      this.#applied.set(deploymentKey, '');
       try {
         await this.#ensureNamespace(namespace);
         live = await apply<Deployment>(this.#opts.local, deploymentPath(namespace, desired.deployment.metadata.name ?? ''), desired.deployment,
@@ -156,7 +166,8 @@ export class WorkloadReconciler {
         } else {
           await this.#deleteOwned('services', namespace, name);
         }
-        this.#log.info({ key, hash: desired.hash, replicas: desired.deployment.spec?.replicas }, 'applied');
+        this.#applied.set(deploymentKey, desired.hash);
+        this.#log.info({ key, hash: desired.hash, replicas: desired.deployment.spec?.replicas, workloadGeneration: vw.metadata.generation }, 'applied');
       } catch (err) {
         if (!isApiError(err) || err.code >= 500 || err.code === 429 || err.code === 409) throw err; // transient: retry with backoff
         await this.#writeStatus(placement, placementStatus({ generation: placement.metadata.generation, error: `apply failed: ${err.message}` }));
@@ -216,6 +227,7 @@ export class WorkloadReconciler {
       try {
         // uid precondition: never delete a same-named object that replaced this one meanwhile.
         await this.#opts.local.delete(`${base}/${o.metadata.name ?? ''}`, { preconditions: { uid: o.metadata.uid }, propagationPolicy: 'Background' });
+        if (kind === 'deployments') this.#applied.delete(`${namespace}/${o.metadata.name ?? ''}`);
         n++;
       } catch (err) {
         if (!isNotFound(err) && !isConflict(err)) throw err;
