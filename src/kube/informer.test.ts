@@ -1,9 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { pino } from 'pino';
 import { KubeClient } from './client.ts';
-import { FakeClock } from './clock.ts';
+import { backoffDelay, backoffPolicy, defaultBackoff } from './backoff.ts';
+import { FakeClock, realClock } from './clock.ts';
 import { CLUSTER_ANNOTATION, joinKey } from './cluster-key.ts';
-import { Informer, InformerStoppedError } from './informer.ts';
+import { Informer, InformerStoppedError, MIN_FAILURE_DELAY_MS } from './informer.ts';
 import type { InformerOptions } from './informer.ts';
 import { ListWatchServer } from './testing/list-watch-server.ts';
 import type { KubeObject } from './types.ts';
@@ -295,5 +296,43 @@ describe('Informer', () => {
     await until(() => events.length === 4, 'delete');
     expect(inf.byIndex('zone', 'x')).toEqual([]);
     expect(() => inf.byIndex('nope', 'x')).toThrow();
+  });
+
+  it.each([
+    ['a policy with unset (undefined) fields', { initialMs: undefined, maxMs: undefined }],
+    ['a NaN policy', { initialMs: Number.NaN, factor: Number.NaN }],
+    ['a zero policy', { initialMs: 0, maxMs: 0 }],
+  ])('never spins on a closed client (requests reject at once) with %s: failures wait on real timers', async (_name, backoff) => {
+    // KubeClient.close() destroys the Agent: every later request rejects within microtasks. A retry without a real
+    // timer would starve the event loop (this timer would never fire) while Errors and log lines pile up.
+    const closed = new KubeClient({ server: server.url });
+    await closed.close();
+    const inf = new Informer({ client: closed, path: PATH, logger, clock: realClock, backoff });
+    informers.push(inf);
+    const started = Date.now();
+    inf.start();
+    await new Promise((r) => setTimeout(r, 300));
+    const late = Date.now() - started - 300;
+    expect(late).toBeLessThan(200); // the event loop stayed responsive
+    expect(inf.stats.failures).toBeGreaterThanOrEqual(1);
+    expect(inf.stats.failures).toBeLessThanOrEqual(Math.ceil(300 / MIN_FAILURE_DELAY_MS) + 1);
+    expect(inf.hasSynced()).toBe(false);
+    await inf.stop();
+  });
+});
+
+describe('backoff', () => {
+  it('ignores unset, NaN and negative fields of a partial policy', () => {
+    expect(backoffPolicy()).toEqual(defaultBackoff);
+    expect(backoffPolicy({ initialMs: undefined, maxMs: Number.NaN, factor: -1, jitter: 0 })).toEqual({ ...defaultBackoff, jitter: 0 });
+    expect(backoffPolicy({ initialMs: 100, maxMs: 500 })).toEqual({ ...defaultBackoff, initialMs: 100, maxMs: 500 });
+  });
+
+  it('never returns NaN', () => {
+    const nan = { initialMs: Number.NaN, maxMs: Number.NaN, factor: 2, jitter: 0.5 };
+    expect(backoffDelay(1, nan, () => 0)).toBe(defaultBackoff.initialMs);
+    expect(backoffDelay(3, defaultBackoff, () => Number.NaN)).toBe(defaultBackoff.initialMs);
+    expect(backoffDelay(2000, defaultBackoff, () => 0)).toBe(defaultBackoff.maxMs);
+    expect(backoffDelay(0, defaultBackoff, () => 0)).toBe(0);
   });
 });

@@ -3,7 +3,7 @@
 // diff the cache; on any other end re-watch from the last resourceVersion, with backoff unless the watch was healthy.
 import type { Logger } from 'pino';
 import { apiErrorFromStatus, isGone } from './api-error.ts';
-import { backoffDelay, defaultBackoff } from './backoff.ts';
+import { backoffDelay, backoffPolicy } from './backoff.ts';
 import type { BackoffPolicy } from './backoff.ts';
 import type { KubeClient, Query } from './client.ts';
 import { realClock, sleep } from './clock.ts';
@@ -61,6 +61,9 @@ type DeleteHandler<T> = (obj: T) => void;
 
 type WatchEnd = 'closed' | 'gone' | 'watchdog' | 'error';
 
+/** Floor of the delay after a failed list/watch, whatever the backoff policy says. */
+export const MIN_FAILURE_DELAY_MS = 50;
+
 export class Informer<T extends KubeObject = KubeObject> implements StoreReader<T> {
   readonly stats: InformerStats = { lists: 0, relists: 0, watches: 0, watchRestarts: 0, watchdogAborts: 0, bookmarks: 0, failures: 0 };
   readonly #opts: InformerOptions;
@@ -82,7 +85,7 @@ export class Informer<T extends KubeObject = KubeObject> implements StoreReader<
     this.#opts = opts;
     this.#clock = opts.clock ?? realClock;
     this.#random = opts.random ?? Math.random;
-    this.#backoff = { ...defaultBackoff, ...opts.backoff };
+    this.#backoff = backoffPolicy(opts.backoff);
     this.#log = opts.logger.child({ informer: opts.path });
   }
 
@@ -211,7 +214,10 @@ export class Informer<T extends KubeObject = KubeObject> implements StoreReader<
         failures++;
         this.stats.failures++;
       }
-      const delay = backoffDelay(failures, this.#backoff, this.#random);
+      // A failure always waits on a real timer: requests on a closed client (or with a NaN/0 policy) reject within
+      // microtasks, and a loop retrying them without a timer starves the event loop while its Errors and log lines
+      // pile up (an OOM-killed test run).
+      const delay = healthy ? 0 : Math.max(MIN_FAILURE_DELAY_MS, backoffDelay(failures, this.#backoff, this.#random));
       if (delay > 0) {
         try {
           await sleep(this.#clock, delay, this.#stop.signal);
