@@ -5,7 +5,8 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 NODE=node_modules/.bin/node
 JEST=(node_modules/jest/bin/jest.js --ci)
-export NODE_OPTIONS="--experimental-vm-modules --disable-warning=ExperimentalWarning"
+# A runaway test process fails fast with a heap error instead of exhausting the machine.
+export NODE_OPTIONS="--experimental-vm-modules --disable-warning=ExperimentalWarning --max-old-space-size=4096"
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 

@@ -246,6 +246,9 @@ function socketReleased(): Promise<void> {
 
 function newTransport(options: KubeClientOptions): Transport {
   const dispatcher = new Agent({
+    // HTTP/1.1 only: with undici's HTTP/2, destroying the Agent while watches were just cancelled can emit an
+    // uncaught ClientDestroyedError from an h2 stream, which would crash a hub on shutdown.
+    allowH2: false,
     keepAliveTimeout: 30_000,
     connect: {
       ca: options.ca,

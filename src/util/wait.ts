@@ -28,9 +28,12 @@ export async function poll<T>(fn: () => Promise<T | undefined>, opts: PollOption
   }
 }
 
+/** Resolves after `ms`; rejects with the signal's reason as soon as it aborts (at once if it already has). */
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
-    const t = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => { clearTimeout(t); reject(signal.reason); }, { once: true });
+    if (signal?.aborted) return reject(signal.reason);
+    const onAbort = (): void => { clearTimeout(t); reject(signal?.reason); };
+    const t = setTimeout(() => { signal?.removeEventListener('abort', onAbort); resolve(); }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
   });
 }
