@@ -86,7 +86,7 @@ describe('K8sProxy over a socket (stand-in for a tunnel stream)', () => {
     await new Promise((r) => upstream.close(r));
   });
 
-  it("forwards with the agent's credentials, streams the body, and closes after one exchange", async () => {
+  it("forwards with the agent's credentials, streams the body, and closes when the caller says Connection: close", async () => {
     const res = await new Promise<{ status: number; headers: IncomingHttpHeaders; body: string }>((resolve, reject) => {
       const req = request({
         host: '127.0.0.1', port: frontPort, method: 'POST', path: '/api/v1/namespaces/a/configmaps',

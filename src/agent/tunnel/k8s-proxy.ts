@@ -1,6 +1,7 @@
-// The agent end of `k8s` tunnel streams (docs/agent-protocol.md §5): a never-listening http.Server parses the ONE
-// HTTP/1.1 exchange on each stream and forwards it to the local kube-apiserver with the agent's own credentials
-// (the caller's Authorization/Impersonate-* are dropped). Bodies stream both ways (watch, logs -f); upgrades
+// The agent end of `k8s` tunnel streams (docs/agent-protocol.md §5): a never-listening http.Server parses the
+// keep-alive HTTP/1.1 exchanges on each stream (the hub pools streams; it closes idle ones, the agent never does) and
+// forwards each to the local kube-apiserver with the agent's own credentials (the caller's Authorization/Impersonate-*
+// are dropped). Bodies stream both ways (watch, logs -f); upgrades
 // (exec, attach, port-forward; SPDY and WebSocket) become a raw byte pipe after the request is re-sent upstream.
 import { Agent as HttpAgent, createServer, request as httpRequest } from 'node:http';
 import type { IncomingMessage, OutgoingHttpHeaders, Server, ServerResponse } from 'node:http';
@@ -110,7 +111,7 @@ export class K8sProxy {
     });
   }
 
-  /** Serves the one HTTP exchange carried by `stream` (a tunnel stream with header {kind:'k8s'}). */
+  /** Serves the HTTP exchanges carried by `stream` (a tunnel stream with header {kind:'k8s'}) until it ends. */
   handle(stream: Duplex): void {
     this.#open.add(stream);
     stream.once('close', () => this.#open.delete(stream));
@@ -135,7 +136,7 @@ export class K8sProxy {
 
   #onRequest(req: IncomingMessage, res: ServerResponse): void {
     this.stats.requests++;
-    res.shouldKeepAlive = false; // one exchange per stream: Connection: close, then FIN
+    // Keep-alive: the hub reuses the stream for its next request unless either side said `Connection: close`.
     const headers = forwardHeaders(req.rawHeaders, { host: this.#target.url.host, authorization: this.#target.authorization(), keepUpgrade: false });
     const request = this.#https ? httpsRequest : httpRequest;
     const up = request({
@@ -148,8 +149,11 @@ export class K8sProxy {
       setHost: false,
     }, (upRes) => {
       res.writeHead(upRes.statusCode ?? 502, upRes.statusMessage, responseHeaders(upRes.rawHeaders));
-      res.flushHeaders(); // a watch's headers must reach the caller before its first event
       upRes.pipe(res);
+      // A watch's headers must reach the caller before its first event; otherwise they go with the first body bytes.
+      setImmediate(() => {
+        if (!res.headersSent && !res.destroyed) res.flushHeaders();
+      });
       upRes.on('error', (err) => {
         this.#log.debug({ err: err.message }, 'local API server response broke');
         res.destroy(err);

@@ -39,7 +39,7 @@ test('requests to the edge never carry the caller\'s credentials or asserted ide
     authorization: 'Bearer user-token', 'impersonate-user': 'admin', 'impersonate-group': 'system:masters', 'x-remote-user': 'root',
     cookie: 'a=b', 'proxy-authorization': 'x', connection: 'keep-alive', host: 'hub', accept: 'application/json', 'x-stream-protocol-version': 'v4.channel.k8s.io',
   }, undefined);
-  expect(h).toEqual({ accept: 'application/json', 'x-stream-protocol-version': 'v4.channel.k8s.io', host: 'kubernetes', connection: 'close' });
+  expect(h).toEqual({ accept: 'application/json', 'x-stream-protocol-version': 'v4.channel.k8s.io', host: 'kubernetes', connection: 'keep-alive' });
   expect(edgeRequestHeaders({ upgrade: 'SPDY/3.1', connection: 'Upgrade' }, 'SPDY/3.1')).toEqual({ host: 'kubernetes', connection: 'Upgrade', upgrade: 'SPDY/3.1' });
 });
 

@@ -1,7 +1,9 @@
-// One HTTP/1.1 exchange per tunnel stream (docs/agent-protocol.md §5): the hub opens a `{kind:'k8s'}` stream and
-// speaks HTTP over it as if it were a TCP connection to the agent's local API proxy. Plain requests stream both ways
-// (watch, logs -f); upgrades (exec, attach, port-forward over SPDY or WebSocket) become raw byte pipes after the 101.
-import { request as httpRequest, STATUS_CODES, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
+// HTTP/1.1 over `{kind:'k8s'}` tunnel streams (docs/agent-protocol.md §5), each stream used as if it were a TCP
+// connection to the agent's local API proxy. Plain requests go over keep-alive streams pooled per session (one
+// `http.Agent` per TunnelSession), so a request costs no stream open/close; bodies stream both ways (watch, logs -f).
+// Upgrades (exec, attach, port-forward over SPDY or WebSocket) get a stream of their own that becomes a raw byte pipe
+// after the 101.
+import { Agent as HttpAgent, request as httpRequest, STATUS_CODES, type ClientRequest, type ClientRequestArgs, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { StreamKind, type TunnelSession } from '../../tunnel/index.ts';
@@ -23,9 +25,97 @@ export function edgeRequestHeaders(h: IncomingHttpHeaders, upgrade: string | und
     out.connection = 'Upgrade';
     out.upgrade = upgrade;
   } else {
-    out.connection = 'close';
+    out.connection = 'keep-alive';
   }
   return out;
+}
+
+/** Idle pooled streams are closed (FIN) after this long; the agent never closes an idle stream itself. */
+export const IDLE_STREAM_MS = 15_000;
+/** Idle streams kept per session; more are closed as their exchange ends. */
+export const MAX_IDLE_STREAMS = 32;
+
+type Oncreate = (err: Error | null, socket: Duplex) => void;
+
+/**
+ * The keep-alive pool of one session: `createConnection` opens a `k8s` stream; a stream whose exchange ended cleanly
+ * (neither side said `Connection: close`) waits for the next request, for at most IDLE_STREAM_MS. Destroyed with its
+ * session. Streams whose peer ended them while idle are dropped, never reused.
+ */
+export class StreamPool extends HttpAgent {
+  readonly #session: TunnelSession;
+  readonly #idleMs: number;
+  readonly #idle = new Map<Duplex, NodeJS.Timeout>();
+
+  constructor(session: TunnelSession, opts: { idleMs?: number } = {}) {
+    super({ keepAlive: true, maxFreeSockets: MAX_IDLE_STREAMS, scheduling: 'lifo' });
+    this.#session = session;
+    this.#idleMs = opts.idleMs ?? IDLE_STREAM_MS;
+    session.once('close', () => this.destroy());
+  }
+
+  /** Streams waiting for a request. */
+  get idleStreams(): number {
+    return this.#idle.size;
+  }
+
+  override createConnection(_opts: ClientRequestArgs, oncreate?: Oncreate): undefined {
+    openK8sStream(this.#session, (err, stream) => {
+      if (stream !== undefined) {
+        // What http.Agent calls on a pooled socket besides the Duplex API (a stream has no event-loop handle).
+        Object.assign(stream, { ref: noop, unref: noop, setKeepAlive: noop });
+        stream.on('end', () => {
+          if (this.#idle.has(stream)) stream.destroy(); // the agent went away from an idle stream
+        });
+        stream.once('close', () => this.#forget(stream));
+      }
+      oncreate?.(err, stream as Duplex);
+    });
+    return undefined;
+  }
+
+  override keepSocketAlive(socket: Duplex): boolean {
+    const timer = setTimeout(() => {
+      this.#forget(socket);
+      socket.end(); // FIN: the agent's server ends its side, the stream closes
+      socket.emit('agentRemove'); // after end(): http.Agent drops a non-writable socket from its free list
+    }, this.#idleMs);
+    timer.unref();
+    this.#idle.set(socket, timer);
+    return true;
+  }
+
+  override reuseSocket(socket: Duplex, req: ClientRequest): void {
+    this.#forget(socket);
+    super.reuseSocket(socket, req);
+  }
+
+  override destroy(): void {
+    for (const t of this.#idle.values()) clearTimeout(t);
+    this.#idle.clear();
+    super.destroy();
+  }
+
+  #forget(socket: Duplex): void {
+    clearTimeout(this.#idle.get(socket));
+    this.#idle.delete(socket);
+  }
+}
+
+const pools = new WeakMap<TunnelSession, StreamPool>();
+
+/** The session's keep-alive pool (made on first use). */
+export function streamPool(session: TunnelSession): StreamPool {
+  let pool = pools.get(session);
+  if (pool === undefined) {
+    pool = new StreamPool(session);
+    pools.set(session, pool);
+  }
+  return pool;
+}
+
+function noop(this: Duplex): Duplex {
+  return this;
 }
 
 function responseHeaders(h: IncomingHttpHeaders): Record<string, string | string[]> {
@@ -37,15 +127,15 @@ function responseHeaders(h: IncomingHttpHeaders): Record<string, string | string
 /** Forwards a plain request; `path` is the edge-side path with its query. */
 export function forwardRequest(session: TunnelSession, req: IncomingMessage, res: ServerResponse, path: string, log: Logger): void {
   const up = httpRequest({
-    createConnection: streamConnection(session),
+    agent: streamPool(session),
     method: req.method,
     path,
     headers: edgeRequestHeaders(req.headers, undefined),
   });
   up.on('response', (edgeRes) => {
     res.writeHead(edgeRes.statusCode ?? 502, responseHeaders(edgeRes.headers));
-    res.flushHeaders(); // watches: headers before the first event
     edgeRes.pipe(res);
+    flushHeadersSoon(res); // watches: headers before the first event
     edgeRes.on('error', () => res.destroy());
     edgeRes.on('aborted', () => res.destroy());
   });
@@ -99,15 +189,27 @@ export function forwardUpgrade(session: TunnelSession, req: IncomingMessage, soc
   up.end();
 }
 
-type Oncreate = (err: Error | null, socket: Duplex) => void;
+/**
+ * Sends the response headers now unless body bytes already went out with them: the headers and the first body bytes
+ * then share one write (one TLS record, one syscall), and a watch with no event yet still gets its headers at once.
+ */
+export function flushHeadersSoon(res: ServerResponse): void {
+  setImmediate(() => {
+    if (!res.headersSent && !res.destroyed) res.flushHeaders();
+  });
+}
 
-/** `createConnection` in its callback form: a new `k8s` stream on the session is the request's connection. */
+function openK8sStream(session: TunnelSession, done: (err: Error | null, stream: Duplex | undefined) => void): void {
+  session.openStream({ kind: StreamKind.K8s }).then(
+    (stream) => done(null, stream),
+    (err: unknown) => done(err instanceof Error ? err : new Error(String(err)), undefined),
+  );
+}
+
+/** `createConnection` in its callback form, for upgrades: a stream of its own, never pooled. */
 function streamConnection(session: TunnelSession): (opts: unknown, oncreate: Oncreate) => undefined {
   return (_opts, oncreate) => {
-    session.openStream({ kind: StreamKind.K8s }).then(
-      (stream) => oncreate(null, stream),
-      (err: unknown) => oncreate(err instanceof Error ? err : new Error(String(err)), undefined as unknown as Duplex),
-    );
+    openK8sStream(session, (err, stream) => oncreate(err, stream as Duplex));
     return undefined;
   };
 }
