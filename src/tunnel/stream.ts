@@ -30,6 +30,7 @@ export class TunnelStream extends Duplex {
     });
     this.#ys = ys;
     this.streamId = ys.streamId;
+    lazyWindowUpdates(ys);
     ys.addEventListener('message', this.#onMessage);
     ys.addEventListener('remoteCloseWrite', () => {
       this.#remoteFin = true;
@@ -126,4 +127,30 @@ export class TunnelStream extends Duplex {
     if (err instanceof TunnelError) return err;
     return new TunnelError(TunnelErrorCode.StreamReset, `stream ${this.streamId} is closed for writing`, { cause: err });
   }
+}
+
+/** What `lazyWindowUpdates` touches inside a libp2p YamuxStream (8.x field names). */
+interface YamuxWindowInternals {
+  state: number;
+  recvWindow: number;
+  recvWindowCapacity: number;
+  sendWindowUpdate(): void;
+}
+const SYN_SENT = 1;
+const ESTABLISHED = 3;
+
+/**
+ * libp2p-yamux grants window after every Data frame it reads: one Window Update frame (one WebSocket message) per
+ * Data frame, even for a few bytes. hashicorp/yamux and go-yamux grant only once at least half the window was consumed
+ * (or a SYN/ACK flag is due). We do the same: a sender never stalls (it still has half a window when we stay quiet),
+ * and a small request/response costs no extra frames.
+ */
+function lazyWindowUpdates(ys: YamuxStream): void {
+  const s = ys as unknown as YamuxWindowInternals;
+  if (typeof s.sendWindowUpdate !== 'function' || typeof s.recvWindowCapacity !== 'number') return;
+  const update = s.sendWindowUpdate.bind(ys);
+  s.sendWindowUpdate = () => {
+    if ((s.state === SYN_SENT || s.state === ESTABLISHED) && s.recvWindowCapacity * 2 > s.recvWindow) return;
+    update();
+  };
 }
