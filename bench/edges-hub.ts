@@ -20,6 +20,8 @@ process.on('message', (msg: { type: string }) => {
     globalThis.gc?.();
     const m = process.memoryUsage();
     process.send?.({ type: 'stats', rss: m.rss, heapUsed: m.heapUsed, external: m.external, tunnels: hub.edges?.tunnels.registry.size ?? 0, cpu: process.cpuUsage() });
+  } else if (msg.type === 'cpu') {
+    process.send?.({ type: 'cpu', cpu: process.cpuUsage() });
   } else if (msg.type === 'stop') {
     void hub.stop().then(() => process.exit(0));
   }

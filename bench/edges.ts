@@ -1,8 +1,10 @@
 // Edges through the hub, measured side by side in one run on a real hub (child process, own kcp) and a real edge
 // cluster (hack/edge-cluster.sh): (1) kubectl-style GET latency through the edges-proxy + tunnel vs straight to the
-// edge API server, p50/p99 and the ratio; (2) hub RSS per idle tunnel with N agent sessions (real joins, real
-// credentials; the simulated agents run in this process).
+// edge API server, p50/p99, the ratio and CPU per request of each process, through a real `kedge-agent` child process;
+// (2) hub RSS per idle tunnel with N agent sessions (real joins, real credentials; these simulated agents run in this
+// process).
 // Run: node_modules/.bin/node bench/edges.ts [--requests 500] [--tunnels 1000] [--edge-cluster bench-edges] [--keep-edge]
+//      [--agent process|in-process]
 import { execFile, fork, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -11,6 +13,7 @@ import { join } from 'node:path';
 import { parseArgs, promisify } from 'node:util';
 import { Agent, request } from 'undici';
 import { connectTunnel, agentBase, type TestAgent } from '../e2e/edges-test-agent.ts';
+import { startAgent, type AgentProcess } from '../e2e/harness/edges.ts';
 import { createJoinToken } from '../src/cli/edge-join.ts';
 import { forEachLimit } from '../src/hub/controllers/parallel.ts';
 import { edgesProxyURL } from '../src/hub/edges/paths.ts';
@@ -24,6 +27,8 @@ const { values } = parseArgs({
     tunnels: { type: 'string', default: '1000' },
     'edge-cluster': { type: 'string', default: 'bench-edges' },
     'keep-edge': { type: 'boolean', default: false },
+    /** `process`: a real kedge-agent child process (default); `in-process`: the e2e test agent inside this process. */
+    agent: { type: 'string', default: 'process' },
   },
 });
 const requests = Number(values.requests);
@@ -36,7 +41,9 @@ const edgeScript = (...args: string[]) => sh(join(repo, 'hack/edge-cluster.sh'),
 
 type Stats = { rss: number; heapUsed: number; external: number; tunnels: number; cpu: NodeJS.CpuUsage };
 
-function startHubChild(dir: string, token: string, port: number): Promise<{ child: ChildProcess; caFile: string; stats(): Promise<Stats> }> {
+type HubChild = { child: ChildProcess; caFile: string; stats(): Promise<Stats>; cpu(): Promise<NodeJS.CpuUsage> };
+
+function startHubChild(dir: string, token: string, port: number): Promise<HubChild> {
   return freePort().then((kcpPort) => new Promise((resolve, reject) => {
     const child = fork(new URL('./edges-hub.ts', import.meta.url).pathname, [], {
       execArgv: ['--expose-gc'],
@@ -48,13 +55,24 @@ function startHubChild(dir: string, token: string, port: number): Promise<{ chil
       child.on('message', on);
       child.send({ type: 'stats' });
     });
+    const cpu = (): Promise<NodeJS.CpuUsage> => new Promise((res) => {
+      const on = (m: { type: string; cpu: NodeJS.CpuUsage }): void => { if (m.type === 'cpu') { child.off('message', on); res(m.cpu); } };
+      child.on('message', on);
+      child.send({ type: 'cpu' });
+    });
     child.once('exit', (code) => reject(new Error(`hub child exited with ${code}`)));
-    child.on('message', (m: { type: string; caFile?: string }) => { if (m.type === 'ready') resolve({ child, caFile: m.caFile ?? '', stats }); });
+    child.on('message', (m: { type: string; caFile?: string }) => { if (m.type === 'ready') resolve({ child, caFile: m.caFile ?? '', stats, cpu }); });
   }));
 }
 
 function pct(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? NaN;
+}
+
+/** User + system CPU of another process in µs (/proc/<pid>/stat, clock ticks of 10 ms). */
+function procCpuUs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10_000;
 }
 
 async function timedGets(client: KubeClient, path: string, n: number): Promise<number[]> {
@@ -78,6 +96,7 @@ const hub = await startHubChild(dir, token, port);
 out(`hub + kcp ready in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 const ca = readFileSync(hub.caFile);
 const agents: TestAgent[] = [];
+const agentProcs: AgentProcess[] = [];
 try {
   const login = await request(`${hubURL}/auth/token-login`, { method: 'POST', headers: { authorization: `Bearer ${token}` }, dispatcher: new Agent({ connect: { ca } }) });
   if (login.statusCode !== 200) throw new Error(`token login: ${login.statusCode} ${await login.body.text()}`);
@@ -95,29 +114,54 @@ try {
   };
 
   // (1) latency
-  const e1 = await makeEdge('e1');
-  agents.push(await connectTunnel(agentBase(hubURL, e1.cluster, 'e1'), hub.caFile, e1.credential, edgeKubeconfig));
-  const viaHub = new KubeClient({ server: edgesProxyURL(hubURL, e1.cluster, 'e1', 'kubernetes'), token, ca });
-  const direct = fromKubeconfig({ path: edgeKubeconfig });
-  const path = '/api/v1/nodes/kwok-node-0';
-  await timedGets(viaHub, path, 50);
-  await timedGets(direct, path, 50);
-  const hubMs: number[] = [];
-  const directMs: number[] = [];
-  for (let round = 0; round < 10; round++) {
-    hubMs.push(...(await timedGets(viaHub, path, Math.ceil(requests / 10))));
-    directMs.push(...(await timedGets(direct, path, Math.ceil(requests / 10))));
-  }
-  hubMs.sort((a, b) => a - b);
-  directMs.sort((a, b) => a - b);
-  const row = (what: string, a: number[]) => `${what.padEnd(28)} p50 ${pct(a, 0.5).toFixed(2).padStart(6)} ms   p99 ${pct(a, 0.99).toFixed(2).padStart(6)} ms`;
-  out();
-  out(`GET ${path} (keep-alive, sequential, ${hubMs.length} each, interleaved in 10 rounds)`);
-  out(row('direct to edge apiserver', directMs));
-  out(row('via hub + tunnel + agent', hubMs));
-  out(`ratio via-hub/direct: p50 ${(pct(hubMs, 0.5) / pct(directMs, 0.5)).toFixed(2)}x, p99 ${(pct(hubMs, 0.99) / pct(directMs, 0.99)).toFixed(2)}x; added p50 ${(pct(hubMs, 0.5) - pct(directMs, 0.5)).toFixed(2)} ms`);
-  await viaHub.close();
-  await direct.close();
+  const viaHubLatency = async (): Promise<void> => {
+    await user.create('/apis/kedge.faros.sh/v1alpha1/edges', { apiVersion: 'kedge.faros.sh/v1alpha1', kind: 'Edge', metadata: { name: 'e1' }, spec: { type: 'kubernetes' } });
+    const j = await createJoinToken(user, hubURL, 'e1', 3_600_000);
+    let agentCpu = (): number => NaN;
+    if (values.agent === 'in-process') {
+      const res = await request(`${agentBase(hubURL, j.cluster, 'e1')}/join`, { method: 'POST', headers: { authorization: `Bearer ${j.token}` }, dispatcher: new Agent({ connect: { ca } }) });
+      const { token: credential } = (await res.body.json()) as { token: string };
+      agents.push(await connectTunnel(agentBase(hubURL, j.cluster, 'e1'), hub.caFile, credential, edgeKubeconfig));
+    } else {
+      const a = startAgent({ hubURL, cluster: j.cluster, edge: 'e1', token: j.token, kubeconfig: edgeKubeconfig, hubCAFile: hub.caFile, logLevel: 'info', heartbeatInterval: '30s', resyncInterval: '60s', keepaliveInterval: '15s', keepaliveTimeout: '10s' });
+      agentProcs.push(a);
+      await a.waitForOutput(/Tunnel connection established/, 60_000);
+      agentCpu = () => procCpuUs(a.child?.pid ?? 0);
+    }
+    const viaHub = new KubeClient({ server: edgesProxyURL(hubURL, j.cluster, 'e1', 'kubernetes'), token, ca });
+    const direct = fromKubeconfig({ path: edgeKubeconfig });
+    const path = '/api/v1/nodes/kwok-node-0';
+    await timedGets(viaHub, path, 50);
+    await timedGets(direct, path, 50);
+    const hubMs: number[] = [];
+    const directMs: number[] = [];
+    const cpu = { hub: 0, agent: 0, client: 0, direct: 0 };
+    for (let round = 0; round < 10; round++) {
+      const [h0, a0, c0] = [await hub.cpu(), agentCpu(), process.cpuUsage()];
+      hubMs.push(...(await timedGets(viaHub, path, Math.ceil(requests / 10))));
+      const [h1, a1, c1] = [await hub.cpu(), agentCpu(), process.cpuUsage(c0)];
+      cpu.hub += h1.user + h1.system - h0.user - h0.system;
+      cpu.agent += a1 - a0;
+      cpu.client += c1.user + c1.system;
+      const d0 = process.cpuUsage();
+      directMs.push(...(await timedGets(direct, path, Math.ceil(requests / 10))));
+      const d1 = process.cpuUsage(d0);
+      cpu.direct += d1.user + d1.system;
+    }
+    hubMs.sort((a, b) => a - b);
+    directMs.sort((a, b) => a - b);
+    const row = (what: string, a: number[]) => `${what.padEnd(28)} p50 ${pct(a, 0.5).toFixed(2).padStart(6)} ms   p99 ${pct(a, 0.99).toFixed(2).padStart(6)} ms`;
+    const perReq = (us: number) => (us / hubMs.length / 1000).toFixed(2);
+    out();
+    out(`GET ${path} (keep-alive, sequential, ${hubMs.length} each, interleaved in 10 rounds; agent: ${values.agent})`);
+    out(row('direct to edge apiserver', directMs));
+    out(row('via hub + tunnel + agent', hubMs));
+    out(`ratio via-hub/direct: p50 ${(pct(hubMs, 0.5) / pct(directMs, 0.5)).toFixed(2)}x, p99 ${(pct(hubMs, 0.99) / pct(directMs, 0.99)).toFixed(2)}x; added p50 ${(pct(hubMs, 0.5) - pct(directMs, 0.5)).toFixed(2)} ms`);
+    out(`CPU ms per request: via hub — hub ${perReq(cpu.hub)}, agent ${values.agent === 'in-process' ? '(in the client process)' : perReq(cpu.agent)}, client ${perReq(cpu.client)}; direct — client ${perReq(cpu.direct)}`);
+    await viaHub.close();
+    await direct.close();
+  };
+  await viaHubLatency();
 
   // (2) idle tunnels
   if (tunnels > 0) {
@@ -150,6 +194,7 @@ try {
   }
 } finally {
   await Promise.all(agents.map((a) => a.close().catch(() => {})));
+  await Promise.all(agentProcs.map((a) => a.stop().catch(() => {})));
   hub.child.send({ type: 'stop' });
   await new Promise((r) => hub.child.once('exit', r));
   if (!values['keep-edge']) await edgeScript('down', values['edge-cluster']).catch(() => {});
