@@ -12,7 +12,7 @@ import { EXPORT_NAME, WORKSPACE_PROVIDERS } from '../src/api/constants.ts';
 import { loadTestEnv } from './harness/env.ts';
 import { eventually, hubRequest } from './harness/http.ts';
 import { startTestHub, type TestHub } from './harness/hub.ts';
-import { startScratchKcp } from './harness/scratch-kcp.ts';
+import { startOwnKcp } from './harness/own-kcp.ts';
 import { readFileSync } from 'node:fs';
 
 const env = loadTestEnv();
@@ -46,9 +46,9 @@ function track(i: Informer): Informer {
 describe('informer on a real kcp', () => {
   it('relists when its watch resourceVersion is too old (410 Gone) and ends up with the right objects', async () => {
     // A private kcp that watches etcd directly and compacts every 5 s, so an old resourceVersion really expires.
-    const scratch = await startScratchKcp(['--watch-cache=false', '--etcd-compaction-interval=5s']);
+    const scratch = await startOwnKcp(log, { extraArgs: ['--watch-cache=false', '--etcd-compaction-interval=5s'] });
     try {
-      const client = scratch.admin.forCluster('root');
+      const client = scratch.client.forCluster('root');
       const old = await client.list('/api/v1/namespaces/default/configmaps');
       await client.create('/api/v1/namespaces/default/configmaps', cm('gone-1'));
       await new Promise((r) => setTimeout(r, 12_000)); // two compaction intervals

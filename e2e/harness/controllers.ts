@@ -1,22 +1,17 @@
 // Helpers for the controller suites and the scheduling benchmark: an admin client, tenant workspaces with the export
 // bound, Edge / VirtualWorkload / Placement objects written directly (no agents), a hub with short controller
 // timings, and an extra kcp of a suite's own (for restarting it).
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { pino, type Logger } from 'pino';
 import { API_VERSION, GROUP, VERSION } from '../../src/api/constants.ts';
 import type { Edge, EdgeStatus, Placement, VirtualWorkload } from '../../src/api/types.ts';
-import { startHub, type Hub } from '../../src/hub/hub.ts';
-import { startKcp, writeKcpAuthFiles, type KcpProcess } from '../../src/hub/kcp/process.ts';
+import type { Hub } from '../../src/hub/hub.ts';
 import { ensureTenant, type Tenant } from '../../src/hub/tenancy/tenants.ts';
-import { ensureDevPki } from '../../src/hub/tls.ts';
 import { isConflict } from '../../src/kube/api-error.ts';
 import { KubeClient } from '../../src/kube/client.ts';
 import { loadKubeconfig } from '../../src/kube/kubeconfig.ts';
 import type { KubeObject } from '../../src/kube/types.ts';
-import { freePort } from '../../src/util/free-port.ts';
-import { loadTestEnv, tool } from './env.ts';
+import { loadTestEnv } from './env.ts';
+import { startTestHub } from './hub.ts';
 
 export const G = `/apis/${GROUP}/${VERSION}`;
 
@@ -149,58 +144,8 @@ export function readyEdgeStatus(heartbeat: Date, readySince: Date = heartbeat): 
 }
 
 /** A hub on the run's kcp (port kcp's webhook trusts) with controller timings of the caller's choice. */
-export async function startControllersHub(controllers: { failoverGraceMs?: number; heartbeatIntervalMs?: number; enabled?: boolean }): Promise<Hub> {
-  const env = loadTestEnv();
-  const hub = await startHub({
-    listenHost: '127.0.0.1',
-    port: env.hubPort,
-    externalURL: `https://127.0.0.1:${env.hubPort}`,
-    dataDir: env.hubDataDir,
-    tls: { certFile: env.hubCertFile, keyFile: env.hubKeyFile, caFile: env.hubCAFile },
-    staticTokens: [],
-    kcp: { mode: 'external', kubeconfig: env.kcpAdminKubeconfig },
-    controllers,
-  }, testLogger());
-  await hub.ready;
-  return hub;
+export function startControllersHub(controllers: { failoverGraceMs?: number; heartbeatIntervalMs?: number; enabled?: boolean }): Promise<Hub> {
+  return startTestHub([], { controllers });
 }
 
-export interface OwnKcp {
-  kcp: KcpProcess;
-  client: KubeClient;
-  /** The admin token (for a child process that needs its own client). */
-  adminToken: string;
-  workDir: string;
-  restart(): Promise<void>;
-  stop(): Promise<void>;
-}
-
-/**
- * A kcp of the caller's own on free ports (tests that restart kcp, the benchmark). Only the admin token works on
- * it: its TokenReview webhook points at a port nothing listens on.
- */
-export async function startOwnKcp(log: Logger = testLogger(), workDir = mkdtempSync(join(tmpdir(), 'kedge-ownkcp-'))): Promise<OwnKcp> {
-  const pki = ensureDevPki(join(workDir, 'pki'), ['127.0.0.1']);
-  const adminToken = `admin-${Math.random().toString(36).slice(2)}${Math.random().toString(36).slice(2)}`;
-  const auth = writeKcpAuthFiles(join(workDir, 'auth'), {
-    adminToken, webhookURL: `https://127.0.0.1:${await freePort()}/authn/tokenreview`, hubCAFile: pki.caFile, webhookToken: 'unused',
-  });
-  const port = await freePort();
-  const opts = { binary: tool('kcp'), rootDir: join(workDir, 'kcp'), port, auth, logFile: join(workDir, 'kcp.log'), unsafeNoFsync: true };
-  const own: OwnKcp = {
-    kcp: await startKcp(opts, log),
-    client: undefined as unknown as KubeClient,
-    adminToken,
-    workDir,
-    async restart() {
-      await own.kcp.stop();
-      own.kcp = await startKcp(opts, log);
-    },
-    async stop() {
-      await own.client.close();
-      await own.kcp.stop();
-    },
-  };
-  own.client = new KubeClient({ server: own.kcp.url, token: adminToken, ca: readFileSync(own.kcp.caFile), userAgent: 'kedge-e2e' });
-  return own;
-}
+export { startOwnKcp, type OwnKcp } from './own-kcp.ts';

@@ -1,6 +1,6 @@
 // Starts a hub in the test process against the run's kcp, on the port kcp's webhook points at.
 import { pino } from 'pino';
-import { startHub, type Hub } from '../../src/hub/hub.ts';
+import { startHub, type Hub, type HubOptions } from '../../src/hub/hub.ts';
 import { loadTestEnv } from './env.ts';
 
 export interface TestHub extends Hub {
@@ -9,7 +9,8 @@ export interface TestHub extends Hub {
   port: number;
 }
 
-export async function startTestHub(staticTokens: string[]): Promise<TestHub> {
+/** `extra` overrides hub options, e.g. `{ controllers: { failoverGraceMs } }`. */
+export async function startTestHub(staticTokens: string[], extra: Partial<HubOptions> = {}): Promise<TestHub> {
   const env = loadTestEnv();
   const hub = await startHub({
     listenHost: '127.0.0.1',
@@ -19,7 +20,9 @@ export async function startTestHub(staticTokens: string[]): Promise<TestHub> {
     tls: { certFile: env.hubCertFile, keyFile: env.hubKeyFile, caFile: env.hubCAFile },
     staticTokens,
     kcp: { mode: 'external', kubeconfig: env.kcpAdminKubeconfig },
+    ...extra,
   }, pino({ level: process.env.KEDGE_TEST_LOG ?? 'warn' }));
   await hub.ready;
-  return { ...hub, hubURL: `https://127.0.0.1:${env.hubPort}`, caFile: env.hubCAFile, port: env.hubPort };
+  // Object.assign, not a spread: the hub exposes `controllers` and `edges` as live getters.
+  return Object.assign(hub, { hubURL: `https://127.0.0.1:${env.hubPort}`, caFile: env.hubCAFile, port: env.hubPort });
 }

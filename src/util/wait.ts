@@ -7,7 +7,17 @@ export interface PollOptions {
   signal?: AbortSignal;
 }
 
-/** Calls `fn` until it returns a value other than undefined; throws naming `what` on timeout. */
+/** Thrown inside a poll function to stop polling at once; `poll` rethrows its cause. */
+export class StopPolling extends Error {
+  constructor(cause: Error) {
+    super(cause.message, { cause });
+  }
+}
+
+/**
+ * Calls `fn` until it returns a value other than undefined; throws naming `what` on timeout. Errors from `fn`
+ * count as "not yet", except `StopPolling`, which ends the poll with its cause.
+ */
 export async function poll<T>(fn: () => Promise<T | undefined>, opts: PollOptions): Promise<T> {
   const deadline = Date.now() + opts.timeoutMs;
   let lastError: unknown;
@@ -18,6 +28,7 @@ export async function poll<T>(fn: () => Promise<T | undefined>, opts: PollOption
       if (v !== undefined) return v;
       lastError = undefined;
     } catch (err) {
+      if (err instanceof StopPolling) throw err.cause;
       lastError = err;
     }
     if (Date.now() >= deadline) {

@@ -82,5 +82,15 @@ export async function ensureWorkspace(parent: KubeClient, name: string, signal?:
     const w = await parent.get<Workspace>(`${collection}/${name}`);
     return w.status?.phase === 'Ready' && w.spec?.cluster ? w : undefined;
   }, { what: `workspace ${name} to become Ready`, timeoutMs, intervalMs: 200, ...(signal ? { signal } : {}) });
+  // kcp's path index can lag the Ready phase by a moment (404 "page not found" on /clusters/<path>): wait until
+  // the child answers under its path, which is how callers address it next.
+  const parentPath = /\/clusters\/([^/]+)$/.exec(parent.server)?.[1];
+  if (parentPath) {
+    const child = parent.forCluster(`${parentPath}:${name}`);
+    await poll(async () => {
+      await child.list('/apis/tenancy.kcp.io/v1alpha1/workspaces', { limit: 1 });
+      return true;
+    }, { what: `workspace ${parentPath}:${name} to be served`, timeoutMs, intervalMs: 200, ...(signal ? { signal } : {}) });
+  }
   return { result, cluster: ws.spec?.cluster ?? '' };
 }

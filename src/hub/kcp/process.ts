@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { Agent, request } from 'undici';
 import type { Logger } from 'pino';
 import { freePort } from '../../util/free-port.ts';
-import { poll } from '../../util/wait.ts';
+import { poll, StopPolling } from '../../util/wait.ts';
 
 export interface KcpProcessOptions {
   binary: string;
@@ -32,7 +32,22 @@ export interface KcpProcess {
   exited: Promise<number | null>;
 }
 
+/** kcp could not bind a port (another process took a free port between our pick and kcp's bind). */
+class PortInUseError extends Error {}
+
+/** Starts kcp; when a port we picked was taken in the meantime, retries with new etcd ports (3 attempts). */
 export async function startKcp(opts: KcpProcessOptions, log: Logger): Promise<KcpProcess> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startKcpOnce(opts, log);
+    } catch (err) {
+      if (!(err instanceof PortInUseError) || attempt >= 3) throw err;
+      log.warn({ attempt, err: err.message }, 'kcp could not bind a port; retrying with new ports');
+    }
+  }
+}
+
+async function startKcpOnce(opts: KcpProcessOptions, log: Logger): Promise<KcpProcess> {
   if (!existsSync(opts.binary)) {
     throw new Error(`kcp binary not found at ${opts.binary}: run 'make tools' or pass --kcp-binary`);
   }
@@ -65,6 +80,8 @@ export async function startKcp(opts: KcpProcessOptions, log: Logger): Promise<Kc
   process.once('exit', killOnExit);
   child.stdout?.pipe(out);
   child.stderr?.pipe(out);
+  let recentOutput = '';
+  child.stderr?.on('data', (chunk: Buffer) => { recentOutput = (recentOutput + chunk.toString('utf8')).slice(-8192); });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   log.info({ pid: child.pid, port: opts.port, rootDir: opts.rootDir, logFile: opts.logFile }, 'kcp starting');
 
@@ -74,7 +91,10 @@ export async function startKcp(opts: KcpProcessOptions, log: Logger): Promise<Kc
   void exited.then((code) => { early = code; });
   try {
     await poll(async () => {
-      if (early !== undefined) throw new Error(`kcp exited with code ${early}; see ${opts.logFile}`);
+      if (early !== undefined) throw new StopPolling(new Error(`kcp exited with code ${early}; see ${opts.logFile}`));
+      // kcp may keep running after its embedded etcd failed to bind: don't wait for a readiness that never comes.
+      const bind = /listen tcp (\S+): bind: address already in use/.exec(recentOutput);
+      if (bind) throw new StopPolling(new PortInUseError(`kcp could not bind ${bind[1]}: address already in use`));
       if (!existsSync(caFile)) return undefined;
       const dispatcher = new Agent({ connect: { ca: readFileSync(caFile) } });
       try {
@@ -87,6 +107,9 @@ export async function startKcp(opts: KcpProcessOptions, log: Logger): Promise<Kc
     }, { what: `kcp /readyz on ${url} (log: ${opts.logFile})`, timeoutMs: opts.startTimeoutMs ?? 180_000, intervalMs: 500 });
   } catch (err) {
     child.kill('SIGKILL');
+    await exited;
+    process.off('exit', killOnExit);
+    out.end();
     throw err;
   }
   log.info({ url }, 'kcp ready');
