@@ -340,6 +340,19 @@ describe('tunnel and edges-proxy', () => {
     expect(ok.body).toContain('kwok-node-0');
   });
 
+  it('/metrics counts the tunnel session and the edges-proxy outcomes, with no edge names as labels', async () => {
+    const res = await req('GET', '/metrics');
+    expect(res.status).toBe(200);
+    const value = (series: string): number => Number(new RegExp(`^${series.replace(/[{}]/g, '\\$&')} (\\S+)$`, 'm').exec(res.body)?.[1] ?? NaN);
+    expect(value('kedge_hub_tunnel_sessions')).toBeGreaterThanOrEqual(1);
+    expect(value('kedge_hub_tunnel_connects_total')).toBeGreaterThanOrEqual(1);
+    expect(value('kedge_hub_edges_proxy_requests_total{outcome="forwarded"}')).toBeGreaterThanOrEqual(1);
+    expect(value('kedge_hub_edges_proxy_requests_total{outcome="not_connected"}')).toBeGreaterThanOrEqual(1);
+    expect(value('kedge_hub_agent_proxy_requests_total{outcome="ok"}')).toBeGreaterThanOrEqual(1);
+    expect(res.body).not.toContain(lcA);
+    expect(res.body).not.toContain('e1"');
+  });
+
   it('kubectl through the hub: get nodes, apply (lands on the edge only), get -w streams', async () => {
     const nodes = await kubectl(edgeKc, ['get', 'nodes']);
     expect(nodes.stderr).toBe('');

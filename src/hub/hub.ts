@@ -138,6 +138,7 @@ export async function startHub(opts: HubOptions, log: Logger): Promise<Hub> {
     admin: kcp,
     authn,
     hubURL: target.hubURL,
+    metrics: metrics.edges,
     tunnelEvent: (cluster, edge, type, registered) => controllers
       ? controllers.edgeTunnelEvent(cluster, edge, type, registered)
       : directSignals.apply(cluster, edge, type === 'Opened' ? { type } : { type, registered: registered ?? true }),
@@ -152,6 +153,7 @@ export async function startHub(opts: HubOptions, log: Logger): Promise<Hub> {
       const { failoverGraceMs, heartbeatIntervalMs } = opts.controllers ?? {};
       controllers = startControllerManager({
         kcp: admin,
+        metrics: metrics.controllers,
         ...(failoverGraceMs !== undefined ? { failoverGraceMs } : {}),
         ...(heartbeatIntervalMs !== undefined ? { heartbeatIntervalMs } : {}),
       }, log);

@@ -7,6 +7,7 @@ import { WORKSPACE_ROOT } from '../../api/constants.ts';
 import type { KubeClient } from '../../kube/client.ts';
 import { runWorkers } from '../../kube/controller-runner.ts';
 import { WorkQueue } from '../../kube/work-queue.ts';
+import { timeReconcile, type ControllerMetrics } from '../metrics.ts';
 import { EdgeController, TunnelSignalApplier } from './edge-controller.ts';
 import { EventRecorder } from './events-recorder.ts';
 import { createKedgeInformers, type InformerTuning, type KedgeInformers } from './informers.ts';
@@ -34,6 +35,8 @@ export interface ControllerManagerOptions {
   /** Endpoint-slice polling period while no tenant has bound the export yet. */
   endpointPollMs?: number;
   informers?: InformerTuning;
+  /** Reconciles and leadership are counted here (src/hub/metrics.ts). */
+  metrics?: ControllerMetrics;
 }
 
 export interface ControllerStats {
@@ -93,6 +96,14 @@ export function startControllerManager(opts: ControllerManagerOptions, log: Logg
   let runningWaiters: (() => void)[] = [];
 
   const lead = async (term: AbortSignal): Promise<void> => {
+    opts.metrics?.leader(true);
+    try {
+      await leadTerm(term);
+    } finally {
+      opts.metrics?.leader(false);
+    }
+  };
+  const leadTerm = async (term: AbortSignal): Promise<void> => {
     terms++;
     const client = await abortable(vw(), term);
     if (client === undefined) return;
@@ -115,8 +126,8 @@ export function startControllerManager(opts: ControllerManagerOptions, log: Logg
         workload.markSynced();
         tlog.info({ edges: informers.edges.size, workloads: informers.workloads.size, placements: informers.placements.size }, 'caches synced; controllers running');
         workers = Promise.all([
-          runWorkers(wq, opts.workloadWorkers ?? 4, (key) => quietOnStop(workload.reconcile(key, term), term), tlog.child({ controller: 'virtualworkload' })),
-          runWorkers(eq, opts.edgeWorkers ?? 2, (key) => quietOnStop(edge.reconcile(key, term), term), tlog.child({ controller: 'edge' })),
+          runWorkers(wq, opts.workloadWorkers ?? 4, (key) => timeReconcile(opts.metrics, 'workload', () => quietOnStop(workload.reconcile(key, term), term)), tlog.child({ controller: 'virtualworkload' })),
+          runWorkers(eq, opts.edgeWorkers ?? 2, (key) => timeReconcile(opts.metrics, 'edge', () => quietOnStop(edge.reconcile(key, term), term)), tlog.child({ controller: 'edge' })),
         ]);
         running = true;
         for (const w of runningWaiters.splice(0)) w();

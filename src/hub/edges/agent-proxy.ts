@@ -13,6 +13,7 @@ import { rfc3339 } from '../controllers/conditions.ts';
 import { labelValueForName } from '../controllers/placement-name.ts';
 import { BodyTooLargeError, readBody } from '../server/body.ts';
 import { sendJSON, sendStatus } from '../server/status.ts';
+import { outcomeOfStatus, type EdgeMetrics } from '../metrics.ts';
 import { looksLikeJWT, type EdgeCredentials } from './credentials.ts';
 import { checkJoinToken, type JoinSecret } from './join-token.ts';
 import { EDGE_NAMESPACE, joinSecretName } from './names.ts';
@@ -31,6 +32,7 @@ export interface AgentProxyDeps {
   hubURL: string;
   log: Logger;
   now?: () => Date;
+  metrics?: EdgeMetrics;
 }
 
 export function edgeObjectPath(edge: string): string {
@@ -67,6 +69,7 @@ function rethrowUnlessClientError(err: unknown): false {
 export function agentProxyHandler(deps: AgentProxyDeps) {
   const now = deps.now ?? (() => new Date());
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    res.once('close', () => deps.metrics?.agentProxy(outcomeOfStatus(res.statusCode)));
     const { path, query } = splitURL(req.url ?? '/');
     const parsed = parseAgentRequest(req.method ?? 'GET', path);
     if (!parsed.ok) {

@@ -9,6 +9,8 @@ import { isNotFound } from '../../kube/api-error.ts';
 import type { KubeClient } from '../../kube/client.ts';
 import type { TunnelSession } from '../../tunnel/index.ts';
 import { bearerToken, type Authenticator, type UserInfo } from '../auth/identity.ts';
+import type { EdgeMetrics } from '../metrics.ts';
+import { outcomeOfStatus } from '../metrics.ts';
 import { sendStatus } from '../server/status.ts';
 import type { EdgeAccessReviewer } from './access-review.ts';
 import { edgeObjectPath, type EdgeObject } from './agent-proxy.ts';
@@ -25,6 +27,7 @@ export interface EdgesProxyDeps {
   /** The hub's own origin (`https://host:port`): the only Origin a browser upgrade may carry. */
   hubOrigin: string;
   log: Logger;
+  metrics?: EdgeMetrics;
 }
 
 export type Resolved =
@@ -73,6 +76,7 @@ export function edgesProxyHandlers(deps: EdgesProxyDeps, ssh?: { request?: (r: R
   return {
     async request(req: IncomingMessage, res: ServerResponse): Promise<void> {
       const r = await resolveEdgeRequest(deps, req);
+      deps.metrics?.edgesProxy(r.ok ? 'forwarded' : outcomeOfStatus(r.code));
       if (!r.ok) return sendStatus(res, r.code, r.message);
       if (r.request.sub === 'ssh') return ssh?.request ? ssh.request(r, req, res) : sendStatus(res, 404, 'ssh is not served by this hub');
       forwardRequest(r.session, req, res, r.edgePath, log.child({ cluster: r.request.cluster, edge: r.request.edge }));
@@ -80,8 +84,10 @@ export function edgesProxyHandlers(deps: EdgesProxyDeps, ssh?: { request?: (r: R
     async upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
       socket.on('error', () => {});
       const origin = req.headers.origin;
-      if (origin !== undefined && origin !== deps.hubOrigin) return writeSocketStatus(socket, 403, 'cross-origin requests are not allowed');
-      const r = await resolveEdgeRequest(deps, req);
+      const r: Resolved = origin !== undefined && origin !== deps.hubOrigin
+        ? { ok: false, code: 403, message: 'cross-origin requests are not allowed' }
+        : await resolveEdgeRequest(deps, req);
+      deps.metrics?.edgesProxy(r.ok ? 'forwarded' : outcomeOfStatus(r.code));
       if (!r.ok) return writeSocketStatus(socket, r.code, r.message);
       if (r.request.sub === 'ssh') return ssh?.upgrade ? ssh.upgrade(r, req, socket, head) : writeSocketStatus(socket, 404, 'ssh is not served by this hub');
       forwardUpgrade(r.session, req, socket, head, r.edgePath, log.child({ cluster: r.request.cluster, edge: r.request.edge }));

@@ -11,6 +11,7 @@ import { agentProxyHandler } from './agent-proxy.ts';
 import { EdgeCredentials } from './credentials.ts';
 import { edgesProxyHandlers } from './edges-proxy.ts';
 import { parseAgentRequest, splitURL } from './paths.ts';
+import { outcomeOfStatus, type EdgeMetrics } from '../metrics.ts';
 import { writeSocketStatus } from './socket-reply.ts';
 import { TunnelEndpoint, type TunnelEventFn } from './tunnel-endpoint.ts';
 
@@ -24,6 +25,8 @@ export interface EdgeServiceOptions {
   tunnelConfig?: Partial<TunnelConfig>;
   recheckIntervalMs?: number;
   log: Logger;
+  /** Tunnel sessions and proxy outcomes are counted here (src/hub/metrics.ts). */
+  metrics?: EdgeMetrics;
 }
 
 export interface EdgeService {
@@ -41,7 +44,7 @@ export function createEdgeService(opts: EdgeServiceOptions): EdgeService {
   const hubURL = opts.hubURL.replace(/\/+$/, '');
   const credentials = new EdgeCredentials(opts.admin, opts.log.child({ component: 'edge-credentials' }));
   const reviewer = new EdgeAccessReviewer(opts.admin);
-  const deps = { admin: opts.admin, credentials, hubURL, log: opts.log.child({ component: 'agent-proxy' }) };
+  const deps = { admin: opts.admin, credentials, hubURL, log: opts.log.child({ component: 'agent-proxy' }), metrics: opts.metrics };
   const tunnels = new TunnelEndpoint({
     ...deps,
     tunnelEvent: opts.tunnelEvent,
@@ -50,15 +53,16 @@ export function createEdgeService(opts: EdgeServiceOptions): EdgeService {
   });
   const agent = agentProxyHandler(deps);
   const users = edgesProxyHandlers({
-    admin: opts.admin, authn: opts.authn, reviewer, tunnels, hubOrigin: new URL(hubURL).origin, log: opts.log.child({ component: 'edges-proxy' }),
+    admin: opts.admin, authn: opts.authn, reviewer, tunnels, hubOrigin: new URL(hubURL).origin, log: opts.log.child({ component: 'edges-proxy' }), metrics: opts.metrics,
   });
   return {
     agentProxy: agent,
     async agentProxyUpgrade(req, socket, head) {
       socket.on('error', () => {});
       const parsed = parseAgentRequest(req.method ?? 'GET', splitURL(req.url ?? '/').path);
-      if (!parsed.ok) return writeSocketStatus(socket, parsed.code, parsed.code === 403 ? 'Forbidden' : parsed.reason);
-      if (parsed.op !== 'tunnel') return writeSocketStatus(socket, 400, 'only …/proxy accepts an upgrade');
+      const refuse = (code: number, message: string): void => { opts.metrics?.agentProxy(outcomeOfStatus(code)); writeSocketStatus(socket, code, message); };
+      if (!parsed.ok) return refuse(parsed.code, parsed.code === 403 ? 'Forbidden' : parsed.reason);
+      if (parsed.op !== 'tunnel') return refuse(400, 'only …/proxy accepts an upgrade');
       await tunnels.handleUpgrade(req, socket, head, parsed);
     },
     edgesProxy: (req, res) => users.request(req, res),

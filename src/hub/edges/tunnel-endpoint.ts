@@ -13,6 +13,7 @@ import {
 import { authenticateEdge, edgeObjectPath, type AgentProxyDeps } from './agent-proxy.ts';
 import { edgesProxyURL, type AgentRequest } from './paths.ts';
 import { writeSocketStatus } from './socket-reply.ts';
+import { outcomeOfStatus } from '../metrics.ts';
 
 export type TunnelEventFn = (cluster: string, edge: string, type: 'Opened' | 'Closed', registered?: boolean) => Promise<void>;
 
@@ -49,6 +50,8 @@ export class TunnelEndpoint {
     // Per edge, signals apply in the order the registry emitted them (a Closed never overtakes its Opened).
     this.registry.on('connect', (key, session) => this.#inOrder(key, () => this.#onConnect(key, session)));
     this.registry.on('disconnect', (key) => this.#inOrder(key, () => this.#signal(key, 'Closed')));
+    this.registry.on('connect', () => opts.metrics?.tunnelConnected(this.registry.size));
+    this.registry.on('disconnect', () => opts.metrics?.tunnelDisconnected(this.registry.size));
     this.#timer = setInterval(() => void this.recheck(), opts.recheckIntervalMs ?? 30_000);
     this.#timer.unref();
   }
@@ -64,9 +67,9 @@ export class TunnelEndpoint {
 
   async handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, r: AgentRequest): Promise<void> {
     // Agents never send Origin; a browser always does, and must not reach the tunnel with ambient credentials.
-    if (req.headers.origin !== undefined) return writeSocketStatus(socket, 403, 'cross-origin requests are not allowed');
+    if (req.headers.origin !== undefined) return this.#refuse(socket, 403, 'cross-origin requests are not allowed');
     if (req.method !== 'GET' || String(req.headers.upgrade ?? '').toLowerCase() !== 'websocket') {
-      return writeSocketStatus(socket, 400, 'the tunnel needs a WebSocket upgrade');
+      return this.#refuse(socket, 400, 'the tunnel needs a WebSocket upgrade');
     }
     const token = bearerToken(req.headers.authorization);
     let edge;
@@ -74,16 +77,23 @@ export class TunnelEndpoint {
       edge = await authenticateEdge(this.#opts, token, r.cluster, r.edge);
     } catch (err) {
       this.#log.error({ err, cluster: r.cluster, edge: r.edge }, 'tunnel authentication failed');
-      return writeSocketStatus(socket, 503, 'the control plane could not check the credential');
+      return this.#refuse(socket, 503, 'the control plane could not check the credential');
     }
-    if (!edge || !token) return writeSocketStatus(socket, 401, 'Unauthorized');
+    if (!edge || !token) return this.#refuse(socket, 401, 'Unauthorized');
     if (socket.destroyed) return;
     this.#wss.handleUpgrade(req, socket, head, (ws) => {
       const log = this.#opts.log.child({ cluster: r.cluster, edge: r.edge });
       const session = createWebSocketSession(ws, { role: 'server', logger: log, ...(this.#opts.tunnelConfig ? { config: this.#opts.tunnelConfig } : {}) });
       this.#info.set(session, { cluster: r.cluster, edge: r.edge, type: edge.spec?.type, token });
+      this.#opts.metrics?.agentProxy('ok');
       this.registry.register(edgeKey(r.cluster, r.edge), session);
     });
+  }
+
+  /** Answers a refused tunnel upgrade with a status, counted as an agent-proxy outcome. */
+  #refuse(socket: Duplex, code: number, message: string): void {
+    this.#opts.metrics?.agentProxy(outcomeOfStatus(code));
+    writeSocketStatus(socket, code, message);
   }
 
   /** Re-verifies every live session; closes those whose credential or Edge is gone. */
