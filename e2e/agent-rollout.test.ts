@@ -7,8 +7,8 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pino } from 'pino';
-import { startHub, type Hub } from '../src/hub/hub.ts';
+import type { Hub } from '../src/hub/hub.ts';
+import { startTestHub } from './harness/hub.ts';
 import type { Edge, Placement, VirtualWorkload } from '../src/api/types.ts';
 import type { Deployment } from '../src/agent/workload/desired.ts';
 import { isNotFound } from '../src/kube/api-error.ts';
@@ -89,17 +89,7 @@ async function vwGeneration(): Promise<number> {
 
 beforeAll(async () => {
   const cluster = startEdgeCluster(`ro-${sfx}`);
-  hub = await startHub({
-    listenHost: '127.0.0.1',
-    port: env.hubPort,
-    externalURL: hubURL,
-    dataDir: env.hubDataDir,
-    tls: { certFile: env.hubCertFile, keyFile: env.hubKeyFile, caFile: env.hubCAFile },
-    staticTokens: [`${tenant}=${userToken}`],
-    kcp: { mode: 'external', kubeconfig: env.kcpAdminKubeconfig },
-    controllers: { heartbeatIntervalMs: 5_000 },
-  }, pino({ level: process.env.KEDGE_TEST_LOG ?? 'warn' }));
-  await hub.ready;
+  hub = await startTestHub([`${tenant}=${userToken}`], { controllers: { heartbeatIntervalMs: 5_000 } });
   const login = await kedge(['login', '--hub-url', hubURL, '--token', userToken, '--certificate-authority', env.hubCAFile, '--kubeconfig', kc]);
   if (login.code !== 0) throw new Error(`kedge login: ${login.stderr}`);
   const created = await kedge(['edge', 'create', 'site', '--labels', 'site=one', '--kubeconfig', kc]);

@@ -7,8 +7,8 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pino } from 'pino';
-import { startHub, type Hub } from '../src/hub/hub.ts';
+import type { Hub } from '../src/hub/hub.ts';
+import { startTestHub as startHarnessHub } from './harness/hub.ts';
 import type { Edge, Placement, VirtualWorkload } from '../src/api/types.ts';
 import type { Deployment } from '../src/agent/workload/desired.ts';
 import { isNotFound } from '../src/kube/api-error.ts';
@@ -32,19 +32,8 @@ let relay: FreezableRelay;
 let cluster = '';
 const agents: Record<'eu' | 'us', AgentProcess | undefined> = { eu: undefined, us: undefined };
 
-async function startTestHub(): Promise<Hub> {
-  const h = await startHub({
-    listenHost: '127.0.0.1',
-    port: env.hubPort,
-    externalURL: hubURL,
-    dataDir: env.hubDataDir,
-    tls: { certFile: env.hubCertFile, keyFile: env.hubKeyFile, caFile: env.hubCAFile },
-    staticTokens: [`${tenant}=${userToken}`],
-    kcp: { mode: 'external', kubeconfig: env.kcpAdminKubeconfig },
-    controllers: { heartbeatIntervalMs: 5_000 },
-  }, pino({ level: process.env.KEDGE_TEST_LOG ?? 'warn' }));
-  await h.ready;
-  return h;
+function startTestHub(): Promise<Hub> {
+  return startHarnessHub([`${tenant}=${userToken}`], { controllers: { heartbeatIntervalMs: 5_000 } });
 }
 
 async function k(args: string[], input?: string): Promise<string> {
