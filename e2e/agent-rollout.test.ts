@@ -12,7 +12,7 @@ import { startTestHub } from './harness/hub.ts';
 import type { Edge, Placement, VirtualWorkload } from '../src/api/types.ts';
 import type { Deployment } from '../src/agent/workload/desired.ts';
 import { isNotFound } from '../src/kube/api-error.ts';
-import { kedge, kubectl } from './harness/cli.ts';
+import { kedge, kubectlOK, kubectlJSON } from './harness/cli.ts';
 import { startAgent, startEdgeCluster, type AgentProcess, type EdgeCluster } from './harness/edges.ts';
 import { loadTestEnv } from './harness/env.ts';
 import { eventually } from './harness/http.ts';
@@ -32,15 +32,8 @@ let hub: Hub | undefined;
 let site: EdgeCluster | undefined;
 let agent: AgentProcess | undefined;
 
-async function k(args: string[], input?: string): Promise<string> {
-  const r = await kubectl(kc, args, input === undefined ? {} : { input });
-  if (r.code !== 0) throw new Error(`kubectl ${args.join(' ')}: ${r.stderr}`);
-  return r.stdout;
-}
-
-async function getJSON<T>(args: string[]): Promise<T> {
-  return JSON.parse(await k([...args, '-o', 'json'])) as T;
-}
+const k = (args: string[], input?: string): Promise<string> => kubectlOK(kc, args, input);
+const getJSON = <T>(args: string[]): Promise<T> => kubectlJSON<T>(kc, args);
 
 async function localDeployment(): Promise<Deployment | undefined> {
   try {

@@ -12,7 +12,7 @@ import { startTestHub as startHarnessHub } from './harness/hub.ts';
 import type { Edge, Placement, VirtualWorkload } from '../src/api/types.ts';
 import type { Deployment } from '../src/agent/workload/desired.ts';
 import { isNotFound } from '../src/kube/api-error.ts';
-import { kedge, kubectl } from './harness/cli.ts';
+import { kedge, kubectl, kubectlOK, kubectlJSON } from './harness/cli.ts';
 import { startAgent, startEdgeCluster, startRelay, type AgentProcess, type EdgeCluster, type FreezableRelay } from './harness/edges.ts';
 import { loadTestEnv } from './harness/env.ts';
 import { eventually } from './harness/http.ts';
@@ -36,15 +36,8 @@ function startTestHub(): Promise<Hub> {
   return startHarnessHub([`${tenant}=${userToken}`], { controllers: { heartbeatIntervalMs: 5_000 } });
 }
 
-async function k(args: string[], input?: string): Promise<string> {
-  const r = await kubectl(kc, args, input === undefined ? {} : { input });
-  if (r.code !== 0) throw new Error(`kubectl ${args.join(' ')}: ${r.stderr}`);
-  return r.stdout;
-}
-
-async function getJSON<T>(args: string[]): Promise<T> {
-  return JSON.parse(await k([...args, '-o', 'json'])) as T;
-}
+const k = (args: string[], input?: string): Promise<string> => kubectlOK(kc, args, input);
+const getJSON = <T>(args: string[]): Promise<T> => kubectlJSON<T>(kc, args);
 
 async function joinToken(edge: string): Promise<{ token: string; cluster: string }> {
   const res = await kedge(['edge', 'join-command', edge, '--kubeconfig', kc]);

@@ -30,3 +30,15 @@ export function kedge(args: string[], env: Record<string, string> = {}): Promise
 export function kubectl(kubeconfig: string, args: string[], opts: { input?: string } = {}): Promise<RunResult> {
   return run(join(toolsBin(), 'kubectl'), args, { ...opts, env: { KUBECONFIG: kubeconfig } });
 }
+
+/** kubectl that must succeed: returns stdout, throws with stderr otherwise. */
+export async function kubectlOK(kubeconfig: string, args: string[], input?: string): Promise<string> {
+  const r = await kubectl(kubeconfig, args, input === undefined ? {} : { input });
+  if (r.code !== 0) throw new Error(`kubectl ${args.join(' ')}: ${r.stderr}`);
+  return r.stdout;
+}
+
+/** `kubectl … -o json`, parsed. */
+export async function kubectlJSON<T>(kubeconfig: string, args: string[]): Promise<T> {
+  return JSON.parse(await kubectlOK(kubeconfig, [...args, '-o', 'json'])) as T;
+}
