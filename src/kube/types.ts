@@ -1,5 +1,9 @@
 // Wire shapes shared by the kube client layer: objects, lists, watch events and the Status body.
 // Only the fields this layer reads are typed; everything else passes through untouched.
+import type { ListMeta, OwnerReference } from '../api/meta.ts';
+
+// meta/v1 shapes shared with the API types: one definition each.
+export type { ListMeta, OwnerReference };
 
 export type ObjectMeta = {
   name?: string;
@@ -17,23 +21,12 @@ export type ObjectMeta = {
   [field: string]: unknown;
 };
 
-export type OwnerReference = {
-  apiVersion: string;
-  kind: string;
-  name: string;
-  uid: string;
-  controller?: boolean;
-  blockOwnerDeletion?: boolean;
-};
-
 export type KubeObject = {
   apiVersion?: string;
   kind?: string;
   metadata: ObjectMeta;
   [field: string]: unknown;
 };
-
-export type ListMeta = { resourceVersion?: string; continue?: string; remainingItemCount?: number };
 
 export type KubeList<T extends KubeObject = KubeObject> = {
   apiVersion?: string;
