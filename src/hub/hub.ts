@@ -73,15 +73,17 @@ export async function startHub(opts: HubOptions, log: Logger): Promise<Hub> {
     insecureSkipTLSVerify: !!opts.insecureKubeconfigs,
   };
   const stopping = new AbortController();
-  const tenantCache = new Map<string, Promise<Tenant>>();
+  const provisioning = new Map<string, Promise<Tenant>>();
   const ensure = (user: Parameters<typeof ensureTenant>[1]): Promise<Tenant> => {
     if (!kcp) throw new Error('kcp client not ready');
-    // One provisioning per tenant at a time; a failure is retried by the next login.
-    let p = tenantCache.get(user.tenant);
+    // One provisioning per tenant at a time (concurrent logins share it). Nothing is kept afterwards: every
+    // login re-checks the workspace, binding and role binding, so one deleted by hand is restored.
+    let p = provisioning.get(user.tenant);
     if (!p) {
       p = ensureTenant(kcp, user, log.child({ component: 'tenancy' }), stopping.signal);
-      tenantCache.set(user.tenant, p);
-      p.catch(() => tenantCache.delete(user.tenant));
+      provisioning.set(user.tenant, p);
+      const forget = (): void => { provisioning.delete(user.tenant); };
+      p.then(forget, forget);
     }
     return p;
   };
