@@ -1,19 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
 import { AgentError } from './errors.ts';
-import { agentConfig, edgeBaseURL, parseDuration } from './options.ts';
+import { agentConfig, edgeBaseURL } from './options.ts';
 
 const ok = { hubUrl: 'https://hub.example:8443/', cluster: '2x8fk3tq', edge: 'eu-1' };
-
-describe('parseDuration', () => {
-  it('reads ms, s, m, h and bare seconds; rejects the rest', () => {
-    expect(parseDuration('500ms')).toBe(500);
-    expect(parseDuration('30s')).toBe(30_000);
-    expect(parseDuration('2m')).toBe(120_000);
-    expect(parseDuration('1h')).toBe(3_600_000);
-    expect(parseDuration('1.5')).toBe(1_500);
-    for (const bad of ['', '0s', '-1s', '5 days', 'abc', '1d']) expect(parseDuration(bad)).toBeUndefined();
-  });
-});
 
 describe('agentConfig', () => {
   it('fills defaults: state dir under HOME, KUBECONFIG, 30 s heartbeat', () => {

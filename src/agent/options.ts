@@ -3,6 +3,7 @@
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { AgentError, AgentErrorCode } from './errors.ts';
+import { DURATION_HINT, parseDuration } from '../util/duration.ts';
 
 export interface AgentFlags {
   hubUrl?: string;
@@ -81,16 +82,6 @@ Later starts: the same without --token; the credential stored in --state-dir is 
 Exit codes: 0 stopped by a signal, 2 bad flags, 3 join refused or credential revoked (get a new join command),
 1 anything else. Durations: 500ms, 30s, 2m, 1h (a bare number means seconds).`;
 
-const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/;
-const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-
-/** "500ms", "30s", "2m", "1h" or a bare number of seconds → milliseconds; undefined when malformed or not > 0. */
-export function parseDuration(text: string): number | undefined {
-  const m = DURATION.exec(text.trim());
-  if (!m?.[1]) return undefined;
-  const ms = Math.round(Number(m[1]) * (UNIT_MS[m[2] ?? 's'] ?? 1000));
-  return ms > 0 && Number.isFinite(ms) ? ms : undefined;
-}
 
 const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const LOGICAL_CLUSTER = /^[a-z0-9]([a-z0-9:-]*[a-z0-9])?$/;
@@ -114,7 +105,7 @@ export function agentConfig(flags: AgentFlags, env: { HOME?: string; KUBECONFIG?
   if (flags.token !== undefined && token === '') problems.push('--token is empty');
   const duration = (flag: string, value: string | undefined, fallback: string): number => {
     const ms = parseDuration(value ?? fallback);
-    if (ms === undefined) problems.push(`--${flag} ${JSON.stringify(value)} is not a duration (e.g. 30s, 500ms, 2m)`);
+    if (ms === undefined) problems.push(`--${flag} ${JSON.stringify(value)} is not a duration: ${DURATION_HINT}`);
     return ms ?? 0;
   };
   const heartbeatIntervalMs = duration('heartbeat-interval', flags.heartbeatInterval, DEFAULTS.heartbeatInterval);

@@ -32,6 +32,13 @@ export const CATEGORY = 'kedge';
 export const LABEL_VIRTUAL_WORKLOAD = 'kedge.faros.sh/virtualworkload';
 /** On a Placement (and on the objects the agent creates for it): the name of its Edge. */
 export const LABEL_EDGE = 'kedge.faros.sh/edge';
+/**
+ * On a Placement: `metadata.generation` of its VirtualWorkload when the scheduler last wrote it. A VirtualWorkload spec
+ * edit that keeps the Placements (a new image, a template change) bumps the generation, so every Placement is updated
+ * and its agent — which watches only its Placements — re-reads the VirtualWorkload at once instead of at its next
+ * resync. Status writes do not bump the generation, so they cause no Placement writes.
+ */
+export const ANNOTATION_WORKLOAD_GENERATION = 'kedge.faros.sh/workload-generation';
 /** kcp sets this on every object read across workspaces: the logical cluster it lives in. */
 export const ANNOTATION_KCP_CLUSTER = 'kcp.io/cluster';
 

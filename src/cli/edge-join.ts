@@ -4,14 +4,15 @@
 import { writeFileSync } from 'node:fs';
 import { isAlreadyExists, isNotFound } from '../kube/api-error.ts';
 import type { KubeClient } from '../kube/client.ts';
-import { DEFAULT_JOIN_TTL_MS, MAX_JOIN_TTL_MS, joinSecretManifest, newJoinToken, parseDuration } from '../hub/edges/join-token.ts';
-import { edgeTokenSecrets } from '../hub/edges/credentials.ts';
-import { EDGE_NAMESPACE, joinSecretName } from '../hub/edges/names.ts';
+import type { KubeObject } from '../kube/types.ts';
+import { DEFAULT_JOIN_TTL_MS, MAX_JOIN_TTL_MS, joinSecretManifest, newJoinToken } from '../api/join-token.ts';
+import { EDGE_NAMESPACE, edgeSecretSelector, isEdgeTokenSecret, joinSecretName } from '../api/names.ts';
 import { CLIError, userClient, type ClientFlags } from './client.ts';
 import { edgeCluster, edgePath, explain, type EdgeObject, type Print } from './edge-crud.ts';
 
 export interface JoinFlags extends ClientFlags {
-  ttl?: string;
+  /** Join-token validity in milliseconds (parsed by the command's --ttl option). */
+  ttl?: number;
   /** Write the hub CA (from the kubeconfig) to this file and reference it in the command. */
   writeCa?: string;
 }
@@ -59,7 +60,7 @@ export function formatJoinCommand(j: JoinCommand, caFile: string | undefined): s
 
 export async function joinCommand(name: string, flags: JoinFlags, print: Print): Promise<JoinCommand> {
   const u = userClient(flags);
-  const ttl = flags.ttl ? parseDuration(flags.ttl) : DEFAULT_JOIN_TTL_MS;
+  const ttl = flags.ttl ?? DEFAULT_JOIN_TTL_MS;
   const j = await createJoinToken(u.client, u.hubURL, name, ttl);
   for (const line of formatJoinCommand(j, writeCA(u.options.ca, flags.writeCa, print))) print(line);
   return j;
@@ -68,14 +69,15 @@ export async function joinCommand(name: string, flags: JoinFlags, print: Print):
 export async function rotateCredentials(name: string, flags: JoinFlags, print: Print): Promise<JoinCommand> {
   const u = userClient(flags);
   await explain(u.client.get(edgePath(name)), name);
-  const current = await explain(edgeTokenSecrets(u.client, name), '');
+  const secrets = await explain(u.client.list<KubeObject & { type?: string }>(`/api/v1/namespaces/${EDGE_NAMESPACE}/secrets`, { labelSelector: edgeSecretSelector(name) }), '');
+  const current = secrets.items.filter((s) => isEdgeTokenSecret(s, name));
   for (const s of current) {
     await u.client.delete(`/api/v1/namespaces/${EDGE_NAMESPACE}/secrets/${s.metadata.name ?? ''}`).catch((err: unknown) => { if (!isNotFound(err)) throw err; });
   }
   print(current.length > 0
     ? `The credential of edge ${name} is revoked (the hub refuses it within 30 s and disconnects its agent).`
     : `Edge ${name} had no credential yet.`);
-  const ttl = flags.ttl ? parseDuration(flags.ttl) : DEFAULT_JOIN_TTL_MS;
+  const ttl = flags.ttl ?? DEFAULT_JOIN_TTL_MS;
   const j = await createJoinToken(u.client, u.hubURL, name, ttl);
   for (const line of formatJoinCommand(j, writeCA(u.options.ca, flags.writeCa, print))) print(line);
   return j;

@@ -1,13 +1,18 @@
 // Registers `kedge edge …` and `kedge kubeconfig edge …` on the CLI program; the commands live in edge-*.ts.
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
+import { DEFAULT_JOIN_TTL_MS } from '../api/join-token.ts';
+import { durationArg } from '../util/duration.ts';
 import { createEdge, deleteEdge, getEdge, listEdges, waitForReady } from './edge-crud.ts';
 import { joinCommand, rotateCredentials } from './edge-join.ts';
 import { kubeconfigEdge } from './kubeconfig-edge.ts';
 import { userClient } from './client.ts';
-import { parseDuration } from '../hub/edges/join-token.ts';
 
 const print = (l: string): void => console.log(l);
 const progress = (l: string): void => console.error(l);
+
+function ttlOption(description: string): Option {
+  return new Option('--ttl <duration>', description).argParser(durationArg).default(DEFAULT_JOIN_TTL_MS, '1h');
+}
 
 function common(cmd: Command): Command {
   return cmd
@@ -25,8 +30,8 @@ export function registerEdgeCommands(program: Command): void {
     .option('--ssh-port <port>', 'server edges: port of the SSH server on the host (default 22)')
     .option('--unschedulable', 'place no new workloads on this edge')
     .option('--wait', 'print a join command and wait until the agent connected and the edge is Ready')
-    .option('--timeout <duration>', 'how long --wait waits', '10m')
-    .option('--ttl <duration>', 'with --wait: validity of the join token', '1h')
+    .addOption(new Option('--timeout <duration>', 'how long --wait waits').argParser(durationArg).default(10 * 60_000, '10m'))
+    .addOption(ttlOption('with --wait: validity of the join token'))
     .action(async (name: string, flags) => {
       await createEdge(name, flags, print);
       if (!flags.wait) {
@@ -34,7 +39,7 @@ export function registerEdgeCommands(program: Command): void {
         return;
       }
       await joinCommand(name, flags, print);
-      await waitForReady(userClient(flags).client, name, parseDuration(flags.timeout), progress);
+      await waitForReady(userClient(flags).client, name, flags.timeout, progress);
     });
 
   common(edge.command('list')).alias('ls').description('list edges with their phase')
@@ -49,13 +54,13 @@ export function registerEdgeCommands(program: Command): void {
 
   common(edge.command('join-command <name>'))
     .description('print a one-line agent command (and Helm values) with a single-use join token')
-    .option('--ttl <duration>', 'validity of the join token (max 7d)', '1h')
+    .addOption(ttlOption('validity of the join token (max 7d)'))
     .option('--write-ca <file>', "save the hub's CA certificate to this file and reference it in the command")
     .action(async (name: string, flags) => { await joinCommand(name, flags, print); });
 
   common(edge.command('rotate-credentials <name>'))
     .description("revoke the edge's agent credential now and print a new join command")
-    .option('--ttl <duration>', 'validity of the new join token (max 7d)', '1h')
+    .addOption(ttlOption('validity of the new join token (max 7d)'))
     .option('--write-ca <file>', "save the hub's CA certificate to this file and reference it in the command")
     .action(async (name: string, flags) => { await rotateCredentials(name, flags, print); });
 

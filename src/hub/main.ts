@@ -2,6 +2,7 @@
 import { Command, Option, InvalidArgumentError } from 'commander';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { durationArg } from '../util/duration.ts';
 import { createLogger } from '../util/logger.ts';
 import { VERSION } from '../version.ts';
 import { startHub, type HubOptions } from './hub.ts';
@@ -10,13 +11,6 @@ function port(v: string): number {
   const n = Number(v);
   if (!Number.isInteger(n) || n < 1 || n > 65535) throw new InvalidArgumentError('must be a port number 1-65535');
   return n;
-}
-function duration(v: string): number {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/.exec(v.trim());
-  if (!m) throw new InvalidArgumentError('must be a duration such as 500ms, 30s, 5m or 1h');
-  const ms = Number(m[1]) * { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 }[m[2] as 'ms' | 's' | 'm' | 'h'];
-  if (ms <= 0) throw new InvalidArgumentError('must be positive');
-  return ms;
 }
 function collect(v: string, prev: string[]): string[] {
   return [...prev, ...v.split(',').map((s) => s.trim()).filter(Boolean)];
@@ -38,8 +32,8 @@ const program = new Command('kedge-hub')
   .option('--kcp-binary <file>', 'kcp binary to run as a child process', join(defaultCache, 'bin', 'kcp'))
   .option('--kcp-data-dir <dir>', "child kcp's root directory (default <data-dir>/kcp)")
   .option('--kcp-port <port>', 'child kcp secure port', port, Number(process.env.KEDGE_KCP_PORT ?? 6443))
-  .addOption(new Option('--failover-grace <duration>', 'how long a Singleton workload waits for its disconnected edge before moving').argParser(duration).default(5 * 60_000, '5m'))
-  .addOption(new Option('--heartbeat-interval <duration>', "agents' heartbeat interval; an edge is Disconnected after 3 missed heartbeats").argParser(duration).default(30_000, '30s'))
+  .addOption(new Option('--failover-grace <duration>', 'how long a Singleton workload waits for its disconnected edge before moving').argParser(durationArg).default(5 * 60_000, '5m'))
+  .addOption(new Option('--heartbeat-interval <duration>', "agents' heartbeat interval; an edge is Disconnected after 3 missed heartbeats").argParser(durationArg).default(30_000, '30s'))
   .option('--no-controllers', 'do not run the scheduler, status and edge lifecycle controllers in this process')
   .addOption(new Option('--insecure-kubeconfigs', 'hand out kubeconfigs with insecure-skip-tls-verify (development only)'))
   .addOption(new Option('--log-level <level>', 'log level').choices(['trace', 'debug', 'info', 'warn', 'error']).default('info'));

@@ -1,24 +1,7 @@
 // Typed failures of the Kubernetes/kcp API: `ApiError` carries the HTTP code, the Status `reason` and the parsed
 // Status body. Callers branch on `code`/`reason` through the predicates below, never on message text.
+import { statusReason } from './status.ts';
 import type { StatusBody } from './types.ts';
-
-/** The reason the API server uses for each code, for bodies that are not a `Status` (proxies, plain text). */
-const DEFAULT_REASONS: Record<number, string> = {
-  400: 'BadRequest',
-  401: 'Unauthorized',
-  403: 'Forbidden',
-  404: 'NotFound',
-  405: 'MethodNotAllowed',
-  406: 'NotAcceptable',
-  409: 'Conflict',
-  410: 'Gone',
-  415: 'UnsupportedMediaType',
-  422: 'Invalid',
-  429: 'TooManyRequests',
-  500: 'InternalError',
-  503: 'ServiceUnavailable',
-  504: 'Timeout',
-};
 
 export class ApiError extends Error {
   override readonly name = 'ApiError';
@@ -32,7 +15,7 @@ export class ApiError extends Error {
   readonly path: string;
 
   constructor(init: { code: number; reason?: string; message?: string; status?: StatusBody; method?: string; path?: string }) {
-    const reason = init.reason || DEFAULT_REASONS[init.code] || 'Unknown';
+    const reason = init.reason || statusReason(init.code);
     const what = init.method ? `${init.method} ${init.path ?? ''}: ` : '';
     super(`${what}${init.code} ${reason}${init.message ? `: ${init.message}` : ''}`);
     this.code = init.code;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { CLUSTER_ANNOTATION, clusterKey, clusterOf, joinKey, splitKey } from './cluster-key.ts';
+import { CLUSTER_ANNOTATION, clusterKey, clusterOf, edgeKey, joinKey, splitKey } from './cluster-key.ts';
 
 type Obj = { metadata: { name: string; namespace?: string; annotations?: Record<string, string> } };
 
@@ -24,5 +24,15 @@ describe('cluster keys', () => {
 
   it.each(['', 'ns/name', 'root:a|name', 'root:a|ns/', 'root:a|ns/a/b'])('rejects malformed key %j', (key) => {
     expect(splitKey(key)).toBeUndefined();
+  });
+});
+
+describe('edgeKey', () => {
+  it('is the cluster-scoped key of the Edge', () => {
+    expect(edgeKey('2x9kq7', 'edge-1')).toBe('2x9kq7|/edge-1');
+    expect(splitKey(edgeKey('2x9kq7', 'edge-1'))).toEqual({ cluster: '2x9kq7', namespace: '', name: 'edge-1' });
+  });
+  it.each([['', 'e'], ['c', ''], ['a|b', 'e'], ['c', 'e|f'], ['c', 'e/f']])('rejects %j, %j', (c, e) => {
+    expect(() => edgeKey(c, e)).toThrow(TypeError);
   });
 });

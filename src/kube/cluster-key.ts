@@ -23,6 +23,17 @@ export function joinKey(parts: KeyParts): string {
 }
 
 /**
+ * The key of a cluster-scoped Edge (`<cluster>|/<edge>`): the controllers' queue key and the tunnel registry's key
+ * are the same string. Throws on parts that would make the key ambiguous.
+ */
+export function edgeKey(cluster: string, edgeName: string): string {
+  if (cluster === '' || edgeName === '' || cluster.includes('|') || edgeName.includes('/') || edgeName.includes('|')) {
+    throw new TypeError(`invalid edge key parts ${JSON.stringify(cluster)}, ${JSON.stringify(edgeName)}`);
+  }
+  return joinKey({ cluster, namespace: '', name: edgeName });
+}
+
+/**
  * Parses a key made by `joinKey`. Returns undefined for a malformed key (no `|`, no `/`, or an empty name), so a
  * worker can drop it instead of retrying forever. Logical cluster names never contain `|`, and Kubernetes names and
  * namespaces never contain `/`, so the first separator of each kind is the boundary.

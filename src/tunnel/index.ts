@@ -8,7 +8,7 @@ export type { StreamHeader } from './header.ts';
 export { defaultTunnelConfig, verifyConfig } from './config.ts';
 export type { TunnelConfig } from './config.ts';
 export { TunnelError, TunnelErrorCode, isTunnelError } from './errors.ts';
-export { SessionRegistry, edgeKey } from './registry.ts';
+export { SessionRegistry } from './registry.ts';
 export type { RegistrableSession, RegistryEvents } from './registry.ts';
 export { Reconnector, backoffDelay, defaultBackoffPolicy, systemClock } from './reconnect.ts';
 export type { BackoffPolicy, Clock, ReconnectOptions, ReconnectEvents, ReconnectableSession } from './reconnect.ts';

@@ -3,7 +3,7 @@
 import { describe, it, expect } from '@jest/globals';
 import { EventEmitter } from 'node:events';
 import { TunnelError, TunnelErrorCode } from './errors.ts';
-import { SessionRegistry, edgeKey } from './registry.ts';
+import { SessionRegistry } from './registry.ts';
 import type { RegistrableSession } from './registry.ts';
 import { testLogger } from './test-support.ts';
 
@@ -98,14 +98,5 @@ describe('SessionRegistry', () => {
     await registry.closeAll();
     expect(sessions.every((s) => s.closed)).toBe(true);
     expect(registry.size).toBe(0);
-  });
-});
-
-describe('edgeKey', () => {
-  it('joins cluster and edge name with |', () => {
-    expect(edgeKey('2x9kq7', 'edge-1')).toBe('2x9kq7|edge-1');
-  });
-  it.each([['', 'e'], ['c', ''], ['a|b', 'e'], ['c', 'e|f']])('rejects %j, %j', (c, e) => {
-    expect(() => edgeKey(c, e)).toThrow(TypeError);
   });
 });

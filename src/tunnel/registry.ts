@@ -18,13 +18,6 @@ export interface RegistryEvents<S> {
   disconnect: [key: string, session: S, reason: TunnelError | undefined];
 }
 
-export function edgeKey(clusterName: string, edgeName: string): string {
-  if (clusterName === '' || edgeName === '' || clusterName.includes('|') || edgeName.includes('|')) {
-    throw new TypeError(`invalid edge key parts ${JSON.stringify(clusterName)}, ${JSON.stringify(edgeName)}`);
-  }
-  return `${clusterName}|${edgeName}`;
-}
-
 export class SessionRegistry<S extends RegistrableSession> extends EventEmitter<RegistryEvents<S>> {
   readonly #sessions = new Map<string, S>();
   readonly #logger: Logger;

@@ -11,10 +11,11 @@ import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { connect as tlsConnect } from 'node:tls';
 import type { Logger } from 'pino';
+import { HOP_BY_HOP_HEADERS, connectionListed } from '../../kube/http-headers.ts';
+import { statusBody } from '../../kube/status.ts';
 import type { LocalTarget } from '../local-cluster.ts';
 
-/** Headers that belong to one hop (RFC 9110 §7.6.1) or carry the caller's identity; never forwarded. */
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'host']);
+/** Headers that carry the caller's identity; never forwarded (hop-by-hop ones never are either). */
 const IDENTITY = /^(authorization|proxy-authorization|proxy-authenticate|impersonate-.*|x-remote-.*)$/i;
 
 /**
@@ -23,12 +24,7 @@ const IDENTITY = /^(authorization|proxy-authorization|proxy-authenticate|imperso
  * for a protocol switch. Host and Authorization are set to the agent's.
  */
 export function forwardHeaders(rawHeaders: readonly string[], opts: { host: string; authorization?: string; keepUpgrade: boolean }): [string, string][] {
-  const listed = new Set<string>();
-  for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
-    if (rawHeaders[i]?.toLowerCase() === 'connection') {
-      for (const t of (rawHeaders[i + 1] ?? '').split(',')) listed.add(t.trim().toLowerCase());
-    }
-  }
+  const listed = connectionListed(rawHeaders.filter((_, i) => i % 2 === 1 && rawHeaders[i - 1]?.toLowerCase() === 'connection'));
   const out: [string, string][] = [['Host', opts.host]];
   for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
     const name = rawHeaders[i] ?? '';
@@ -36,7 +32,7 @@ export function forwardHeaders(rawHeaders: readonly string[], opts: { host: stri
     const lower = name.toLowerCase();
     if (IDENTITY.test(lower)) continue;
     if (opts.keepUpgrade && (lower === 'upgrade' || lower === 'connection')) continue; // re-added below, normalised
-    if (HOP_BY_HOP.has(lower) || listed.has(lower)) continue;
+    if (HOP_BY_HOP_HEADERS.has(lower) || listed.has(lower)) continue;
     out.push([name, value]);
   }
   if (opts.keepUpgrade) {
@@ -53,7 +49,7 @@ export function responseHeaders(rawHeaders: readonly string[]): OutgoingHttpHead
   const out: Record<string, string | string[]> = {};
   for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
     const name = (rawHeaders[i] ?? '').toLowerCase();
-    if (HOP_BY_HOP.has(name) || name === 'proxy-authenticate') continue;
+    if (HOP_BY_HOP_HEADERS.has(name)) continue;
     const value = rawHeaders[i + 1] ?? '';
     const prev = out[name];
     out[name] = prev === undefined ? value : Array.isArray(prev) ? [...prev, value] : [prev, value];
@@ -64,10 +60,6 @@ export function responseHeaders(rawHeaders: readonly string[]): OutgoingHttpHead
 function headerValue(rawHeaders: readonly string[], name: string): string | undefined {
   for (let i = 0; i + 1 < rawHeaders.length; i += 2) if (rawHeaders[i]?.toLowerCase() === name) return rawHeaders[i + 1];
   return undefined;
-}
-
-function statusBody(code: number, reason: string, message: string): string {
-  return JSON.stringify({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, code });
 }
 
 export interface K8sProxyStats {
@@ -163,7 +155,7 @@ export class K8sProxy {
       this.stats.upstreamErrors++;
       this.#log.warn({ err: err.code ?? err.message, method: req.method }, 'local API server unreachable');
       if (!res.headersSent) {
-        const body = statusBody(502, 'ServiceUnavailable', 'the edge agent cannot reach its local Kubernetes API server');
+        const body = statusBody(502, 'the edge agent cannot reach its local Kubernetes API server', { reason: 'ServiceUnavailable' });
         res.writeHead(502, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
         res.end(body);
       } else {
@@ -199,7 +191,7 @@ export class K8sProxy {
     upstream.once('error', (err: NodeJS.ErrnoException) => {
       if (upstream.bytesRead === 0 && socket.writable && !socket.writableEnded) {
         this.stats.upstreamErrors++;
-        const body = statusBody(502, 'ServiceUnavailable', 'the edge agent cannot reach its local Kubernetes API server');
+        const body = statusBody(502, 'the edge agent cannot reach its local Kubernetes API server', { reason: 'ServiceUnavailable' });
         socket.end(`HTTP/1.1 502 Bad Gateway\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
         this.#log.warn({ err: err.code ?? err.message }, 'local API server unreachable (upgrade)');
         return;

@@ -5,7 +5,7 @@ import { WebSocket } from 'ws';
 import type { Logger } from 'pino';
 import { Reconnector, createWebSocketSession, webSocketOptions } from '../../tunnel/index.ts';
 import type { StreamHeader, TunnelConfig, TunnelSession, TunnelStream } from '../../tunnel/index.ts';
-import type { HubTLS } from '../hub/hub-client.ts';
+import type { HubTLS } from '../hub-client/hub-client.ts';
 
 export class TunnelDialError extends Error {
   override readonly name = 'TunnelDialError';

@@ -3,8 +3,7 @@
 import { createHash } from 'node:crypto';
 import { DEFAULT_REPLICAS, LABEL_EDGE, LABEL_VIRTUAL_WORKLOAD } from '../../api/constants.ts';
 import type { Container, ContainerPort, Placement, PodTemplateSpec, VirtualWorkload } from '../../api/types.ts';
-import { workloadGenerationOf } from '../../hub/controllers/placement-diff.ts';
-import { labelValueForName } from '../../hub/controllers/placement-name.ts';
+import { labelValueForName, workloadGenerationOf } from '../../api/labels.ts';
 import type { KubeObject } from '../../kube/types.ts';
 
 export const FIELD_MANAGER = 'kedge-agent';

@@ -7,7 +7,7 @@ import type { Edge } from '../../api/types.ts';
 import { isConflict, isNotFound } from '../../kube/api-error.ts';
 import type { KubeClient } from '../../kube/client.ts';
 import { realClock, type Clock } from '../../kube/clock.ts';
-import { clusterKey, joinKey, splitKey } from '../../kube/cluster-key.ts';
+import { clusterKey, edgeKey, splitKey } from '../../kube/cluster-key.ts';
 import type { ProcessResult } from '../../kube/controller-runner.ts';
 import type { KubeObject } from '../../kube/types.ts';
 import type { WorkQueue } from '../../kube/work-queue.ts';
@@ -16,10 +16,6 @@ import type { KedgeInformers } from './informers.ts';
 
 export function edgePath(name: string): string {
   return `/apis/${GROUP}/${VERSION}/${Resource.edges}/${name}`;
-}
-
-export function edgeKey(cluster: string, edgeName: string): string {
-  return joinKey({ cluster, namespace: '', name: edgeName });
 }
 
 export interface EdgeControllerOptions {

@@ -3,7 +3,7 @@
 import { ConditionStatus, ConditionType, EdgePhase } from '../../api/constants.ts';
 import type { Edge, EdgeStatus } from '../../api/types.ts';
 import { findCondition, mergeConditions, parseTime, rfc3339, type ConditionInput } from './conditions.ts';
-import { formatDuration } from './format.ts';
+import { formatDuration } from '../../util/duration.ts';
 import { jsonEqual } from './json-equal.ts';
 
 /** What the tunnel layer reports. `Closed.registered` is false when the closing session had already been replaced

@@ -2,8 +2,9 @@
 // terminating objects.
 import { describe, it, expect } from '@jest/globals';
 import type { Placement } from '../../api/types.ts';
-import { ANNOTATION_WORKLOAD_GENERATION, placementDiff, workloadGenerationOf, type PlacementDiff } from './placement-diff.ts';
-import { labelValueForName } from './placement-name.ts';
+import { ANNOTATION_WORKLOAD_GENERATION } from '../../api/constants.ts';
+import { labelValueForName, workloadGenerationOf } from '../../api/labels.ts';
+import { placementDiff, type PlacementDiff } from './placement-diff.ts';
 import type { DesiredPlacement } from './schedule.ts';
 import { NS, placement, VW_UID, workload } from './test-fixtures.ts';
 

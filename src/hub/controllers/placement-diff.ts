@@ -1,25 +1,11 @@
 // Desired vs existing Placements of one VirtualWorkload → the objects to create, update and delete.
 // Existing Placements are matched by edge (never by name), so a name chosen once stays; the shell sends the writes.
-import { API_VERSION, Kind, LABEL_EDGE, LABEL_VIRTUAL_WORKLOAD } from '../../api/constants.ts';
+import { ANNOTATION_WORKLOAD_GENERATION, API_VERSION, Kind, LABEL_EDGE, LABEL_VIRTUAL_WORKLOAD } from '../../api/constants.ts';
+import { labelValueForName } from '../../api/labels.ts';
 import type { OwnerReference, Placement, VirtualWorkload } from '../../api/types.ts';
 import { compareNames } from './candidates.ts';
-import { labelValueForName } from './placement-name.ts';
 import type { DesiredPlacement } from './schedule.ts';
 
-/**
- * On a Placement: `metadata.generation` of its VirtualWorkload when the scheduler last wrote it. A VirtualWorkload spec
- * edit that keeps the Placements (a new image, a template change) bumps the generation, so every Placement is updated
- * and its agent — which watches only its Placements — re-reads the VirtualWorkload at once instead of at its next
- * resync. Status writes do not bump the generation, so they cause no Placement writes.
- */
-export const ANNOTATION_WORKLOAD_GENERATION = 'kedge.faros.sh/workload-generation';
-
-/** The workload generation a Placement carries, or undefined when absent or not a non-negative integer. */
-export function workloadGenerationOf(p: Placement): number | undefined {
-  const v = p.metadata.annotations?.[ANNOTATION_WORKLOAD_GENERATION];
-  if (v === undefined || !/^\d{1,15}$/.test(v)) return undefined;
-  return Number(v);
-}
 
 export interface PlacementDiff {
   /** Full manifests, sorted by name. */

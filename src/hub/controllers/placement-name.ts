@@ -1,8 +1,10 @@
 // Placement names: `<vw>-<edge>` when that is a DNS-1123 label (≤ 63), else `<sanitised prefix>-<10 hex of sha256>`.
 // Label-safe on purpose: the agent copies the name into label values and edge-side object names, which allow 63.
 import { createHash } from 'node:crypto';
+import { MAX_LABEL_VALUE } from '../../api/labels.ts';
 
-export const MAX_PLACEMENT_NAME = 63;
+/** Placement names double as label values and edge-side object names. */
+export const MAX_PLACEMENT_NAME = MAX_LABEL_VALUE;
 const HASH_HEX = 10;
 const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
@@ -27,18 +29,6 @@ export function hashedPlacementName(workloadName: string, edgeName: string): str
   return prefix === '' ? `p-${hash}` : `${prefix}-${hash}`;
 }
 
-/**
- * A label value standing for a Kubernetes name: the name itself when it fits a label value (≤ 63), else its first
- * 52 characters and 10 hex of its sha256. VirtualWorkload and Edge names may be 253 characters long; the
- * `kedge.faros.sh/virtualworkload` and `kedge.faros.sh/edge` labels must stay valid for them, and every reader
- * (scheduler list, agent-proxy filter) must derive the value with this function.
- */
-export function labelValueForName(name: string): string {
-  if (name.length <= MAX_PLACEMENT_NAME) return name;
-  const hash = createHash('sha256').update(name).digest('hex').slice(0, HASH_HEX);
-  const prefix = name.slice(0, MAX_PLACEMENT_NAME - HASH_HEX - 1).replace(/[-.]+$/, '');
-  return `${prefix}-${hash}`;
-}
 
 /**
  * The name for a new Placement of (workload, edge). The readable form wins unless it is invalid or `namesInUse`

@@ -6,7 +6,8 @@ import type { Edge, Placement, VirtualWorkload, WorkloadReference } from '../../
 import { candidateEdges, compareNames, type CandidateSplit } from './candidates.ts';
 import { findCondition, type ConditionInput } from './conditions.ts';
 import { EventType, type ControllerEvent } from './events.ts';
-import { formatDuration, listNames } from './format.ts';
+import { formatDuration } from '../../util/duration.ts';
+import { listNames } from './format.ts';
 import { clusterOf } from '../../kube/cluster-key.ts';
 import { validateSelector } from './label-selector.ts';
 import { placementName } from './placement-name.ts';

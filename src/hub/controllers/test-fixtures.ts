@@ -3,7 +3,7 @@
 import { ANNOTATION_KCP_CLUSTER, LABEL_EDGE, LABEL_VIRTUAL_WORKLOAD } from '../../api/constants.ts';
 import type { EdgePhase, EdgeType, PlacementPhase, PlacementStrategy } from '../../api/constants.ts';
 import type { Condition, Edge, LabelSelector, Placement, VirtualWorkload } from '../../api/types.ts';
-import { ANNOTATION_WORKLOAD_GENERATION } from './placement-diff.ts';
+import { ANNOTATION_WORKLOAD_GENERATION } from '../../api/constants.ts';
 
 export const CLUSTER = 'root:kedge:tenants:acme';
 export const NS = 'shop';

@@ -10,13 +10,13 @@ import type { KubeClient, Query } from '../../kube/client.ts';
 import type { KubeObject } from '../../kube/types.ts';
 import { bearerToken } from '../auth/identity.ts';
 import { rfc3339 } from '../controllers/conditions.ts';
-import { labelValueForName } from '../controllers/placement-name.ts';
+import { labelValueForName } from '../../api/labels.ts';
 import { BodyTooLargeError, readBody } from '../server/body.ts';
 import { sendJSON, sendStatus } from '../server/status.ts';
 import { outcomeOfStatus, type EdgeMetrics } from '../metrics.ts';
 import { looksLikeJWT, type EdgeCredentials } from './credentials.ts';
-import { checkJoinToken, type JoinSecret } from './join-token.ts';
-import { EDGE_NAMESPACE, joinSecretName } from './names.ts';
+import { checkJoinToken, type JoinSecret } from '../../api/join-token.ts';
+import { EDGE_NAMESPACE, joinSecretName } from '../../api/names.ts';
 import { edgesProxyURL, parseAgentRequest, splitURL, type AgentRequest } from './paths.ts';
 
 const STATUS_BODY_LIMIT = 64 * 1024;

@@ -8,8 +8,8 @@ import type { Edge } from '../../api/types.ts';
 import { isAlreadyExists, isNotFound } from '../../kube/api-error.ts';
 import type { KubeClient } from '../../kube/client.ts';
 import type { KubeObject, OwnerReference } from '../../kube/types.ts';
-import { labelValueForName } from '../controllers/placement-name.ts';
-import { EDGE_NAMESPACE, SA_NAME_ANNOTATION, SA_TOKEN_TYPE, serviceAccountName, serviceAccountUsername, tokenSecretPrefix } from './names.ts';
+import { labelValueForName } from '../../api/labels.ts';
+import { EDGE_NAMESPACE, SA_NAME_ANNOTATION, SA_TOKEN_TYPE, edgeSecretSelector, isEdgeTokenSecret, serviceAccountName, serviceAccountUsername, tokenSecretPrefix } from '../../api/names.ts';
 
 export const CLUSTER_NAME_EXTRA = 'authentication.kubernetes.io/cluster-name';
 const SA_CLUSTER_CLAIM = 'kubernetes.io/serviceaccount/clusterName';
@@ -155,8 +155,8 @@ export class EdgeCredentials {
 
 /** The token Secrets of `edge`'s ServiceAccount (any owner), found by label and annotation. */
 export async function edgeTokenSecrets(c: KubeClient, edge: string, signal?: AbortSignal): Promise<(KubeObject & { type?: string })[]> {
-  const list = await c.list<KubeObject & { type?: string }>(`/api/v1/namespaces/${EDGE_NAMESPACE}/secrets`, { labelSelector: `${LABEL_EDGE}=${labelValueForName(edge)}` }, signal);
-  return list.items.filter((s) => s.type === SA_TOKEN_TYPE && s.metadata.annotations?.[SA_NAME_ANNOTATION] === serviceAccountName(edge));
+  const list = await c.list<KubeObject & { type?: string }>(`/api/v1/namespaces/${EDGE_NAMESPACE}/secrets`, { labelSelector: edgeSecretSelector(edge) }, signal);
+  return list.items.filter((s) => isEdgeTokenSecret(s, edge));
 }
 
 async function createIfMissing(c: KubeClient, collection: string, obj: KubeObject): Promise<void> {

@@ -11,11 +11,10 @@ import type { TunnelSession } from '../../tunnel/index.ts';
 import { bearerToken, type Authenticator, type UserInfo } from '../auth/identity.ts';
 import type { EdgeMetrics } from '../metrics.ts';
 import { outcomeOfStatus } from '../metrics.ts';
-import { sendStatus } from '../server/status.ts';
+import { sendStatus, writeSocketStatus } from '../server/status.ts';
 import type { EdgeAccessReviewer } from './access-review.ts';
 import { edgeObjectPath, type EdgeObject } from './agent-proxy.ts';
 import { parseEdgesProxyRequest, splitURL, type EdgesProxyRequest } from './paths.ts';
-import { writeSocketStatus } from './socket-reply.ts';
 import { forwardRequest, forwardUpgrade } from './tunnel-http.ts';
 import type { TunnelEndpoint } from './tunnel-endpoint.ts';
 

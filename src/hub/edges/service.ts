@@ -12,8 +12,8 @@ import { EdgeCredentials } from './credentials.ts';
 import { edgesProxyHandlers } from './edges-proxy.ts';
 import { parseAgentRequest, splitURL } from './paths.ts';
 import { outcomeOfStatus, type EdgeMetrics } from '../metrics.ts';
-import { writeSocketStatus } from './socket-reply.ts';
 import { TunnelEndpoint, type TunnelEventFn } from './tunnel-endpoint.ts';
+import { writeSocketStatus } from '../server/status.ts';
 
 export interface EdgeServiceOptions {
   /** Admin client on the bare kcp URL. */

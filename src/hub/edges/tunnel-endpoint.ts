@@ -7,13 +7,14 @@ import type { Logger } from 'pino';
 import { WebSocketServer } from 'ws';
 import { bearerToken } from '../auth/identity.ts';
 import {
-  SessionRegistry, TunnelError, TunnelErrorCode, createWebSocketSession, edgeKey, webSocketOptions,
+  SessionRegistry, TunnelError, TunnelErrorCode, createWebSocketSession, webSocketOptions,
   type TunnelConfig, type TunnelSession,
 } from '../../tunnel/index.ts';
 import { authenticateEdge, edgeObjectPath, type AgentProxyDeps } from './agent-proxy.ts';
 import { edgesProxyURL, type AgentRequest } from './paths.ts';
-import { writeSocketStatus } from './socket-reply.ts';
 import { outcomeOfStatus } from '../metrics.ts';
+import { writeSocketStatus } from '../server/status.ts';
+import { edgeKey, splitKey } from '../../kube/cluster-key.ts';
 
 export type TunnelEventFn = (cluster: string, edge: string, type: 'Opened' | 'Closed', registered?: boolean) => Promise<void>;
 
@@ -160,9 +161,10 @@ export class TunnelEndpoint {
   }
 
   async #signal(key: string, type: 'Opened' | 'Closed'): Promise<void> {
-    const sep = key.indexOf('|');
+    const parts = splitKey(key);
+    if (parts === undefined) return;
     try {
-      await this.#opts.tunnelEvent(key.slice(0, sep), key.slice(sep + 1), type, true);
+      await this.#opts.tunnelEvent(parts.cluster, parts.name, type, true);
     } catch (err) {
       this.#log.warn({ err, key, type }, 'could not report the tunnel state to the Edge lifecycle');
     }

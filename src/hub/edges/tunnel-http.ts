@@ -6,17 +6,15 @@
 import { Agent as HttpAgent, request as httpRequest, STATUS_CODES, type ClientRequest, type ClientRequestArgs, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
+import { HOP_BY_HOP_HEADERS, endToEndHeaders } from '../../kube/http-headers.ts';
 import { StreamKind, type TunnelSession } from '../../tunnel/index.ts';
-import { sendStatus } from '../server/status.ts';
-import { writeSocketStatus } from './socket-reply.ts';
-
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'host']);
+import { sendStatus, writeSocketStatus } from '../server/status.ts';
 
 /** Request headers for the edge: the caller's credentials and asserted identities never cross the tunnel. */
 export function edgeRequestHeaders(h: IncomingHttpHeaders, upgrade: string | undefined): Record<string, string | string[]> {
   const out: Record<string, string | string[]> = {};
   for (const [k, v] of Object.entries(h)) {
-    if (v === undefined || HOP_BY_HOP.has(k) || k === 'authorization' || k === 'cookie') continue;
+    if (v === undefined || HOP_BY_HOP_HEADERS.has(k) || k === 'authorization' || k === 'cookie') continue;
     if (k.startsWith('impersonate-') || k.startsWith('x-remote-') || k.startsWith('proxy-')) continue;
     out[k] = v;
   }
@@ -118,12 +116,6 @@ function noop(this: Duplex): Duplex {
   return this;
 }
 
-function responseHeaders(h: IncomingHttpHeaders): Record<string, string | string[]> {
-  const out: Record<string, string | string[]> = {};
-  for (const [k, v] of Object.entries(h)) if (v !== undefined && !HOP_BY_HOP.has(k)) out[k] = v;
-  return out;
-}
-
 /** Forwards a plain request; `path` is the edge-side path with its query. */
 export function forwardRequest(session: TunnelSession, req: IncomingMessage, res: ServerResponse, path: string, log: Logger): void {
   const up = httpRequest({
@@ -133,7 +125,7 @@ export function forwardRequest(session: TunnelSession, req: IncomingMessage, res
     headers: edgeRequestHeaders(req.headers, undefined),
   });
   up.on('response', (edgeRes) => {
-    res.writeHead(edgeRes.statusCode ?? 502, responseHeaders(edgeRes.headers));
+    res.writeHead(edgeRes.statusCode ?? 502, endToEndHeaders(edgeRes.headers));
     edgeRes.pipe(res);
     flushHeadersSoon(res); // watches: headers before the first event
     edgeRes.on('error', () => res.destroy());

@@ -5,11 +5,10 @@ import { Agent, request as httpsRequest } from 'node:https';
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { bearerToken, type Authenticator } from '../auth/identity.ts';
+import { HOP_BY_HOP_HEADERS, endToEndHeaders } from '../../kube/http-headers.ts';
 import { tenantPath } from '../tenancy/tenants.ts';
 import { isWithinWorkspace, parseClusterPath } from './paths.ts';
 import { sendStatus } from './status.ts';
-
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'host']);
 
 export interface KcpProxyOptions {
   kcpURL: string;
@@ -42,9 +41,7 @@ export function kcpProxyHandler(opts: KcpProxyOptions, authn: Authenticator, log
       headers: forwardHeaders(req.headers),
     });
     upstream.on('response', (up) => {
-      const headers: Record<string, string | string[]> = {};
-      for (const [k, v] of Object.entries(up.headers)) if (v !== undefined && !HOP_BY_HOP.has(k)) headers[k] = v;
-      res.writeHead(up.statusCode ?? 502, headers);
+      res.writeHead(up.statusCode ?? 502, endToEndHeaders(up.headers));
       res.flushHeaders(); // watches: let the client see the headers before the first event
       up.pipe(res);
       res.on('close', () => up.destroy());
@@ -63,7 +60,7 @@ export function kcpProxyHandler(opts: KcpProxyOptions, authn: Authenticator, log
 export function forwardHeaders(h: IncomingHttpHeaders): Record<string, string | string[]> {
   const out: Record<string, string | string[]> = {};
   for (const [k, v] of Object.entries(h)) {
-    if (v === undefined || HOP_BY_HOP.has(k) || k.startsWith('impersonate-') || k.startsWith('x-remote-')) continue;
+    if (v === undefined || HOP_BY_HOP_HEADERS.has(k) || k.startsWith('impersonate-') || k.startsWith('x-remote-')) continue;
     out[k] = v;
   }
   return out;

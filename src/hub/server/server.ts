@@ -1,12 +1,12 @@
 // The hub's single HTTPS listener and its route table (SPEC §7). Paths are checked for unsafe forms before
 // routing; every error is a Kubernetes Status JSON without internal detail.
 import { createServer, type Server } from 'node:https';
-import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import type { HubMetrics } from '../metrics.ts';
 import { unsafePathReason } from './paths.ts';
-import { sendStatus, statusBody } from './status.ts';
+import { sendStatus, writeSocketStatus } from './status.ts';
 
 export type Handler = (req: IncomingMessage, res: ServerResponse) => Promise<void> | void;
 export type UpgradeHandler = (req: IncomingMessage, socket: Duplex, head: Buffer) => Promise<void> | void;
@@ -42,12 +42,12 @@ export function createHubServer(tls: { cert: Buffer; key: Buffer }, routes: Rout
     const bad = unsafePathReason(path);
     const handler = route === 'agent-proxy' ? routes.agentProxyUpgrade : route === 'edges-proxy' ? routes.edgesProxyUpgrade : undefined;
     metrics.httpRequests.inc({ route: `${route}-upgrade`, code: 'upgrade' });
-    if (bad) return rawStatus(socket, 400, `malformed path: ${bad}`);
-    if (!handler) return rawStatus(socket, 400, 'this path does not accept protocol upgrades');
-    if (!routes.isReady()) return rawStatus(socket, 503, 'the hub is starting; try again shortly');
+    if (bad) return writeSocketStatus(socket, 400, `malformed path: ${bad}`);
+    if (!handler) return writeSocketStatus(socket, 400, 'this path does not accept protocol upgrades');
+    if (!routes.isReady()) return writeSocketStatus(socket, 503, 'the hub is starting; try again shortly');
     Promise.resolve(handler(req, socket, head)).catch((err: unknown) => {
       log.error({ err, route }, 'upgrade failed');
-      rawStatus(socket, 500, 'internal error');
+      writeSocketStatus(socket, 500, 'internal error');
     });
   });
   return server;
@@ -102,12 +102,6 @@ export function routeName(url: string): string {
   if (path.startsWith('/services/agent-proxy/')) return 'agent-proxy';
   if (path.startsWith('/services/edges-proxy/')) return 'edges-proxy';
   return 'other';
-}
-
-function rawStatus(socket: Duplex, code: number, message: string): void {
-  if (socket.destroyed) return;
-  const body = statusBody(code, message);
-  socket.end(`HTTP/1.1 ${code} ${STATUS_CODES[code] ?? ''}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
 }
 
 function plain(res: ServerResponse, code: number, body: string): void {

@@ -1,16 +1,7 @@
 // Kubernetes `Status` JSON error replies. Messages are fixed, user-facing sentences: never internal detail.
-import type { ServerResponse } from 'node:http';
-
-const REASONS: Record<number, string> = {
-  400: 'BadRequest', 401: 'Unauthorized', 403: 'Forbidden', 404: 'NotFound', 405: 'MethodNotAllowed',
-  413: 'RequestEntityTooLarge', 500: 'InternalError', 502: 'BadGateway', 503: 'ServiceUnavailable', 504: 'Timeout',
-};
-
-export function statusBody(code: number, message: string): string {
-  return JSON.stringify({
-    kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason: REASONS[code] ?? 'Unknown', code,
-  });
-}
+import { STATUS_CODES, type ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { statusBody } from '../../kube/status.ts';
 
 export function sendStatus(res: ServerResponse, code: number, message: string, headers: Record<string, string> = {}): void {
   if (res.headersSent) {
@@ -26,4 +17,18 @@ export function sendJSON(res: ServerResponse, code: number, obj: unknown): void 
   const body = JSON.stringify(obj);
   res.writeHead(code, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) });
   res.end(body);
+}
+
+/**
+ * Answers on a raw socket (an upgrade request refused before or instead of a protocol switch): the Status JSON with
+ * `Connection: close`, then the socket is closed.
+ */
+export function writeSocketStatus(socket: Duplex, code: number, message: string): void {
+  if (socket.destroyed) return;
+  const body = statusBody(code, message);
+  socket.on('error', () => {});
+  socket.end(
+    `HTTP/1.1 ${code} ${STATUS_CODES[code] ?? ''}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
+      `Connection: close\r\n\r\n${body}`,
+  );
 }

@@ -1,4 +1,4 @@
-// The hub's HTTP-over-tunnel forwarding against the agent's real K8sProxy over an in-memory yamux session pair:
+// Hub and agent meet here (so neither imports the other): the hub's HTTP-over-tunnel forwarding against the agent's real K8sProxy over an in-memory yamux session pair:
 // plain requests reuse pooled keep-alive streams, upgrades get a stream of their own, an agent that closes after each
 // exchange still works, and the pool dies with its session.
 import { afterEach, describe, expect, it } from '@jest/globals';
@@ -6,9 +6,9 @@ import { Agent, createServer, request, type IncomingMessage, type Server } from 
 import type { AddressInfo } from 'node:net';
 import { connect } from 'node:net';
 import { pino } from 'pino';
-import { K8sProxy } from '../../agent/tunnel/k8s-proxy.ts';
-import { sessionPair, type SessionPair } from '../../tunnel/test-support.ts';
-import { StreamPool, forwardRequest, forwardUpgrade, streamPool } from './tunnel-http.ts';
+import { K8sProxy } from '../src/agent/tunnel/k8s-proxy.ts';
+import { sessionPair, type SessionPair } from '../src/tunnel/test-support.ts';
+import { StreamPool, forwardRequest, forwardUpgrade, streamPool } from '../src/hub/edges/tunnel-http.ts';
 
 const log = pino({ level: 'silent' });
 const cleanups: (() => Promise<void> | void)[] = [];

@@ -1,6 +1,8 @@
 // Names of the per-Edge objects in a tenant workspace (docs/agent-protocol.md §2–§3): the ServiceAccount whose token
 // is the edge credential, its token Secret, and the join-token Secret. All live in the `kedge-system` namespace.
 import { createHash } from 'node:crypto';
+import { LABEL_EDGE } from './constants.ts';
+import { labelValueForName } from './labels.ts';
 
 export const EDGE_NAMESPACE = 'kedge-system';
 /** Names up to this length keep the readable `edge-<name>` base; longer ones are hashed. */
@@ -34,4 +36,14 @@ export function joinSecretName(edge: string): string {
 /** The username kcp's TokenReview reports for the edge's ServiceAccount. */
 export function serviceAccountUsername(edge: string): string {
   return `system:serviceaccount:${EDGE_NAMESPACE}:${serviceAccountName(edge)}`;
+}
+
+/** Label selector for the edge's Secrets in EDGE_NAMESPACE (narrowed further by `isEdgeTokenSecret`). */
+export function edgeSecretSelector(edge: string): string {
+  return `${LABEL_EDGE}=${labelValueForName(edge)}`;
+}
+
+/** Whether `secret` is a token Secret of the edge's ServiceAccount, i.e. one of the edge's credentials. */
+export function isEdgeTokenSecret(secret: { type?: string; metadata: { annotations?: Record<string, string> } }, edge: string): boolean {
+  return secret.type === SA_TOKEN_TYPE && secret.metadata.annotations?.[SA_NAME_ANNOTATION] === serviceAccountName(edge);
 }

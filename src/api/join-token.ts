@@ -1,8 +1,8 @@
 // Join tokens (docs/agent-protocol.md §2): a random secret the user hands to the agent once. Only its SHA-256 and
 // expiry are stored, in a Secret the CLI creates with the user's rights; the hub checks it in constant time.
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { API_VERSION, Kind, LABEL_EDGE } from '../../api/constants.ts';
-import { labelValueForName } from '../controllers/placement-name.ts';
+import { API_VERSION, Kind, LABEL_EDGE } from './constants.ts';
+import { labelValueForName } from './labels.ts';
 import { EDGE_NAMESPACE, joinSecretName } from './names.ts';
 
 export const JOIN_SECRET_TYPE = 'kedge.faros.sh/join-token';
@@ -60,12 +60,4 @@ export function checkJoinToken(secret: JoinSecret, token: string, now: Date): Jo
 
 function decode(b64: string | undefined): string | undefined {
   return b64 === undefined ? undefined : Buffer.from(b64, 'base64').toString('utf8');
-}
-
-/** Parses `--ttl` values such as `90s`, `30m`, `1h`, `2d`. */
-export function parseDuration(s: string): number {
-  const m = /^(\d+)(s|m|h|d)$/.exec(s.trim());
-  if (!m) throw new Error(`invalid duration ${JSON.stringify(s)}: use e.g. 30m, 1h, 2d`);
-  const unit = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] as 's' | 'm' | 'h' | 'd'];
-  return Number(m[1]) * unit;
 }
