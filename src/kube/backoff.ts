@@ -1,4 +1,4 @@
-// Exponential backoff with jitter for retry loops (informer re-list/re-watch). Pure: the caller keeps the failure
+// Exponential backoff with jitter, the one policy for every retry loop (informer, tunnel dial, retry()). Pure: the caller keeps the failure
 // count and supplies randomness, so tests can pin the delays.
 
 export type BackoffPolicy = {
@@ -20,8 +20,8 @@ export const defaultBackoff: BackoffPolicy = { initialMs: 800, maxMs: 30_000, fa
  * (`{ maxMs: cfg.maxMs }` with the setting unset) or NaN must not win: `{ ...defaults, ...partial }` would make every
  * delay NaN, and a retry loop that sleeps only `if (delay > 0)` would then spin without ever yielding to timers.
  */
-export function backoffPolicy(partial: Partial<BackoffPolicy> = {}): BackoffPolicy {
-  const policy = { ...defaultBackoff };
+export function backoffPolicy(partial: Partial<BackoffPolicy> = {}, defaults: Readonly<BackoffPolicy> = defaultBackoff): BackoffPolicy {
+  const policy = { ...defaults };
   for (const k of Object.keys(policy) as (keyof BackoffPolicy)[]) {
     const v = partial[k];
     if (typeof v === 'number' && Number.isFinite(v) && v >= 0) policy[k] = v;

@@ -10,5 +10,5 @@ export type { TunnelConfig } from './config.ts';
 export { TunnelError, TunnelErrorCode, isTunnelError } from './errors.ts';
 export { SessionRegistry } from './registry.ts';
 export type { RegistrableSession, RegistryEvents } from './registry.ts';
-export { Reconnector, backoffDelay, defaultBackoffPolicy, systemClock } from './reconnect.ts';
-export type { BackoffPolicy, Clock, ReconnectOptions, ReconnectEvents, ReconnectableSession } from './reconnect.ts';
+export { Reconnector, defaultReconnectBackoff } from './reconnect.ts';
+export type { ReconnectOptions, ReconnectEvents, ReconnectableSession } from './reconnect.ts';

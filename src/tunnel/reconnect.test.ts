@@ -2,43 +2,30 @@
 import { describe, it, expect } from '@jest/globals';
 import { EventEmitter } from 'node:events';
 import { TunnelError, TunnelErrorCode } from './errors.ts';
-import { Reconnector, backoffDelay, defaultBackoffPolicy } from './reconnect.ts';
-import type { Clock, ReconnectableSession } from './reconnect.ts';
+import { backoffDelay } from '../kube/backoff.ts';
+import { FakeClock as KubeFakeClock, type TimerHandle } from '../kube/clock.ts';
+import { Reconnector, defaultReconnectBackoff } from './reconnect.ts';
+import type { ReconnectableSession } from './reconnect.ts';
 import { testLogger } from './test-support.ts';
 
-class FakeClock implements Clock {
-  #now = 0;
-  #timers: { at: number; fn: () => void; id: number }[] = [];
-  #nextId = 1;
+/** kube's FakeClock, recording every delay, with an `advance` that lets promise callbacks run between timers. */
+class FakeClock extends KubeFakeClock {
   /** Every delay passed to setTimeout, in order. */
   readonly delays: number[] = [];
-  now(): number {
-    return this.#now;
-  }
-  setTimeout(fn: () => void, ms: number): unknown {
+  override setTimeout(fn: () => void, ms: number): TimerHandle {
     this.delays.push(ms);
-    const id = this.#nextId++;
-    this.#timers.push({ at: this.#now + ms, fn, id });
-    return id;
+    return super.setTimeout(fn, ms);
   }
-  clearTimeout(handle: unknown): void {
-    this.#timers = this.#timers.filter((t) => t.id !== handle);
-  }
-  get pending(): number {
-    return this.#timers.length;
-  }
-  /** Moves time forward, firing due timers, and lets promise callbacks run. */
-  async advance(ms: number): Promise<void> {
-    const until = this.#now + ms;
+  override async advance(ms: number): Promise<void> {
+    let left = ms;
     for (;;) {
       await flush();
-      const due = this.#timers.filter((t) => t.at <= until).sort((a, b) => a.at - b.at)[0];
-      if (due === undefined) break;
-      this.#timers = this.#timers.filter((t) => t !== due);
-      this.#now = due.at;
-      due.fn();
+      const next = this.nextDelay();
+      if (next === undefined || next > left) break;
+      super.advance(next);
+      left -= next;
     }
-    this.#now = until;
+    super.advance(left);
     await flush();
   }
 }
@@ -75,10 +62,10 @@ function dialer(): { dial: (signal: AbortSignal) => Promise<FakeSession>; calls:
 
 describe('backoffDelay', () => {
   it('doubles from 1 s and caps the base at 30 s, with up to 10 % jitter on top', () => {
-    const seq = Array.from({ length: 8 }, (_, n) => backoffDelay(n, defaultBackoffPolicy, 0));
+    const seq = Array.from({ length: 8 }, (_, n) => backoffDelay(n + 1, defaultReconnectBackoff, () => 0));
     expect(seq).toEqual([1000, 2000, 4000, 8000, 16000, 30000, 30000, 30000]);
-    expect(backoffDelay(0, defaultBackoffPolicy, 0.999)).toBe(1100);
-    expect(backoffDelay(10, defaultBackoffPolicy, 0.5)).toBe(31500);
+    expect(backoffDelay(1, defaultReconnectBackoff, () => 0.999)).toBe(1100);
+    expect(backoffDelay(11, defaultReconnectBackoff, () => 0.5)).toBe(31500);
   });
 });
 

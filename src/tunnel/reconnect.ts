@@ -3,44 +3,14 @@
 // for `healthyAfterMs` resets the failure count. Clock and randomness are injectable for tests.
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
+import { backoffDelay, backoffPolicy, type BackoffPolicy } from '../kube/backoff.ts';
+import { realClock, type Clock, type TimerHandle } from '../kube/clock.ts';
 import type { TunnelError } from './errors.ts';
 
-export interface BackoffPolicy {
-  initialDelayMs: number;
-  factor: number;
-  /** Cap on the base delay; jitter comes on top (as k8s wait.Backoff), so the longest wait is cap * (1 + jitter). */
-  maxDelayMs: number;
-  /** Fraction of the base delay added at random, spreading agents that lost the hub at the same moment. */
-  jitter: number;
-  /** A session up at least this long counts as healthy: the next wait starts from `initialDelayMs` again. */
-  healthyAfterMs: number;
-}
-
-export const defaultBackoffPolicy: Readonly<BackoffPolicy> = Object.freeze({
-  initialDelayMs: 1_000,
-  factor: 2,
-  maxDelayMs: 30_000,
-  jitter: 0.1,
-  healthyAfterMs: 30_000,
-});
-
-/** The wait before the next dial after `failures` consecutive failures; `random` is in [0, 1). */
-export function backoffDelay(failures: number, policy: BackoffPolicy, random: number): number {
-  const base = Math.min(policy.maxDelayMs, policy.initialDelayMs * policy.factor ** failures);
-  return Math.round(base + base * policy.jitter * random);
-}
-
-export interface Clock {
-  now(): number;
-  setTimeout(fn: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
-
-export const systemClock: Clock = {
-  now: () => Date.now(),
-  setTimeout: (fn, ms) => setTimeout(fn, ms),
-  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
-};
+/** Dial backoff: 1 s doubling to a 30 s cap, up to 10 % jitter on top (as k8s wait.Backoff). */
+export const defaultReconnectBackoff: Readonly<BackoffPolicy> = Object.freeze({ initialMs: 1_000, maxMs: 30_000, factor: 2, jitter: 0.1 });
+/** A session up at least this long counts as healthy: the next wait starts from the initial delay again. */
+export const DEFAULT_HEALTHY_AFTER_MS = 30_000;
 
 /** What the reconnector needs from a session (TunnelSession satisfies it). */
 export interface ReconnectableSession {
@@ -52,7 +22,9 @@ export interface ReconnectOptions<S extends ReconnectableSession> {
   /** Dials the hub and resolves with an open session; must honour `signal` (stop() aborts it). */
   dial: (signal: AbortSignal) => Promise<S>;
   logger: Logger;
+  /** Overrides of `defaultReconnectBackoff`; unset, negative or NaN fields keep the default. */
   policy?: Partial<BackoffPolicy>;
+  healthyAfterMs?: number;
   clock?: Clock;
   random?: () => number;
 }
@@ -70,11 +42,12 @@ export class Reconnector<S extends ReconnectableSession> extends EventEmitter<Re
   readonly #dial: (signal: AbortSignal) => Promise<S>;
   readonly #logger: Logger;
   readonly #policy: BackoffPolicy;
+  readonly #healthyAfterMs: number;
   readonly #clock: Clock;
   readonly #random: () => number;
   #failures = 0;
   #running = false;
-  #timer: unknown;
+  #timer: TimerHandle | undefined;
   #dialing: AbortController | undefined;
   #session: S | undefined;
 
@@ -82,8 +55,9 @@ export class Reconnector<S extends ReconnectableSession> extends EventEmitter<Re
     super();
     this.#dial = opts.dial;
     this.#logger = opts.logger.child({ component: 'tunnel-reconnect' });
-    this.#policy = { ...defaultBackoffPolicy, ...opts.policy };
-    this.#clock = opts.clock ?? systemClock;
+    this.#policy = backoffPolicy(opts.policy, defaultReconnectBackoff);
+    this.#healthyAfterMs = opts.healthyAfterMs ?? DEFAULT_HEALTHY_AFTER_MS;
+    this.#clock = opts.clock ?? realClock;
     this.#random = opts.random ?? Math.random;
   }
 
@@ -123,7 +97,7 @@ export class Reconnector<S extends ReconnectableSession> extends EventEmitter<Re
         if (this.#dialing !== controller || !this.#running) return;
         this.#dialing = undefined;
         const delay = this.#nextDelay();
-        this.#logger.info({ err: (err as Error).message, delayMs: delay }, 'tunnel dial failed');
+        this.#logger.info({ err, delayMs: delay }, 'tunnel dial failed');
         this.emit('dial-error', err as Error, delay);
         this.#schedule(delay);
       },
@@ -142,7 +116,7 @@ export class Reconnector<S extends ReconnectableSession> extends EventEmitter<Re
       if (this.#session !== session) return;
       this.#session = undefined;
       if (!this.#running) return;
-      if (this.#clock.now() - connectedAt >= this.#policy.healthyAfterMs) this.#failures = 0;
+      if (this.#clock.now() - connectedAt >= this.#healthyAfterMs) this.#failures = 0;
       const delay = this.#nextDelay();
       this.#logger.info({ code: reason?.code, delayMs: delay }, 'tunnel session lost');
       this.emit('disconnected', reason, delay);
@@ -153,8 +127,8 @@ export class Reconnector<S extends ReconnectableSession> extends EventEmitter<Re
   }
 
   #nextDelay(): number {
-    const delay = backoffDelay(this.#failures, this.#policy, this.#random());
     this.#failures++;
+    const delay = backoffDelay(this.#failures, this.#policy, this.#random);
     return delay;
   }
 
