@@ -9,6 +9,7 @@ import { KubeClient } from '../../src/kube/client.ts';
 import { loadKubeconfig } from '../../src/kube/kubeconfig.ts';
 import { run } from './cli.ts';
 import { toolsBin } from './env.ts';
+import { poll, sleep } from '../../src/util/wait.ts';
 
 const repo = new URL('../../', import.meta.url).pathname;
 const script = join(repo, 'hack', 'edge-cluster.sh');
@@ -291,14 +292,10 @@ function alive(pid: number): boolean {
   }
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
-
 async function waitFor(cond: () => boolean | Promise<boolean>, timeoutMs: number, what: string, detail?: () => string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${detail ? `\n${detail()}` : ''}`);
-    await sleep(100);
+  try {
+    await poll(async () => ((await cond()) ? true : undefined), { what, timeoutMs, intervalMs: 100 });
+  } catch (err) {
+    throw detail ? new Error(`${(err as Error).message}\n${detail()}`, { cause: err }) : err;
   }
 }

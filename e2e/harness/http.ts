@@ -1,6 +1,7 @@
 // Small HTTP helpers for suites: requests to the hub with its CA, and `eventually` for asynchronous outcomes.
 import { readFileSync } from 'node:fs';
 import { request as httpsRequest } from 'node:https';
+import { poll } from '../../src/util/wait.ts';
 
 export interface Reply { status: number; body: string; json<T = Record<string, unknown>>(): T }
 
@@ -26,18 +27,10 @@ export function hubRequest(hubURL: string, caFile: string, method: string, path:
   });
 }
 
+/** Retries `fn` until it resolves (a failed assertion or request counts as "not yet"); names `what` on timeout. */
 export async function eventually<T>(fn: () => Promise<T>, opts: { what: string; timeoutMs?: number; intervalMs?: number }): Promise<T> {
-  const deadline = Date.now() + (opts.timeoutMs ?? 30_000);
-  let last: unknown;
-  for (;;) {
-    try {
-      return await fn();
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${opts.what}: ${(last as Error)?.message ?? last}`);
-    await new Promise((r) => setTimeout(r, opts.intervalMs ?? 300));
-  }
+  const box = await poll(async () => ({ value: await fn() }), { what: opts.what, timeoutMs: opts.timeoutMs ?? 30_000, intervalMs: opts.intervalMs ?? 300 });
+  return box.value;
 }
 
 export function uniqueName(prefix: string): string {

@@ -7,6 +7,7 @@ import { isApiError } from '../kube/api-error.ts';
 import type { KubeClient } from '../kube/client.ts';
 import type { KubeObject } from '../kube/types.ts';
 import { CLIError, userClient, type ClientFlags } from './client.ts';
+import { poll, StopPolling } from '../util/wait.ts';
 
 export type EdgeObject = Edge & KubeObject;
 export type Print = (line: string) => void;
@@ -66,21 +67,26 @@ export async function createEdge(name: string, flags: CreateFlags, print: Print)
 
 /** Polls until the Edge is Ready, printing each phase change; throws after `timeoutMs`. */
 export async function waitForReady(client: KubeClient, name: string, timeoutMs: number, print: Print, intervalMs = 1000): Promise<EdgeObject> {
-  const deadline = Date.now() + timeoutMs;
   const started = Date.now();
   let last = '';
-  for (;;) {
-    const e = await explain(client.get<EdgeObject>(edgePath(name)), name);
-    const phase = e.status?.phase ?? EdgePhase.Pending;
-    if (phase === EdgePhase.Ready) {
-      print(`edge/${name} is Ready (${Math.round((Date.now() - started) / 1000)} s)`);
-      return e;
-    }
-    const msg = phase === EdgePhase.Pending ? 'waiting for its agent to join and connect' : `${phase}: waiting for its agent to reconnect`;
-    if (msg !== last) print(`edge/${name}: ${msg}…`);
-    last = msg;
-    if (Date.now() > deadline) throw new CLIError(`edge ${name} did not become Ready within ${Math.round(timeoutMs / 1000)} s: is the agent running? (check its log)`);
-    await new Promise((r) => setTimeout(r, intervalMs));
+  try {
+    return await poll(async () => {
+      const e = await explain(client.get<EdgeObject>(edgePath(name)), name).catch((err: unknown) => {
+        throw new StopPolling(err as Error); // not found, forbidden …: waiting longer cannot help
+      });
+      const phase = e.status?.phase ?? EdgePhase.Pending;
+      if (phase === EdgePhase.Ready) {
+        print(`edge/${name} is Ready (${Math.round((Date.now() - started) / 1000)} s)`);
+        return e;
+      }
+      const msg = phase === EdgePhase.Pending ? 'waiting for its agent to join and connect' : `${phase}: waiting for its agent to reconnect`;
+      if (msg !== last) print(`edge/${name}: ${msg}…`);
+      last = msg;
+      return undefined;
+    }, { what: `edge ${name} to become Ready`, timeoutMs, intervalMs });
+  } catch (err) {
+    if (err instanceof CLIError) throw err;
+    throw new CLIError(`edge ${name} did not become Ready within ${Math.round(timeoutMs / 1000)} s: is the agent running? (check its log)`, { cause: err });
   }
 }
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { pino } from 'pino';
-import { FakeClock } from './clock.ts';
+import { FakeClock } from '../util/clock.ts';
 import { runWorkers } from './controller-runner.ts';
 import { WorkQueue } from './work-queue.ts';
 

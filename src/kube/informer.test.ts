@@ -1,8 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { pino } from 'pino';
 import { KubeClient } from './client.ts';
-import { backoffDelay, backoffPolicy, defaultBackoff } from './backoff.ts';
-import { FakeClock, realClock } from './clock.ts';
+import { backoffDelay, backoffPolicy, defaultBackoff } from '../util/backoff.ts';
+import { FakeClock, realClock } from '../util/clock.ts';
 import { CLUSTER_ANNOTATION, joinKey } from './cluster-key.ts';
 import { Informer, InformerStoppedError, MIN_FAILURE_DELAY_MS } from './informer.ts';
 import type { InformerOptions } from './informer.ts';

@@ -3,11 +3,11 @@
 // diff the cache; on any other end re-watch from the last resourceVersion, with backoff unless the watch was healthy.
 import type { Logger } from 'pino';
 import { apiErrorFromStatus, isGone } from './api-error.ts';
-import { backoffDelay, backoffPolicy } from './backoff.ts';
-import type { BackoffPolicy } from './backoff.ts';
+import { backoffDelay, backoffPolicy } from '../util/backoff.ts';
+import type { BackoffPolicy } from '../util/backoff.ts';
 import type { KubeClient, Query } from './client.ts';
-import { realClock, sleep } from './clock.ts';
-import type { Clock, TimerHandle } from './clock.ts';
+import { realClock, sleep } from '../util/clock.ts';
+import type { Clock, TimerHandle } from '../util/clock.ts';
 import { clusterKey } from './cluster-key.ts';
 import { Store } from './store.ts';
 import type { IndexFunc, StoreReader } from './store.ts';

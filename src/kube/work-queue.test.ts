@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { FakeClock } from './clock.ts';
+import { FakeClock } from '../util/clock.ts';
 import { WorkQueue } from './work-queue.ts';
 
 /** Takes a key that must already be ready (get() resolves in the same tick). */

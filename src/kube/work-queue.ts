@@ -1,8 +1,8 @@
 // Rate-limited work queue of string keys with client-go semantics: a key queued many times before it is taken runs
 // once (dirty set); a key is never handed to two workers at once (processing set; re-added while processing → queued
 // again at `done`); delayed adds keep the earliest due time; per-key exponential backoff until `forget`.
-import { realClock } from './clock.ts';
-import type { Clock, TimerHandle } from './clock.ts';
+import { realClock } from '../util/clock.ts';
+import type { Clock, TimerHandle } from '../util/clock.ts';
 
 export type WorkQueueOptions = {
   clock?: Clock;

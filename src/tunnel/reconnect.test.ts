@@ -2,8 +2,8 @@
 import { describe, it, expect } from '@jest/globals';
 import { EventEmitter } from 'node:events';
 import { TunnelError, TunnelErrorCode } from './errors.ts';
-import { backoffDelay } from '../kube/backoff.ts';
-import { FakeClock as KubeFakeClock, type TimerHandle } from '../kube/clock.ts';
+import { backoffDelay } from '../util/backoff.ts';
+import { FakeClock as KubeFakeClock, type TimerHandle } from '../util/clock.ts';
 import { Reconnector, defaultReconnectBackoff } from './reconnect.ts';
 import type { ReconnectableSession } from './reconnect.ts';
 import { testLogger } from './test-support.ts';

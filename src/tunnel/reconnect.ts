@@ -3,8 +3,8 @@
 // for `healthyAfterMs` resets the failure count. Clock and randomness are injectable for tests.
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
-import { backoffDelay, backoffPolicy, type BackoffPolicy } from '../kube/backoff.ts';
-import { realClock, type Clock, type TimerHandle } from '../kube/clock.ts';
+import { backoffDelay, backoffPolicy, type BackoffPolicy } from '../util/backoff.ts';
+import { realClock, type Clock, type TimerHandle } from '../util/clock.ts';
 import type { TunnelError } from './errors.ts';
 
 /** Dial backoff: 1 s doubling to a 30 s cap, up to 10 % jitter on top (as k8s wait.Backoff). */

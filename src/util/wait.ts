@@ -1,10 +1,15 @@
-// Polling with a deadline, for things that become true eventually (a process ready, a workspace Ready).
+// Waiting, written once: `sleep`, `poll` (until a value arrives, with a deadline) and `retry` (until an attempt
+// succeeds, with backoff). Every wait and retry loop in Kedge uses these; the clock is injectable for tests.
+import { backoffDelay, backoffPolicy, type BackoffPolicy } from './backoff.ts';
+import { realClock, sleep as sleepOn, type Clock } from './clock.ts';
 
 export interface PollOptions {
   what: string;
+  /** Give up after this long; `Infinity` polls until `signal` aborts. */
   timeoutMs: number;
   intervalMs?: number;
   signal?: AbortSignal;
+  clock?: Clock;
 }
 
 /** Thrown inside a poll function to stop polling at once; `poll` rethrows its cause. */
@@ -14,12 +19,18 @@ export class StopPolling extends Error {
   }
 }
 
+/** Resolves after `ms`; rejects with the signal's reason as soon as it aborts (at once if it already has). */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return sleepOn(realClock, ms, signal);
+}
+
 /**
  * Calls `fn` until it returns a value other than undefined; throws naming `what` on timeout. Errors from `fn`
  * count as "not yet", except `StopPolling`, which ends the poll with its cause.
  */
 export async function poll<T>(fn: () => Promise<T | undefined>, opts: PollOptions): Promise<T> {
-  const deadline = Date.now() + opts.timeoutMs;
+  const clock = opts.clock ?? realClock;
+  const deadline = clock.now() + opts.timeoutMs;
   let lastError: unknown;
   for (;;) {
     opts.signal?.throwIfAborted();
@@ -31,20 +42,44 @@ export async function poll<T>(fn: () => Promise<T | undefined>, opts: PollOption
       if (err instanceof StopPolling) throw err.cause;
       lastError = err;
     }
-    if (Date.now() >= deadline) {
+    if (clock.now() >= deadline) {
       const why = lastError instanceof Error ? `: ${lastError.message}` : '';
       throw new Error(`timed out after ${opts.timeoutMs} ms waiting for ${opts.what}${why}`, { cause: lastError });
     }
-    await sleep(opts.intervalMs ?? 250, opts.signal);
+    await sleepOn(clock, opts.intervalMs ?? 250, opts.signal);
   }
 }
 
-/** Resolves after `ms`; rejects with the signal's reason as soon as it aborts (at once if it already has). */
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
-    const onAbort = (): void => { clearTimeout(t); reject(signal?.reason); };
-    const t = setTimeout(() => { signal?.removeEventListener('abort', onAbort); resolve(); }, ms);
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
+export interface RetryOptions {
+  /** Most attempts in all (default: no limit; then only `retryIf` or `signal` end the loop). */
+  attempts?: number;
+  /** Overrides of the default policy (800 ms doubling to 30 s, 50 % jitter); `{ initialMs: 0 }` retries at once. */
+  backoff?: Partial<BackoffPolicy>;
+  /** Whether a failure is worth another attempt (default: every failure). */
+  retryIf?: (err: unknown) => boolean;
+  /** Called before each wait, e.g. to log the failure once per attempt. */
+  onRetry?: (err: unknown, attempt: number, delayMs: number) => void;
+  signal?: AbortSignal;
+  clock?: Clock;
+  random?: () => number;
+}
+
+/**
+ * Runs `fn(attempt)` (1-based) until it resolves. A failure that `retryIf` rejects, the last allowed attempt's
+ * failure, or any failure after `signal` aborted is thrown as it is; otherwise waits with backoff and tries again.
+ */
+export async function retry<T>(fn: (attempt: number) => Promise<T>, opts: RetryOptions = {}): Promise<T> {
+  const policy = backoffPolicy(opts.backoff);
+  const clock = opts.clock ?? realClock;
+  const random = opts.random ?? Math.random;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fn(attempt);
+    } catch (err) {
+      if (opts.signal?.aborted || attempt >= (opts.attempts ?? Infinity) || !(opts.retryIf?.(err) ?? true)) throw err;
+      const delayMs = backoffDelay(attempt, policy, random);
+      opts.onRetry?.(err, attempt, delayMs);
+      if (delayMs > 0) await sleepOn(clock, delayMs, opts.signal);
+    }
+  }
 }

@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import type { KubeClient } from '../../kube/client.ts';
 import { EXPORT_NAME, WORKSPACE_PROVIDERS, WORKSPACE_ROOT, WORKSPACE_TENANTS } from '../../api/constants.ts';
 import { loadKcpConfig } from '../../api/kcp-config.ts';
-import { poll, sleep } from '../../util/wait.ts';
+import { poll, retry } from '../../util/wait.ts';
 import { ensureObject, ensureWorkspace, type EnsureResult, type KubeObject } from './ensure.ts';
 
 export interface BootstrapResult {
@@ -21,16 +21,11 @@ type APIExport = KubeObject & { status?: { identityHash?: string } };
  * turns Ready, and may restart under us; the hub keeps /readyz false and retries with backoff (1 s … 15 s).
  */
 export async function bootstrapUntilDone(kcp: KubeClient, log: Logger, signal: AbortSignal): Promise<BootstrapResult> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await bootstrap(kcp, log, signal);
-    } catch (err) {
-      if (signal.aborted) throw err;
-      const delayMs = Math.min(15_000, 1000 * 2 ** Math.min(attempt - 1, 4));
-      log.warn({ err, attempt, retryInMs: delayMs }, 'bootstrap failed; retrying');
-      await sleep(delayMs, signal);
-    }
-  }
+  return retry(() => bootstrap(kcp, log, signal), {
+    backoff: { initialMs: 1_000, maxMs: 15_000, jitter: 0.1 },
+    onRetry: (err, attempt, delayMs) => log.warn({ err, attempt, retryInMs: delayMs }, 'bootstrap failed; retrying'),
+    signal,
+  });
 }
 
 /** One bootstrap pass. `kcp` is an admin client on the kcp base URL (no /clusters prefix). */

@@ -6,11 +6,12 @@ import { GROUP, Resource, VERSION } from '../../api/constants.ts';
 import type { Edge } from '../../api/types.ts';
 import { isConflict, isNotFound } from '../../kube/api-error.ts';
 import type { KubeClient } from '../../kube/client.ts';
-import { realClock, type Clock } from '../../kube/clock.ts';
+import { realClock, type Clock } from '../../util/clock.ts';
 import { clusterKey, edgeKey, splitKey } from '../../kube/cluster-key.ts';
 import type { ProcessResult } from '../../kube/controller-runner.ts';
 import type { KubeObject } from '../../kube/types.ts';
 import type { WorkQueue } from '../../kube/work-queue.ts';
+import { retry } from '../../util/wait.ts';
 import { edgeStatusEqual, nextEdgeStatus, type TunnelSignal } from './edge-lifecycle.ts';
 import type { KedgeInformers } from './informers.ts';
 
@@ -98,7 +99,8 @@ export class TunnelSignalApplier {
 
   async #applyOnce(cluster: string, edgeName: string, signal: TunnelSignal): Promise<void> {
     const client = (await this.#vw()).forCluster(cluster);
-    for (let attempt = 1; ; attempt++) {
+    // An optimistic-concurrency conflict means the Edge changed under us: read it again and recompute.
+    await retry(async () => {
       let edge: Edge;
       try {
         edge = await client.get<Edge & KubeObject>(edgePath(edgeName));
@@ -108,13 +110,8 @@ export class TunnelSignalApplier {
       }
       const next = nextEdgeStatus(edge, signal, new Date(this.#clock.now()), { heartbeatIntervalMs: this.#opts.heartbeatIntervalMs });
       if (edgeStatusEqual(edge.status, next.status)) return;
-      try {
-        await client.updateStatus(edgePath(edgeName), { ...edge, status: next.status });
-        this.#log.info({ key: edgeKey(cluster, edgeName), signal: signal.type, phase: next.status.phase }, 'tunnel signal applied');
-        return;
-      } catch (err) {
-        if (!isConflict(err) || attempt >= 5) throw err;
-      }
-    }
+      await client.updateStatus(edgePath(edgeName), { ...edge, status: next.status });
+      this.#log.info({ key: edgeKey(cluster, edgeName), signal: signal.type, phase: next.status.phase }, 'tunnel signal applied');
+    }, { attempts: 5, backoff: { initialMs: 10, maxMs: 200 }, retryIf: isConflict });
   }
 }

@@ -4,7 +4,7 @@
 import type { Logger } from 'pino';
 import { isAlreadyExists, isConflict, isNotFound } from '../../kube/api-error.ts';
 import type { KubeClient } from '../../kube/client.ts';
-import { realClock, sleep, type Clock } from '../../kube/clock.ts';
+import { realClock, sleep, type Clock } from '../../util/clock.ts';
 import type { KubeObject } from '../../kube/types.ts';
 
 export interface LeaseSpec {

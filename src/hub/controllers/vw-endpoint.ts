@@ -4,7 +4,8 @@ import type { Logger } from 'pino';
 import { EXPORT_NAME, GROUP, Resource, VERSION, WORKSPACE_PROVIDERS } from '../../api/constants.ts';
 import { isNotFound } from '../../kube/api-error.ts';
 import type { KubeClient } from '../../kube/client.ts';
-import { realClock, sleep, type Clock } from '../../kube/clock.ts';
+import type { Clock } from '../../util/clock.ts';
+import { poll } from '../../util/wait.ts';
 import type { KubeObject } from '../../kube/types.ts';
 
 export const ENDPOINT_SLICE_PATH = `/apis/apis.kcp.io/v1alpha1/apiexportendpointslices/${EXPORT_NAME}`;
@@ -46,11 +47,9 @@ export interface WaitForURLOptions {
  * streak and retried. Rejects only when `signal` aborts.
  */
 export async function waitForVirtualWorkspaceURL(kcp: KubeClient, log: Logger, opts: WaitForURLOptions = {}): Promise<string> {
-  const clock = opts.clock ?? realClock;
   let waitingLogged = false;
   let failing = false;
-  for (;;) {
-    opts.signal?.throwIfAborted();
+  return poll(async () => {
     try {
       const url = await readVirtualWorkspaceURL(kcp, opts.signal);
       failing = false;
@@ -67,6 +66,9 @@ export async function waitForVirtualWorkspaceURL(kcp: KubeClient, log: Logger, o
       if (!failing) log.warn({ err }, 'reading the APIExport endpoint slice failed; retrying');
       failing = true;
     }
-    await sleep(clock, opts.intervalMs ?? 1_000, opts.signal);
-  }
+    return undefined;
+  }, {
+    what: 'the APIExport virtual workspace', timeoutMs: Infinity, intervalMs: opts.intervalMs ?? 1_000,
+    ...(opts.clock ? { clock: opts.clock } : {}), ...(opts.signal ? { signal: opts.signal } : {}),
+  });
 }

@@ -6,7 +6,7 @@ import { GROUP, Resource, VERSION } from '../../api/constants.ts';
 import type { Edge, Placement } from '../../api/types.ts';
 import { isAlreadyExists, isNotFound } from '../../kube/api-error.ts';
 import type { KubeClient } from '../../kube/client.ts';
-import { realClock, type Clock } from '../../kube/clock.ts';
+import { realClock, type Clock } from '../../util/clock.ts';
 import { clusterKey, clusterOf, splitKey } from '../../kube/cluster-key.ts';
 import type { ProcessResult } from '../../kube/controller-runner.ts';
 import type { WorkQueue } from '../../kube/work-queue.ts';
@@ -22,6 +22,7 @@ import {
 import { EDGES_BY_CLUSTER, type KedgeInformers } from './informers.ts';
 import { forEachLimit } from './parallel.ts';
 import { reconcileWorkload } from './reconcile-workload.ts';
+import { poll } from '../../util/wait.ts';
 
 export interface WorkloadControllerOptions {
   failoverGraceMs: number;
@@ -209,14 +210,15 @@ export class WorkloadController {
 
   async #waitForCache(created: readonly string[], deleted: readonly string[], signal: AbortSignal): Promise<void> {
     if (created.length === 0 && deleted.length === 0) return;
-    const deadline = Date.now() + (this.#opts.cacheWaitMs ?? 5_000);
     const store = this.#inf.placements;
     const gone = (k: string): boolean => {
       const p = store.get(k);
       return p === undefined || p.metadata.deletionTimestamp !== undefined; // a finalizer may keep it a while
     };
     const pending = (): boolean => created.some((k) => store.get(k) === undefined) || deleted.some((k) => !gone(k));
-    while (pending() && Date.now() < deadline && !signal.aborted) await new Promise((r) => setTimeout(r, 5));
+    await poll(async () => (pending() ? undefined : true), {
+      what: 'the informer cache to show our Placement writes', timeoutMs: this.#opts.cacheWaitMs ?? 5_000, intervalMs: 5, signal,
+    }).catch(() => undefined); // best effort: timed out or stopping, the writes' watch events requeue the key anyway
   }
 }
 

@@ -8,6 +8,7 @@ import type { Edge } from '../../api/types.ts';
 import { isAlreadyExists, isNotFound } from '../../kube/api-error.ts';
 import type { KubeClient } from '../../kube/client.ts';
 import type { KubeObject, OwnerReference } from '../../kube/types.ts';
+import { poll, retry, StopPolling } from '../../util/wait.ts';
 import { labelValueForName } from '../../api/labels.ts';
 import { EDGE_NAMESPACE, SA_NAME_ANNOTATION, SA_TOKEN_TYPE, edgeSecretSelector, isEdgeTokenSecret, serviceAccountName, serviceAccountUsername, tokenSecretPrefix } from '../../api/names.ts';
 
@@ -115,18 +116,16 @@ export class EdgeCredentials {
         annotations: { [SA_NAME_ANNOTATION]: saName },
       },
     })).metadata.name;
-    const deadline = this.#now() + this.#tokenWaitMs;
-    for (;;) {
+    return poll(async () => {
       const s = await c.get<KubeObject & { data?: Record<string, string> }>(`${secrets}/${secretName}`, { signal });
       const token = s.data?.token;
-      if (token) return Buffer.from(token, 'base64').toString('utf8');
-      if (this.#now() > deadline) throw new Error(`the token controller did not fill Secret ${EDGE_NAMESPACE}/${secretName} in time`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
+      return token ? Buffer.from(token, 'base64').toString('utf8') : undefined;
+    }, { what: `kcp's token controller to fill Secret ${EDGE_NAMESPACE}/${secretName}`, timeoutMs: this.#tokenWaitMs, intervalMs: 100, ...(signal ? { signal } : {}) });
   }
 
   async #ensureOwned(c: KubeClient, collection: string, name: string, ownerUID: string, obj: KubeObject): Promise<void> {
-    for (let attempt = 0; attempt < 3; attempt++) {
+    // AlreadyExists: an object of that name appeared between our read and our create; look at it again.
+    await retry(async () => {
       let existing: KubeObject | undefined;
       try {
         existing = await c.get(`${collection}/${name}`);
@@ -142,14 +141,8 @@ export class EdgeCredentials {
         });
         await waitGone(c, `${collection}/${name}`);
       }
-      try {
-        await c.create(collection, obj);
-        return;
-      } catch (err) {
-        if (!isAlreadyExists(err)) throw err;
-      }
-    }
-    throw new Error(`could not create ${collection}/${name}`);
+      await c.create(collection, obj);
+    }, { attempts: 3, backoff: { initialMs: 0 }, retryIf: isAlreadyExists });
   }
 }
 
@@ -168,15 +161,15 @@ async function createIfMissing(c: KubeClient, collection: string, obj: KubeObjec
 }
 
 async function waitGone(c: KubeClient, path: string): Promise<void> {
-  for (let i = 0; i < 100; i++) {
+  await poll(async () => {
     try {
       await c.get(path);
+      return undefined;
     } catch (err) {
-      if (isNotFound(err)) return;
-      throw err;
+      if (isNotFound(err)) return true;
+      throw new StopPolling(err as Error);
     }
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  }, { what: `${path} to be deleted`, timeoutMs: 10_000, intervalMs: 100 });
 }
 
 /** Three base64url parts, the first decoding to a JSON object: anything else is not a service-account token. */

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { Agent, request } from 'undici';
 import type { Logger } from 'pino';
 import { freePort } from '../../util/free-port.ts';
-import { poll, StopPolling } from '../../util/wait.ts';
+import { poll, retry, StopPolling } from '../../util/wait.ts';
 
 export interface KcpProcessOptions {
   binary: string;
@@ -37,14 +37,12 @@ class PortInUseError extends Error {}
 
 /** Starts kcp; when a port we picked was taken in the meantime, retries with new etcd ports (3 attempts). */
 export async function startKcp(opts: KcpProcessOptions, log: Logger): Promise<KcpProcess> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await startKcpOnce(opts, log);
-    } catch (err) {
-      if (!(err instanceof PortInUseError) || attempt >= 3) throw err;
-      log.warn({ attempt, err: err.message }, 'kcp could not bind a port; retrying with new ports');
-    }
-  }
+  return retry(() => startKcpOnce(opts, log), {
+    attempts: 3,
+    backoff: { initialMs: 0 },
+    retryIf: (err) => err instanceof PortInUseError,
+    onRetry: (err, attempt) => log.warn({ attempt, err }, 'kcp could not bind a port; retrying with new ports'),
+  });
 }
 
 async function startKcpOnce(opts: KcpProcessOptions, log: Logger): Promise<KcpProcess> {

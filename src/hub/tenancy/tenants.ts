@@ -4,7 +4,7 @@
 import type { Logger } from 'pino';
 import type { KubeClient } from '../../kube/client.ts';
 import { EXPORT_NAME, GROUP, VERSION, WORKSPACE_PROVIDERS, WORKSPACE_TENANTS } from '../../api/constants.ts';
-import { poll, sleep } from '../../util/wait.ts';
+import { poll, retry } from '../../util/wait.ts';
 import { ensureObject, ensureWorkspace, type KubeObject } from '../bootstrap/ensure.ts';
 import type { UserInfo } from '../auth/identity.ts';
 
@@ -28,15 +28,12 @@ export function tenantPath(tenant: string): string {
  * because kcp can answer 404 for a moment inside a workspace that has just turned Ready.
  */
 export async function ensureTenant(kcp: KubeClient, user: UserInfo, log: Logger, signal?: AbortSignal): Promise<Tenant> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await ensureTenantOnce(kcp, user, log, signal);
-    } catch (err) {
-      if (signal?.aborted || attempt >= 4) throw err;
-      log.warn({ err, attempt, tenant: user.tenant }, 'tenant provisioning failed; retrying');
-      await sleep(1000 * attempt, signal);
-    }
-  }
+  return retry(() => ensureTenantOnce(kcp, user, log, signal), {
+    attempts: 4,
+    backoff: { initialMs: 1_000, jitter: 0.1 },
+    onRetry: (err, attempt) => log.warn({ err, attempt, tenant: user.tenant }, 'tenant provisioning failed; retrying'),
+    ...(signal ? { signal } : {}),
+  });
 }
 
 async function ensureTenantOnce(kcp: KubeClient, user: UserInfo, log: Logger, signal?: AbortSignal): Promise<Tenant> {
