@@ -2,8 +2,8 @@
 import type { ServerResponse } from 'node:http';
 
 const REASONS: Record<number, string> = {
-  400: 'BadRequest', 401: 'Unauthorized', 403: 'Forbidden', 404: 'NotFound', 405: 'MethodNotAllowed',
-  413: 'RequestEntityTooLarge', 500: 'InternalError', 502: 'BadGateway', 503: 'ServiceUnavailable', 504: 'Timeout',
+  400: 'BadRequest', 401: 'Unauthorized', 403: 'Forbidden', 404: 'NotFound', 405: 'MethodNotAllowed', 408: 'Timeout',
+  413: 'RequestEntityTooLarge', 431: 'RequestHeaderFieldsTooLarge', 500: 'InternalError', 502: 'BadGateway', 503: 'ServiceUnavailable', 504: 'Timeout',
 };
 
 export function statusBody(code: number, message: string): string {
