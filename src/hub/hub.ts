@@ -16,6 +16,8 @@ import { createMetrics } from './metrics.ts';
 import { loadOrCreateSecrets } from './secrets.ts';
 import { kcpProxyHandler } from './server/kcp-proxy.ts';
 import { createHubServer } from './server/server.ts';
+import { cachedCheck } from './server/readyz.ts';
+import { kcpReadinessCheck } from './kcp/probe.ts';
 import { ensureTenant, type Tenant } from './tenancy/tenants.ts';
 import { startControllerManager, DEFAULT_HEARTBEAT_INTERVAL_MS, type ControllerManager } from './controllers/manager.ts';
 import { TunnelSignalApplier } from './controllers/edge-controller.ts';
@@ -102,6 +104,7 @@ export async function startHub(opts: HubOptions, log: Logger): Promise<Hub> {
     { cert: readFileSync(pki.certFile), key: readFileSync(pki.keyFile) },
     {
       isReady: () => isReady,
+      readinessChecks: [cachedCheck(kcpReadinessCheck(() => kcp))],
       tokenLogin: tokenLoginHandler(authn, ensure, target, log.child({ component: 'login' })),
       tokenReview: tokenReviewHandler(secrets.webhookToken, authn, log.child({ component: 'tokenreview' })),
       kcpProxy: (req, res) => proxy?.(req, res),
