@@ -25,6 +25,7 @@ export function readBody(req: IncomingMessage, limitBytes: number): Promise<Buff
     discardBody(req);
     return Promise.reject(new BodyTooLargeError(limitBytes));
   }
+  if (req.readableEnded) return Promise.resolve(Buffer.alloc(0)); // already consumed: 'end' will not come again
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
