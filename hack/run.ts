@@ -1,9 +1,10 @@
 // `make run`: starts kcp and the hub for local use and prints exactly how to log in.
 // Honours KEDGE_DATA_DIR, KEDGE_HUB_PORT, KEDGE_KCP_PORT and KEDGE_STATIC_TOKEN (generated and kept in the data
 // dir when unset, so a second `make run` reuses data and token). Ctrl-C stops the hub, which stops kcp.
+// The token reaches the hub through a 0600 file (--static-tokens-file), never its argv, where `ps` shows it to all.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Agent, request } from 'undici';
 
@@ -24,11 +25,16 @@ if (!token) {
   }
 }
 
+// Rewritten each run (KEDGE_STATIC_TOKEN may differ). chmod an existing file first: `mode` applies only on create.
+const tokensFile = join(dataDir, 'static-tokens');
+if (existsSync(tokensFile)) chmodSync(tokensFile, 0o600);
+writeFileSync(tokensFile, `# written by make run (hack/run.ts); one [name=]token per line\ndev=${token}\n`, { mode: 0o600 });
+
 const hubURL = `https://127.0.0.1:${hubPort}`;
 const caFile = join(dataDir, 'pki', 'ca.crt');
 const hub = spawn(process.execPath, [
   new URL('../bin/kedge-hub.js', import.meta.url).pathname,
-  `--data-dir=${dataDir}`, `--port=${hubPort}`, `--kcp-port=${kcpPort}`, `--static-token=dev=${token}`,
+  `--data-dir=${dataDir}`, `--port=${hubPort}`, `--kcp-port=${kcpPort}`, `--static-tokens-file=${tokensFile}`,
 ], { stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, KEDGE_STATIC_TOKEN: '' } });
 hub.on('exit', (code, signal) => process.exit(code ?? (signal ? 0 : 1)));
 process.on('SIGINT', () => { /* the hub received it too and shuts down; we exit when it does */ });

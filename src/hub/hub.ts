@@ -8,6 +8,7 @@ import { loadKubeconfig } from '../kube/kubeconfig.ts';
 import { bootstrapUntilDone, type BootstrapResult } from './bootstrap/bootstrap.ts';
 import { unionAuthenticator } from './auth/identity.ts';
 import { staticTokenAuthenticator } from './auth/static-tokens.ts';
+import { loadStaticTokensFile } from './auth/static-tokens-file.ts';
 import { tokenLoginHandler } from './auth/token-login.ts';
 import { tokenReviewHandler } from './auth/tokenreview-webhook.ts';
 import { startKcp, writeKcpAuthFiles, type KcpProcess } from './kcp/process.ts';
@@ -15,6 +16,8 @@ import { createMetrics } from './metrics.ts';
 import { loadOrCreateSecrets } from './secrets.ts';
 import { kcpProxyHandler } from './server/kcp-proxy.ts';
 import { createHubServer } from './server/server.ts';
+import { cachedCheck } from './server/readyz.ts';
+import { kcpReadinessCheck } from './kcp/probe.ts';
 import { ensureTenant, type Tenant } from './tenancy/tenants.ts';
 import { startControllerManager, DEFAULT_HEARTBEAT_INTERVAL_MS, type ControllerManager } from './controllers/manager.ts';
 import { TunnelSignalApplier } from './controllers/edge-controller.ts';
@@ -29,7 +32,10 @@ export interface HubOptions {
   dataDir: string;
   /** Serving certificate; when absent a development CA and certificate are generated in <dataDir>/pki. */
   tls?: { certFile: string; keyFile: string; caFile?: string };
+  /** `[name=]token` specs given directly (the `--static-token` flag, `KEDGE_STATIC_TOKEN`). */
   staticTokens: string[];
+  /** A file of `[name=]token` lines (src/hub/auth/static-tokens-file.ts); read at start, added to staticTokens. */
+  staticTokensFile?: string;
   kcp:
     | { mode: 'child'; binary: string; port: number; rootDir?: string; unsafeNoFsync?: boolean }
     | { mode: 'external'; kubeconfig: string };
@@ -53,12 +59,18 @@ export interface Hub {
 }
 
 export async function startHub(opts: HubOptions, log: Logger): Promise<Hub> {
-  if (opts.staticTokens.length === 0) log.warn('no --static-token configured: nobody can log in');
+  const tokenSpecs = [...opts.staticTokens];
+  if (opts.staticTokensFile) {
+    const file = loadStaticTokensFile(opts.staticTokensFile);
+    for (const w of file.warnings) log.warn(w);
+    tokenSpecs.push(...file.specs);
+  }
+  if (tokenSpecs.length === 0) log.warn('no static tokens configured (--static-tokens-file): nobody can log in');
   const hostname = new URL(opts.externalURL).hostname;
   const pki = opts.tls ?? ensureDevPki(join(opts.dataDir, 'pki'), [...new Set(['127.0.0.1', 'localhost', hostname])]);
   const caFile = 'caFile' in pki ? pki.caFile : undefined;
   const secrets = loadOrCreateSecrets(join(opts.dataDir, 'secrets.json'));
-  const authn = unionAuthenticator([staticTokenAuthenticator(opts.staticTokens)]);
+  const authn = unionAuthenticator([staticTokenAuthenticator(tokenSpecs)]);
   const metrics = createMetrics();
 
   let kcpProcess: KcpProcess | undefined;
@@ -92,6 +104,7 @@ export async function startHub(opts: HubOptions, log: Logger): Promise<Hub> {
     { cert: readFileSync(pki.certFile), key: readFileSync(pki.keyFile) },
     {
       isReady: () => isReady,
+      readinessChecks: [cachedCheck(kcpReadinessCheck(() => kcp))],
       tokenLogin: tokenLoginHandler(authn, ensure, target, log.child({ component: 'login' })),
       tokenReview: tokenReviewHandler(secrets.webhookToken, authn, log.child({ component: 'tokenreview' })),
       kcpProxy: (req, res) => proxy?.(req, res),

@@ -2,6 +2,7 @@
 import { Command, Option, InvalidArgumentError } from 'commander';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { isKedgeError } from '../api/errors.ts';
 import { durationArg } from '../util/duration.ts';
 import { createLogger } from '../util/logger.ts';
 import { VERSION } from '../version.ts';
@@ -24,7 +25,8 @@ const program = new Command('kedge-hub')
   .option('--port <port>', 'HTTPS port', port, Number(process.env.KEDGE_HUB_PORT ?? 8443))
   .option('--external-url <url>', 'URL clients use to reach the hub (default https://<listen-host>:<port>)')
   .option('--data-dir <dir>', 'hub state: development CA, generated secrets, child kcp data', process.env.KEDGE_DATA_DIR ?? '.kedge')
-  .option('--static-token <[name=]token>', 'a user token (repeatable or comma-separated); each token is one tenant named <name> or t-<hash>', collect, [] as string[])
+  .option('--static-tokens-file <file>', 'file of user tokens, one [name=]token per line (# comments); each token is one tenant named <name> or t-<hash>; must not be world-readable', process.env.KEDGE_STATIC_TOKENS_FILE)
+  .option('--static-token <[name=]token>', 'DISCOURAGED, visible to every local user in ps: a user token (repeatable or comma-separated); use --static-tokens-file', collect, [] as string[])
   .option('--tls-cert-file <file>', 'serving certificate (default: a generated development CA signs one)')
   .option('--tls-key-file <file>', 'serving key')
   .option('--tls-ca-file <file>', 'CA of the serving certificate, put into kubeconfigs and trusted by a child kcp')
@@ -40,7 +42,7 @@ const program = new Command('kedge-hub')
 
 program.parse();
 const o = program.opts<{
-  listenHost: string; port: number; externalUrl?: string; dataDir: string; staticToken: string[];
+  listenHost: string; port: number; externalUrl?: string; dataDir: string; staticToken: string[]; staticTokensFile?: string;
   tlsCertFile?: string; tlsKeyFile?: string; tlsCaFile?: string; kcpKubeconfig?: string; kcpBinary: string;
   kcpDataDir?: string; kcpPort: number; insecureKubeconfigs?: boolean; logLevel: string;
   failoverGrace: number; heartbeatInterval: number; controllers: boolean;
@@ -54,6 +56,7 @@ const opts: HubOptions = {
   externalURL: o.externalUrl ?? `https://${o.listenHost === '0.0.0.0' ? '127.0.0.1' : o.listenHost}:${o.port}`,
   dataDir,
   staticTokens: tokens,
+  ...(o.staticTokensFile ? { staticTokensFile: resolve(o.staticTokensFile) } : {}),
   ...(o.tlsCertFile && o.tlsKeyFile ? { tls: { certFile: o.tlsCertFile, keyFile: o.tlsKeyFile, ...(o.tlsCaFile ? { caFile: o.tlsCaFile } : {}) } } : {}),
   kcp: o.kcpKubeconfig
     ? { mode: 'external', kubeconfig: o.kcpKubeconfig }
@@ -63,6 +66,7 @@ const opts: HubOptions = {
 };
 
 const log = createLogger('kedge-hub', o.logLevel);
+if (o.staticToken.length > 0) log.warn('--static-token puts tokens on the command line, where every local user can read them with ps; use --static-tokens-file');
 let hub: Awaited<ReturnType<typeof startHub>> | undefined;
 let stopping = false;
 async function shutdown(signal: string): Promise<void> {
@@ -79,7 +83,9 @@ try {
   hub = await startHub(opts, log);
   await hub.ready;
 } catch (err) {
-  log.error({ err }, 'hub failed to start');
+  // A coded error (bad tokens file, …) is the operator's to fix: say it in one line, no stack.
+  if (isKedgeError(err)) log.error({ code: err.code }, `hub failed to start: ${err.message}`);
+  else log.error({ err }, 'hub failed to start');
   await hub?.stop();
   process.exit(1);
 }

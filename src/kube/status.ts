@@ -9,6 +9,7 @@ const REASONS: Record<number, string> = {
   404: 'NotFound',
   405: 'MethodNotAllowed',
   406: 'NotAcceptable',
+  408: 'Timeout',
   409: 'Conflict',
   410: 'Gone',
   413: 'RequestEntityTooLarge',

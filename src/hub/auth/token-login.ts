@@ -1,12 +1,17 @@
 // POST /auth/token-login: a static-token user gets (and on first use, gets created) their tenant workspace and a
-// kubeconfig pointing at it through the hub. The response keeps the Go Kedge LoginResponse keys.
+// kubeconfig pointing at it through the hub. The response keeps the Go Kedge LoginResponse keys. The request needs no
+// body; one over TOKEN_LOGIN_BODY_LIMIT is refused with 413 before anything is created.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { stringify } from 'yaml';
 import { bearerToken, type Authenticator } from './identity.ts';
+import { BodyTooLargeError, readBody } from '../server/body.ts';
 import { sendJSON, sendStatus } from '../server/status.ts';
 import type { Tenant } from '../tenancy/tenants.ts';
 import type { UserInfo } from './identity.ts';
+
+/** The endpoint reads no body; this bound only keeps a client from streaming an unbounded one into the hub. */
+export const TOKEN_LOGIN_BODY_LIMIT = 64 * 1024;
 
 export interface LoginResponse {
   /** base64 of the kubeconfig YAML (Go Kedge sent []byte). */
@@ -46,6 +51,12 @@ export function tokenLoginHandler(
 ) {
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     if (req.method !== 'POST') return sendStatus(res, 405, 'use POST /auth/token-login with Authorization: Bearer <token>', { Allow: 'POST' });
+    try {
+      await readBody(req, TOKEN_LOGIN_BODY_LIMIT); // read (and dropped) before the login does anything
+    } catch (err) {
+      if (err instanceof BodyTooLargeError) return sendStatus(res, 413, `the token-login body exceeds the limit of ${TOKEN_LOGIN_BODY_LIMIT} bytes (it needs none)`);
+      return sendStatus(res, 400, 'the request body could not be read'); // the client went away mid-body
+    }
     const token = bearerToken(req.headers.authorization);
     const user = token ? await authn.authenticate(token) : undefined;
     if (!token || !user) return sendStatus(res, 401, 'Unauthorized');

@@ -8,6 +8,7 @@ import { bearerToken, type Authenticator } from '../auth/identity.ts';
 import { HOP_BY_HOP_HEADERS, endToEndHeaders } from '../../kube/http-headers.ts';
 import { tenantPath } from '../tenancy/tenants.ts';
 import { isWithinWorkspace, parseClusterPath } from './paths.ts';
+import { discardBody } from './body.ts';
 import { sendStatus } from './status.ts';
 
 export interface KcpProxyOptions {
@@ -40,13 +41,31 @@ export function kcpProxyHandler(opts: KcpProxyOptions, authn: Authenticator, log
       path: rawURL,
       headers: forwardHeaders(req.headers),
     });
+    // kcp may answer before it has read the whole body (413 for an object over its limit, 401, 403…) and then
+    // close the connection. That answer is relayed and the upload stopped: once it came, later write errors on the
+    // upstream connection are expected and must not turn it into a 502.
+    let answered = false;
+    let answerComplete = false;
     upstream.on('response', (up) => {
+      answered = true;
+      if (!req.complete) {
+        req.unpipe(upstream);
+        res.once('finish', () => discardBody(req));
+      }
       res.writeHead(up.statusCode ?? 502, endToEndHeaders(up.headers));
       res.flushHeaders(); // watches: let the client see the headers before the first event
+      up.once('end', () => { answerComplete = true; });
+      up.on('error', () => res.destroy());
       up.pipe(res);
       res.on('close', () => up.destroy());
     });
     upstream.on('error', (err) => {
+      if (answered) {
+        // The upload broke after kcp answered: a complete answer stands; a partial one cannot be repaired.
+        log.debug({ err: err.message, path: rawPath }, 'kcp closed the connection after answering');
+        if (!answerComplete) res.destroy();
+        return;
+      }
       log.warn({ err: err.message, path: rawPath }, 'kcp proxy error');
       sendStatus(res, 502, 'the control plane is unreachable');
     });

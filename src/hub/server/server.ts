@@ -6,13 +6,20 @@ import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import type { HubMetrics } from '../metrics.ts';
 import { unsafePathReason } from './paths.ts';
+import { answerReadyz, type CachedCheck } from './readyz.ts';
 import { sendStatus, writeSocketStatus } from './status.ts';
 
 export type Handler = (req: IncomingMessage, res: ServerResponse) => Promise<void> | void;
 export type UpgradeHandler = (req: IncomingMessage, socket: Duplex, head: Buffer) => Promise<void> | void;
 
+/** Node's own default, stated so the 431 reply can name it. Total size of the request line and headers. */
+export const MAX_HEADER_BYTES = 16 * 1024;
+
 export interface Routes {
+  /** True once bootstrap finished: gates the user routes. */
   isReady(): boolean;
+  /** What /readyz checks besides bootstrap (kcp reachability), each bounded and cached (readyz.ts). */
+  readinessChecks?: readonly CachedCheck[];
   tokenLogin: Handler;
   tokenReview: Handler;
   kcpProxy: Handler;
@@ -24,13 +31,20 @@ export interface Routes {
 }
 
 export function createHubServer(tls: { cert: Buffer; key: Buffer }, routes: Routes, metrics: HubMetrics, log: Logger): Server {
-  const server = createServer({ cert: tls.cert, key: tls.key }, (req, res) => {
+  const server = createServer({ cert: tls.cert, key: tls.key, maxHeaderSize: MAX_HEADER_BYTES }, (req, res) => {
     const route = routeName(req.url ?? '/');
     res.on('finish', () => metrics.httpRequests.inc({ route, code: String(res.statusCode) }));
     Promise.resolve(dispatch(req, res, route)).catch((err: unknown) => {
       log.error({ err, route }, 'request failed');
       sendStatus(res, 500, 'internal error');
     });
+  });
+  // Requests Node's parser refuses (headers too large, malformed) get a Status body too, not Node's bare reply.
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
+    if (err.code === 'ECONNRESET' || !socket.writable) return socket.destroy();
+    const [code, message] = clientErrorReply(err.code);
+    metrics.httpRequests.inc({ route: 'client-error', code: String(code) });
+    writeSocketStatus(socket, code, message);
   });
   server.headersTimeout = 30_000;
   server.requestTimeout = 0; // watches are long-lived
@@ -60,7 +74,7 @@ export function createHubServer(tls: { cert: Buffer; key: Buffer }, routes: Rout
       case 'healthz':
         return plain(res, 200, 'ok');
       case 'readyz':
-        return routes.isReady() ? plain(res, 200, 'ok') : plain(res, 503, 'bootstrap not finished');
+        return answerReadyz(res, routes.isReady(), routes.readinessChecks ?? []);
       case 'metrics':
         return metrics.registry.metrics().then((body) => {
           res.writeHead(200, { 'Content-Type': metrics.registry.contentType });
@@ -102,6 +116,19 @@ export function routeName(url: string): string {
   if (path.startsWith('/services/agent-proxy/')) return 'agent-proxy';
   if (path.startsWith('/services/edges-proxy/')) return 'edges-proxy';
   return 'other';
+}
+
+/** The reply to a request Node's HTTP parser refused, by Node's error code. */
+export function clientErrorReply(code: string | undefined): [number, string] {
+  switch (code) {
+    case 'HPE_HEADER_OVERFLOW':
+      return [431, `the request line and headers exceed the hub's limit of ${MAX_HEADER_BYTES} bytes`];
+    case 'ERR_HTTP_REQUEST_TIMEOUT':
+    case 'ERR_HTTP_HEADERS_TIMEOUT':
+      return [408, 'the request was not received in time'];
+    default:
+      return [400, 'malformed HTTP request'];
+  }
 }
 
 function plain(res: ServerResponse, code: number, body: string): void {

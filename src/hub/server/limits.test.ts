@@ -1,0 +1,175 @@
+// The hub's HTTP limits with real sockets: oversized headers (431 Status), bounded bodies (413 Status, the rest
+// discarded), and kcp's early answers relayed through the /clusters proxy instead of a 502.
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer as createHttpServer, request as httpRequest, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer, request as httpsRequest, type Server as HttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { createMetrics } from '../metrics.ts';
+import { tenantPath } from '../tenancy/tenants.ts';
+import { ensureDevPki } from '../tls.ts';
+import { readBody, BodyTooLargeError } from './body.ts';
+import { kcpProxyHandler } from './kcp-proxy.ts';
+import { createHubServer, MAX_HEADER_BYTES } from './server.ts';
+import { sendStatus } from './status.ts';
+
+const log = pino({ level: 'silent' });
+const dir = mkdtempSync(join(tmpdir(), 'kedge-limits-'));
+const pki = ensureDevPki(join(dir, 'pki'), ['127.0.0.1']);
+const tls = { cert: readFileSync(pki.certFile), key: readFileSync(pki.keyFile) };
+const ca = readFileSync(pki.caFile);
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+interface Answer { status: number; body: string; json(): Record<string, unknown> }
+
+/** Sends `size` bytes (or `body`) and resolves with the answer as soon as it is complete, even mid-upload. */
+function send(url: string, opts: { method?: string; path: string; headers?: Record<string, string>; size?: number; chunked?: boolean }): Promise<Answer> {
+  const u = new URL(url);
+  const size = opts.size ?? 0;
+  const headers = {
+    ...(size > 0 ? { 'content-type': 'application/json', ...(opts.chunked ? {} : { 'content-length': String(size) }) } : {}),
+    ...opts.headers,
+  };
+  const request = u.protocol === 'https:' ? httpsRequest : httpRequest;
+  return new Promise((resolve, reject) => {
+    let answered = false;
+    const req = request({ hostname: u.hostname, port: u.port, method: opts.method ?? 'POST', path: opts.path, headers, ca, agent: false }, (res) => {
+      answered = true;
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        const body = Buffer.concat(chunks).toString('utf8');
+        resolve({ status: res.statusCode ?? 0, body, json: () => JSON.parse(body) as Record<string, unknown> });
+        req.destroy(); // stop uploading: the answer is in
+      });
+    });
+    req.on('error', (err) => { if (!answered) reject(err); });
+    const chunk = Buffer.alloc(64 * 1024, 0x20);
+    let sent = 0;
+    const pump = (): void => {
+      while (sent < size && !req.destroyed) {
+        const n = Math.min(chunk.length, size - sent);
+        sent += n;
+        if (!req.write(n === chunk.length ? chunk : chunk.subarray(0, n))) return void req.once('drain', pump);
+      }
+      if (!req.destroyed) req.end();
+    };
+    pump();
+  });
+}
+
+function listen(server: HttpServer | HttpsServer, scheme: 'http' | 'https'): Promise<string> {
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => {
+    resolve(`${scheme}://127.0.0.1:${(server.address() as AddressInfo).port}`);
+  }));
+}
+
+function close(server: HttpServer | HttpsServer): Promise<void> {
+  server.closeAllConnections();
+  return new Promise((r) => server.close(() => r()));
+}
+
+describe('oversized headers', () => {
+  let hub: HttpsServer;
+  let url = '';
+  beforeAll(async () => {
+    hub = createHubServer(tls, {
+      isReady: () => true, tokenLogin: (_q, s) => sendStatus(s, 401, 'Unauthorized'), tokenReview: () => {}, kcpProxy: () => {},
+    }, createMetrics(), log);
+    url = await listen(hub, 'https');
+  });
+  afterAll(() => close(hub));
+
+  it('answer 431 with a Status naming the limit', async () => {
+    const a = await send(url, { path: '/clusters/root', headers: { 'x-big': 'a'.repeat(17 * 1024) } });
+    expect(a.status).toBe(431);
+    expect(a.json()).toMatchObject({ kind: 'Status', code: 431, reason: 'RequestHeaderFieldsTooLarge' });
+    expect(a.json().message).toContain(String(MAX_HEADER_BYTES));
+  });
+
+  it('still serve requests just under the limit', async () => {
+    const a = await send(url, { method: 'GET', path: '/readyz', headers: { 'x-big': 'a'.repeat(MAX_HEADER_BYTES - 1024) } });
+    expect(a.status).toBe(200);
+  });
+});
+
+describe('bounded bodies', () => {
+  let server: HttpServer;
+  let url = '';
+  beforeAll(async () => {
+    server = createHttpServer((req: IncomingMessage, res: ServerResponse) => {
+      readBody(req, 64 * 1024).then(
+        (b) => sendStatus(res, 200, `read ${b.length}`),
+        (err: unknown) => sendStatus(res, err instanceof BodyTooLargeError ? 413 : 500, (err as Error).message),
+      );
+    });
+    url = await listen(server, 'http');
+  });
+  afterAll(() => close(server));
+
+  it('read a body within the limit', async () => {
+    expect((await send(url, { path: '/', size: 64 * 1024 })).json().message).toBe(`read ${64 * 1024}`);
+  });
+
+  it('answer 413 to a declared Content-Length over the limit', async () => {
+    const a = await send(url, { path: '/', size: 1_000_000 });
+    expect(a.status).toBe(413);
+    expect(a.json()).toMatchObject({ kind: 'Status', reason: 'RequestEntityTooLarge', message: 'the request body exceeds the limit of 65536 bytes' });
+  });
+
+  it('answer 413 to a chunked body that grows over the limit, and close a 50 MB upload instead of reading it all', async () => {
+    const a = await send(url, { path: '/', size: 50 * 1024 * 1024, chunked: true });
+    expect(a.status).toBe(413);
+  });
+});
+
+describe('the /clusters proxy', () => {
+  let kcp: HttpsServer;
+  let front: HttpServer;
+  let url = '';
+  let kcpRead = 0;
+  beforeAll(async () => {
+    // Answers like kube-apiserver behind Go's net/http: reads up to its limit, answers 413, half-closes, and
+    // closes for good a moment later while the client may still be uploading.
+    kcp = createHttpsServer(tls, (req, res) => {
+      let read = 0;
+      req.on('data', (c: Buffer) => {
+        read += c.length;
+        kcpRead += c.length;
+        if (read > 3 * 1024 * 1024 && !res.headersSent) {
+          req.pause();
+          res.on('finish', () => {
+            req.socket.end();
+            setTimeout(() => req.socket.destroy(), 300);
+          });
+          sendStatus(res, 413, 'Request entity too large: limit is 3145728');
+        }
+      });
+      req.on('end', () => { if (!res.headersSent) sendStatus(res, 201, `stored ${read}`); });
+    });
+    const kcpURL = await listen(kcp, 'https');
+    const authn = { authenticate: async (t: string) => (t === 'good-token' ? { username: 'kedge:static:a', uid: 'a', groups: [], tenant: 'a' } : undefined) };
+    const proxy = kcpProxyHandler({ kcpURL, kcpCA: ca }, authn, log);
+    front = createHttpServer((req, res) => void proxy(req, res));
+    url = await listen(front, 'http');
+  });
+  afterAll(async () => { await close(front); await close(kcp); });
+
+  const path = `/clusters/${tenantPath('a')}/api/v1/namespaces/default/configmaps`;
+
+  it('relays a small body and kcp’s answer', async () => {
+    const a = await send(url, { path, size: 1024, headers: { authorization: 'Bearer good-token' } });
+    expect(a.status).toBe(201);
+  });
+
+  it('relays kcp’s early 413 for a 20 MB body instead of answering 502, and stops uploading', async () => {
+    kcpRead = 0;
+    const a = await send(url, { path, size: 20 * 1024 * 1024, headers: { authorization: 'Bearer good-token' } });
+    expect(a.status).toBe(413);
+    expect(a.json()).toMatchObject({ kind: 'Status', code: 413, message: 'Request entity too large: limit is 3145728' });
+    expect(kcpRead).toBeLessThan(20 * 1024 * 1024);
+  });
+});
