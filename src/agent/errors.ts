@@ -1,4 +1,6 @@
 // Typed errors of the agent. Each code says what the operator should do; main.ts turns them into an exit message.
+import { KedgeError } from '../api/errors.ts';
+
 export const AgentErrorCode = {
   /** A flag is missing or malformed; nothing was changed. */
   FlagsInvalid: 'KEDGE_AGENT_FLAGS_INVALID',
@@ -33,13 +35,8 @@ export function exitCodeFor(code: AgentErrorCode): number {
   }
 }
 
-export class AgentError extends Error {
-  override readonly name = 'AgentError';
-  readonly code: AgentErrorCode;
-  constructor(code: AgentErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.code = code;
-  }
+export class AgentError extends KedgeError<AgentErrorCode> {
+  override name = 'AgentError';
 }
 
 export function isAgentError(e: unknown, code?: AgentErrorCode): e is AgentError {

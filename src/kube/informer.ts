@@ -12,6 +12,7 @@ import { clusterKey } from './cluster-key.ts';
 import { Store } from './store.ts';
 import type { IndexFunc, StoreReader } from './store.ts';
 import type { KubeObject, WatchEvent } from './types.ts';
+import { KedgeError } from '../api/errors.ts';
 
 export type InformerOptions = {
   client: KubeClient;
@@ -50,9 +51,11 @@ export type InformerStats = {
   failures: number;
 };
 
-export class InformerStoppedError extends Error {
-  override readonly name = 'InformerStoppedError';
-  readonly code = 'InformerStopped';
+export class InformerStoppedError extends KedgeError<'KEDGE_KUBE_INFORMER_STOPPED'> {
+  override name = 'InformerStoppedError';
+  constructor(message: string) {
+    super('KEDGE_KUBE_INFORMER_STOPPED', message);
+  }
 }
 
 type AddHandler<T> = (obj: T) => void;

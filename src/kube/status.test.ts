@@ -13,9 +13,9 @@ describe('Status bodies', () => {
   });
 
   it('builds a Failure Status with the code as the first cause', () => {
-    expect(failureStatus(502, 'edge down', { kedgeCode: 'KEDGE_EDGE_NOT_CONNECTED' })).toEqual({
+    expect(failureStatus(502, 'edge down', { kedgeCode: 'KEDGE_HUB_EDGE_NOT_CONNECTED' })).toEqual({
       kind: 'Status', apiVersion: 'v1', status: 'Failure', message: 'edge down', reason: 'BadGateway', code: 502,
-      details: { causes: [{ type: 'KEDGE_EDGE_NOT_CONNECTED', message: 'edge down' }] },
+      details: { causes: [{ type: 'KEDGE_HUB_EDGE_NOT_CONNECTED', message: 'edge down' }] },
     });
   });
 

@@ -1,11 +1,14 @@
 // Decodes a watch response body (one JSON event per line) into events. Chunks may split a line — or a multi-byte
 // UTF-8 character — anywhere; a line is parsed only once its newline (or the end of the body) has arrived.
 import type { KubeObject, WatchEvent } from './types.ts';
+import { KedgeError } from '../api/errors.ts';
 
 /** A watch line that is not a JSON event. Typed so callers can tell it from transport errors. */
-export class WatchDecodeError extends Error {
-  override readonly name = 'WatchDecodeError';
-  readonly code = 'WatchDecode';
+export class WatchDecodeError extends KedgeError<'KEDGE_KUBE_WATCH_DECODE'> {
+  override name = 'WatchDecodeError';
+  constructor(message: string, options: { cause?: unknown } = {}) {
+    super('KEDGE_KUBE_WATCH_DECODE', message, options);
+  }
 }
 
 export async function* decodeWatchEvents<T extends KubeObject = KubeObject>(

@@ -1,5 +1,6 @@
 // Typed errors of the tunnel (yamux over WebSocket). One code per condition; callers match on `code`, never on text.
-// The codes are listed in docs/tunnel.md.
+// The codes are listed in docs/tunnel.md and docs/errors.md.
+import { KedgeError } from '../api/errors.ts';
 
 export const TunnelErrorCode = {
   ConfigInvalid: 'KEDGE_TUNNEL_CONFIG_INVALID',
@@ -16,14 +17,8 @@ export const TunnelErrorCode = {
 } as const;
 export type TunnelErrorCode = (typeof TunnelErrorCode)[keyof typeof TunnelErrorCode];
 
-export class TunnelError extends Error {
-  readonly code: TunnelErrorCode;
-
-  constructor(code: TunnelErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'TunnelError';
-    this.code = code;
-  }
+export class TunnelError extends KedgeError<TunnelErrorCode> {
+  override name = 'TunnelError';
 }
 
 export function isTunnelError(err: unknown, code?: TunnelErrorCode): err is TunnelError {

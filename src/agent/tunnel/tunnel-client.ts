@@ -6,13 +6,15 @@ import type { Logger } from 'pino';
 import { Reconnector, createWebSocketSession, webSocketOptions } from '../../tunnel/index.ts';
 import type { StreamHeader, TunnelConfig, TunnelSession, TunnelStream } from '../../tunnel/index.ts';
 import type { HubTLS } from '../hub-client/hub-client.ts';
+import { KedgeError } from '../../api/errors.ts';
 
-export class TunnelDialError extends Error {
-  override readonly name = 'TunnelDialError';
+/** The agent could not open its tunnel (it retries with backoff); `status` is the hub's answer when it refused. */
+export class TunnelDialError extends KedgeError<'KEDGE_AGENT_TUNNEL_DIAL'> {
+  override name = 'TunnelDialError';
   /** HTTP status of a refused upgrade, if the hub answered one. */
   readonly status: number | undefined;
   constructor(message: string, status?: number, options?: { cause?: unknown }) {
-    super(message, options);
+    super('KEDGE_AGENT_TUNNEL_DIAL', message, options);
     this.status = status;
   }
 }

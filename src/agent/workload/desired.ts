@@ -5,6 +5,7 @@ import { DEFAULT_REPLICAS, LABEL_EDGE, LABEL_VIRTUAL_WORKLOAD } from '../../api/
 import type { Container, ContainerPort, Placement, PodTemplateSpec, VirtualWorkload } from '../../api/types.ts';
 import { labelValueForName, workloadGenerationOf } from '../../api/labels.ts';
 import type { KubeObject } from '../../kube/types.ts';
+import { KedgeError } from '../../api/errors.ts';
 
 export const FIELD_MANAGER = 'kedge-agent';
 
@@ -67,8 +68,12 @@ export interface DesiredObjects {
   hash: string;
 }
 
-export class DesiredStateError extends Error {
-  override readonly name = 'DesiredStateError';
+/** The VirtualWorkload or Placement cannot be turned into objects on this edge; the Placement says why. */
+export class DesiredStateError extends KedgeError<'KEDGE_AGENT_WORKLOAD_INVALID'> {
+  override name = 'DesiredStateError';
+  constructor(message: string) {
+    super('KEDGE_AGENT_WORKLOAD_INVALID', message);
+  }
 }
 
 /** The pods' labels the Deployment and Service select on: stable for the life of the VirtualWorkload. */

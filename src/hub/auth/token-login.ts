@@ -9,6 +9,7 @@ import { BodyTooLargeError, readBody } from '../server/body.ts';
 import { sendJSON, sendStatus } from '../server/status.ts';
 import type { Tenant } from '../tenancy/tenants.ts';
 import type { UserInfo } from './identity.ts';
+import { HubErrorCode } from '../errors.ts';
 
 /** The endpoint reads no body; this bound only keeps a client from streaming an unbounded one into the hub. */
 export const TOKEN_LOGIN_BODY_LIMIT = 64 * 1024;
@@ -50,7 +51,7 @@ export function tokenLoginHandler(
   log: Logger,
 ) {
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    if (req.method !== 'POST') return sendStatus(res, 405, 'use POST /auth/token-login with Authorization: Bearer <token>', { Allow: 'POST' });
+    if (req.method !== 'POST') return sendStatus(res, 405, 'use POST /auth/token-login with Authorization: Bearer <token>', { headers: { Allow: 'POST' } });
     try {
       await readBody(req, TOKEN_LOGIN_BODY_LIMIT); // read (and dropped) before the login does anything
     } catch (err) {
@@ -65,7 +66,7 @@ export function tokenLoginHandler(
       tenant = await ensureTenant(user);
     } catch (err) {
       log.error({ err, user: user.username }, 'tenant provisioning failed');
-      return sendStatus(res, 503, 'the tenant workspace is not ready yet; try again shortly');
+      return sendStatus(res, 503, 'the tenant workspace is not ready yet; try again shortly', { kedgeCode: HubErrorCode.NotReady });
     }
     log.info({ user: user.username, workspace: tenant.workspacePath }, 'token login');
     const body: LoginResponse = {

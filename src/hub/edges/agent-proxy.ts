@@ -73,7 +73,7 @@ export function agentProxyHandler(deps: AgentProxyDeps) {
     const { path, query } = splitURL(req.url ?? '/');
     const parsed = parseAgentRequest(req.method ?? 'GET', path);
     if (!parsed.ok) {
-      return sendStatus(res, parsed.code, parsed.code === 403 ? 'Forbidden' : parsed.reason, parsed.code === 405 ? { Allow: 'POST' } : {});
+      return sendStatus(res, parsed.code, parsed.code === 403 ? 'Forbidden' : parsed.reason, parsed.code === 405 ? { headers: { Allow: 'POST' } } : {});
     }
     const log = deps.log.child({ cluster: parsed.cluster, edge: parsed.edge });
     try {

@@ -11,6 +11,7 @@ import type { TunnelSession } from '../../tunnel/index.ts';
 import { bearerToken, type Authenticator, type UserInfo } from '../auth/identity.ts';
 import type { EdgeMetrics } from '../metrics.ts';
 import { outcomeOfStatus } from '../metrics.ts';
+import { HubErrorCode } from '../errors.ts';
 import { sendStatus, writeSocketStatus } from '../server/status.ts';
 import type { EdgeAccessReviewer } from './access-review.ts';
 import { edgeObjectPath, type EdgeObject } from './agent-proxy.ts';
@@ -31,7 +32,7 @@ export interface EdgesProxyDeps {
 
 export type Resolved =
   | { ok: true; request: EdgesProxyRequest; user: UserInfo; session: TunnelSession; edgePath: string }
-  | { ok: false; code: number; message: string };
+  | { ok: false; code: number; message: string; kedgeCode?: HubErrorCode };
 
 /**
  * Everything before the first byte goes to the edge, shared by plain requests, upgrades and the SSH handler:
@@ -65,7 +66,7 @@ export async function resolveEdgeRequest(deps: EdgesProxyDeps, req: IncomingMess
   }
   if (parsed.sub === 'k8s' && type === 'server') return { ok: false, code: 404, message: `edge ${parsed.edge} is a server edge: use ssh` };
   if (parsed.sub === 'ssh' && type !== undefined && type !== 'server') return { ok: false, code: 404, message: `edge ${parsed.edge} is a kubernetes edge: use …/k8s` };
-  if (!session) return { ok: false, code: 502, message: `edge ${parsed.edge} is not connected` };
+  if (!session) return { ok: false, code: 502, message: `edge ${parsed.edge} is not connected`, kedgeCode: HubErrorCode.EdgeNotConnected };
   const edgePath = parsed.rest + (query ? `?${query}` : '');
   return { ok: true, request: parsed, user, session, edgePath };
 }
@@ -76,7 +77,7 @@ export function edgesProxyHandlers(deps: EdgesProxyDeps, ssh?: { request?: (r: R
     async request(req: IncomingMessage, res: ServerResponse): Promise<void> {
       const r = await resolveEdgeRequest(deps, req);
       deps.metrics?.edgesProxy(r.ok ? 'forwarded' : outcomeOfStatus(r.code));
-      if (!r.ok) return sendStatus(res, r.code, r.message);
+      if (!r.ok) return sendStatus(res, r.code, r.message, r.kedgeCode ? { kedgeCode: r.kedgeCode } : {});
       if (r.request.sub === 'ssh') return ssh?.request ? ssh.request(r, req, res) : sendStatus(res, 404, 'ssh is not served by this hub');
       forwardRequest(r.session, req, res, r.edgePath, log.child({ cluster: r.request.cluster, edge: r.request.edge }));
     },
@@ -87,7 +88,7 @@ export function edgesProxyHandlers(deps: EdgesProxyDeps, ssh?: { request?: (r: R
         ? { ok: false, code: 403, message: 'cross-origin requests are not allowed' }
         : await resolveEdgeRequest(deps, req);
       deps.metrics?.edgesProxy(r.ok ? 'forwarded' : outcomeOfStatus(r.code));
-      if (!r.ok) return writeSocketStatus(socket, r.code, r.message);
+      if (!r.ok) return writeSocketStatus(socket, r.code, r.message, r.kedgeCode);
       if (r.request.sub === 'ssh') return ssh?.upgrade ? ssh.upgrade(r, req, socket, head) : writeSocketStatus(socket, 404, 'ssh is not served by this hub');
       forwardUpgrade(r.session, req, socket, head, r.edgePath, log.child({ cluster: r.request.cluster, edge: r.request.edge }));
     },

@@ -8,6 +8,7 @@ import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { HOP_BY_HOP_HEADERS, endToEndHeaders } from '../../kube/http-headers.ts';
 import { StreamKind, type TunnelSession } from '../../tunnel/index.ts';
+import { HubErrorCode } from '../errors.ts';
 import { sendStatus, writeSocketStatus } from '../server/status.ts';
 
 /** Request headers for the edge: the caller's credentials and asserted identities never cross the tunnel. */
@@ -133,7 +134,7 @@ export function forwardRequest(session: TunnelSession, req: IncomingMessage, res
   });
   up.on('error', (err) => {
     log.debug({ err: err.message }, 'edge request failed');
-    if (!res.headersSent) sendStatus(res, 502, 'the edge did not answer');
+    if (!res.headersSent) sendStatus(res, 502, 'the edge did not answer', { kedgeCode: HubErrorCode.EdgeNoAnswer });
     else res.destroy();
   });
   res.on('close', () => {
@@ -174,7 +175,7 @@ export function forwardUpgrade(session: TunnelSession, req: IncomingMessage, soc
   });
   up.on('error', (err) => {
     log.debug({ err: err.message }, 'edge upgrade failed');
-    writeSocketStatus(socket, 502, 'the edge did not answer');
+    writeSocketStatus(socket, 502, 'the edge did not answer', HubErrorCode.EdgeNoAnswer);
   });
   socket.on('error', () => up.destroy());
   socket.on('close', () => up.destroy());

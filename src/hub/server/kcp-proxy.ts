@@ -9,6 +9,7 @@ import { HOP_BY_HOP_HEADERS, endToEndHeaders } from '../../kube/http-headers.ts'
 import { tenantPath } from '../tenancy/tenants.ts';
 import { isWithinWorkspace, parseClusterPath } from './paths.ts';
 import { discardBody } from './body.ts';
+import { HubErrorCode } from '../errors.ts';
 import { sendStatus } from './status.ts';
 
 export interface KcpProxyOptions {
@@ -67,7 +68,7 @@ export function kcpProxyHandler(opts: KcpProxyOptions, authn: Authenticator, log
         return;
       }
       log.warn({ err: err.message, path: rawPath }, 'kcp proxy error');
-      sendStatus(res, 502, 'the control plane is unreachable');
+      sendStatus(res, 502, 'the control plane is unreachable', { kedgeCode: HubErrorCode.ControlPlaneUnavailable });
     });
     req.on('aborted', () => upstream.destroy());
     res.on('close', () => upstream.destroy());

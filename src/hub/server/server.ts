@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import type { HubMetrics } from '../metrics.ts';
 import { unsafePathReason } from './paths.ts';
 import { answerReadyz, type CachedCheck } from './readyz.ts';
+import { HubErrorCode } from '../errors.ts';
 import { sendStatus, writeSocketStatus } from './status.ts';
 
 export type Handler = (req: IncomingMessage, res: ServerResponse) => Promise<void> | void;
@@ -58,7 +59,7 @@ export function createHubServer(tls: { cert: Buffer; key: Buffer }, routes: Rout
     metrics.httpRequests.inc({ route: `${route}-upgrade`, code: 'upgrade' });
     if (bad) return writeSocketStatus(socket, 400, `malformed path: ${bad}`);
     if (!handler) return writeSocketStatus(socket, 400, 'this path does not accept protocol upgrades');
-    if (!routes.isReady()) return writeSocketStatus(socket, 503, 'the hub is starting; try again shortly');
+    if (!routes.isReady()) return writeSocketStatus(socket, 503, 'the hub is starting; try again shortly', HubErrorCode.NotReady);
     Promise.resolve(handler(req, socket, head)).catch((err: unknown) => {
       log.error({ err, route }, 'upgrade failed');
       writeSocketStatus(socket, 500, 'internal error');
@@ -99,7 +100,7 @@ export function createHubServer(tls: { cert: Buffer; key: Buffer }, routes: Rout
 
   function ready(res: ServerResponse): boolean {
     if (routes.isReady()) return true;
-    sendStatus(res, 503, 'the hub is starting; try again shortly', { 'Retry-After': '2' });
+    sendStatus(res, 503, 'the hub is starting; try again shortly', { headers: { 'Retry-After': '2' }, kedgeCode: HubErrorCode.NotReady });
     return false;
   }
 }

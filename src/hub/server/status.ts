@@ -1,14 +1,23 @@
-// Kubernetes `Status` JSON error replies. Messages are fixed, user-facing sentences: never internal detail.
+// Kubernetes `Status` JSON error replies, each carrying a code of docs/errors.md (as its first cause). Messages are
+// fixed, user-facing sentences: never internal detail.
 import { STATUS_CODES, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { statusBody } from '../../kube/status.ts';
+import { hubCodeForStatus, type HubErrorCode } from '../errors.ts';
 
-export function sendStatus(res: ServerResponse, code: number, message: string, headers: Record<string, string> = {}): void {
+export interface StatusOptions {
+  headers?: Record<string, string>;
+  /** Defaults to the code for the HTTP status (`hubCodeForStatus`). */
+  kedgeCode?: HubErrorCode;
+}
+
+export function sendStatus(res: ServerResponse, code: number, message: string, opts: StatusOptions = {}): void {
   if (res.headersSent) {
     res.destroy();
     return;
   }
-  const body = statusBody(code, message);
+  const headers = opts.headers ?? {};
+  const body = statusBody(code, message, { kedgeCode: opts.kedgeCode ?? hubCodeForStatus(code) });
   res.writeHead(code, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body), ...headers });
   res.end(body);
 }
@@ -23,9 +32,9 @@ export function sendJSON(res: ServerResponse, code: number, obj: unknown): void 
  * Answers on a raw socket (an upgrade request refused before or instead of a protocol switch): the Status JSON with
  * `Connection: close`, then the socket is closed.
  */
-export function writeSocketStatus(socket: Duplex, code: number, message: string): void {
+export function writeSocketStatus(socket: Duplex, code: number, message: string, kedgeCode?: HubErrorCode): void {
   if (socket.destroyed) return;
-  const body = statusBody(code, message);
+  const body = statusBody(code, message, { kedgeCode: kedgeCode ?? hubCodeForStatus(code) });
   socket.on('error', () => {});
   socket.end(
     `HTTP/1.1 ${code} ${STATUS_CODES[code] ?? ''}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
