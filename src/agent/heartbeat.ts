@@ -50,7 +50,7 @@ export class Heartbeat {
         const v = await this.#opts.local.request<{ gitVersion?: string }>('GET', '/version', { timeoutMs: 5_000 });
         if (typeof v?.gitVersion === 'string') this.#kubernetesVersion = v.gitVersion;
       } catch (err) {
-        this.#log.debug({ err: (err as Error).message }, 'local /version failed; reporting the last known version');
+        this.#log.debug({ err }, 'local /version failed; reporting the last known version');
       }
     }
     const facts: EdgeFacts = { hostname: hostname(), agentVersion: VERSION };
@@ -72,7 +72,7 @@ export class Heartbeat {
       this.#lastOK = true;
     } catch (err) {
       this.failures++;
-      if (this.#lastOK || this.failures === 1) this.#log.warn({ err: (err as Error).message }, 'heartbeat failed; retrying at the next interval');
+      if (this.#lastOK || this.failures === 1) this.#log.warn({ err }, 'heartbeat failed; retrying at the next interval');
       this.#lastOK = false;
       this.#opts.onError?.(err);
     }

@@ -3,6 +3,7 @@
 // the runner is the one place a failing key is logged (first failure at warn, repeats at debug).
 import type { Logger } from 'pino';
 import type { WorkQueue } from './work-queue.ts';
+import { isConflict } from './api-error.ts';
 
 /** What `reconcile` may return: ask for another pass later (e.g. a grace period expiring). */
 export type ProcessResult = void | { requeueAfterMs?: number };
@@ -37,7 +38,7 @@ async function worker(
     try {
       const result = await reconcile(key);
       const retried = queue.numRequeues(key);
-      if (retried > 0) logger.info({ key, retries: retried }, 'key succeeded after retries');
+      if (retried > 0) logger.debug({ key, retries: retried }, 'key succeeded after retries');
       queue.forget(key);
       if (result && result.requeueAfterMs !== undefined) queue.addAfter(key, result.requeueAfterMs);
     } catch (err) {
@@ -46,8 +47,9 @@ async function worker(
         logger.error({ key, err, failures }, 'key failed too often; dropped until its next change');
         queue.forget(key);
       } else {
-        if (failures === 1) logger.warn({ key, err }, 'key failed; retrying with backoff');
-        else logger.debug({ key, err, failures }, 'key failed again');
+        // An optimistic-concurrency conflict is routine (another writer won; the retry reads the new version).
+        if (failures === 1 && !isConflict(err)) logger.warn({ key, err }, 'key failed; retrying with backoff');
+        else logger.debug({ key, err, failures }, 'key failed; retrying with backoff');
         queue.addRateLimited(key);
       }
     } finally {

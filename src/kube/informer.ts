@@ -89,7 +89,7 @@ export class Informer<T extends KubeObject = KubeObject> implements StoreReader<
     this.#clock = opts.clock ?? realClock;
     this.#random = opts.random ?? Math.random;
     this.#backoff = backoffPolicy(opts.backoff);
-    this.#log = opts.logger.child({ informer: opts.path });
+    this.#log = opts.logger.child({ resource: opts.path });
   }
 
   get relists(): number {

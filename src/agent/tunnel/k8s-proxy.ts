@@ -97,7 +97,7 @@ export class K8sProxy {
     this.#server.on('request', (req, res) => this.#onRequest(req, res));
     this.#server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.#onUpgrade(req, socket, head));
     this.#server.on('clientError', (err, socket) => {
-      this.#log.debug({ err: err.message }, 'malformed request on a k8s stream');
+      this.#log.debug({ err }, 'malformed request on a k8s stream');
       if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
       socket.destroy();
     });
@@ -147,7 +147,7 @@ export class K8sProxy {
         if (!res.headersSent && !res.destroyed) res.flushHeaders();
       });
       upRes.on('error', (err) => {
-        this.#log.debug({ err: err.message }, 'local API server response broke');
+        this.#log.debug({ err }, 'local API server response broke');
         res.destroy(err);
       });
     });
@@ -184,7 +184,7 @@ export class K8sProxy {
     const teardown = (why: string, err?: Error): void => {
       if (done) return;
       done = true;
-      if (err !== undefined) this.#log.debug({ err: err.message, why }, 'upgraded k8s stream ended with an error');
+      if (err !== undefined) this.#log.debug({ err, why }, 'upgraded k8s stream ended with an error');
       upstream.destroy();
       socket.destroy();
     };

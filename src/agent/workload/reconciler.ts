@@ -117,7 +117,7 @@ export class WorkloadReconciler {
         if (key !== undefined) this.#queue.add(key);
       }
     } catch (err) {
-      this.#log.warn({ err: (err as Error).message }, 'listing managed Services for the orphan sweep failed; Deployments are still swept');
+      this.#log.warn({ err }, 'listing managed Services for the orphan sweep failed; Deployments are still swept');
     }
   }
 

@@ -23,7 +23,8 @@ type APIExport = KubeObject & { status?: { identityHash?: string } };
 export async function bootstrapUntilDone(kcp: KubeClient, log: Logger, signal: AbortSignal): Promise<BootstrapResult> {
   return retry(() => bootstrap(kcp, log, signal), {
     backoff: { initialMs: 1_000, maxMs: 15_000, jitter: 0.1 },
-    onRetry: (err, attempt, delayMs) => log.warn({ err, attempt, retryInMs: delayMs }, 'bootstrap failed; retrying'),
+    // kcp answers 404 for a moment after a workspace turns Ready: the first retries are expected.
+    onRetry: (err, attempt, delayMs) => log[attempt <= 2 ? 'debug' : 'warn']({ err, attempt, retryInMs: delayMs }, 'bootstrap failed; retrying'),
     signal,
   });
 }

@@ -67,7 +67,7 @@ export class LeaderElector {
     if (this.#cfg.renewDeadlineMs >= this.#cfg.leaseDurationMs) throw new Error('leader election: renewDeadline must be shorter than leaseDuration');
     this.#clock = cfg.clock ?? realClock;
     this.#random = cfg.random ?? Math.random;
-    this.#log = log.child({ lease: `${cfg.namespace}/${cfg.name}`, identity: cfg.identity });
+    this.#log = log.child({ namespace: cfg.namespace, name: cfg.name, identity: cfg.identity });
   }
 
   get isLeader(): boolean {

@@ -133,7 +133,7 @@ export function forwardRequest(session: TunnelSession, req: IncomingMessage, res
     edgeRes.on('aborted', () => res.destroy());
   });
   up.on('error', (err) => {
-    log.debug({ err: err.message }, 'edge request failed');
+    log.debug({ err }, 'edge request failed');
     if (!res.headersSent) sendStatus(res, 502, 'the edge did not answer', { kedgeCode: HubErrorCode.EdgeNoAnswer });
     else res.destroy();
   });
@@ -174,7 +174,7 @@ export function forwardUpgrade(session: TunnelSession, req: IncomingMessage, soc
     edgeRes.on('error', () => socket.destroy());
   });
   up.on('error', (err) => {
-    log.debug({ err: err.message }, 'edge upgrade failed');
+    log.debug({ err }, 'edge upgrade failed');
     writeSocketStatus(socket, 502, 'the edge did not answer', HubErrorCode.EdgeNoAnswer);
   });
   socket.on('error', () => up.destroy());

@@ -63,11 +63,11 @@ export function kcpProxyHandler(opts: KcpProxyOptions, authn: Authenticator, log
     upstream.on('error', (err) => {
       if (answered) {
         // The upload broke after kcp answered: a complete answer stands; a partial one cannot be repaired.
-        log.debug({ err: err.message, path: rawPath }, 'kcp closed the connection after answering');
+        log.debug({ err, path: rawPath }, 'kcp closed the connection after answering');
         if (!answerComplete) res.destroy();
         return;
       }
-      log.warn({ err: err.message, path: rawPath }, 'kcp proxy error');
+      log.warn({ err, path: rawPath }, 'kcp proxy error');
       sendStatus(res, 502, 'the control plane is unreachable', { kedgeCode: HubErrorCode.ControlPlaneUnavailable });
     });
     req.on('aborted', () => upstream.destroy());

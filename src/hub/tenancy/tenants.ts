@@ -31,7 +31,7 @@ export async function ensureTenant(kcp: KubeClient, user: UserInfo, log: Logger,
   return retry(() => ensureTenantOnce(kcp, user, log, signal), {
     attempts: 4,
     backoff: { initialMs: 1_000, jitter: 0.1 },
-    onRetry: (err, attempt) => log.warn({ err, attempt, tenant: user.tenant }, 'tenant provisioning failed; retrying'),
+    onRetry: (err, attempt) => log.debug({ err, attempt, tenant: user.tenant }, 'tenant provisioning failed; retrying'),
     ...(signal ? { signal } : {}),
   });
 }
