@@ -26,8 +26,10 @@ if (!token) {
 }
 
 // Rewritten each run (KEDGE_STATIC_TOKEN may differ). chmod an existing file first: `mode` applies only on create.
+// static-token is what `kedge login --token-file` reads; static-tokens is the hub's --static-tokens-file.
 const tokensFile = join(dataDir, 'static-tokens');
-if (existsSync(tokensFile)) chmodSync(tokensFile, 0o600);
+for (const f of [tokenFile, tokensFile]) if (existsSync(f)) chmodSync(f, 0o600);
+writeFileSync(tokenFile, `${token}\n`, { mode: 0o600 });
 writeFileSync(tokensFile, `# written by make run (hack/run.ts); one [name=]token per line\ndev=${token}\n`, { mode: 0o600 });
 
 const hubURL = `https://127.0.0.1:${hubPort}`;
@@ -69,7 +71,7 @@ console.log(`
    alias kedge="${repo}/node_modules/.bin/node ${repo}/bin/kedge.js"
 
  Log in (writes a "kedge" context into your kubeconfig):
-   kedge login --hub-url ${hubURL} --token ${token} \\
+   kedge login --hub-url ${hubURL} --token-file ${tokenFile} \\
      --certificate-authority ${caFile}
 
  Then try:
