@@ -1,5 +1,5 @@
 // Names of the kedge.faros.sh/v1alpha1 API: group, kinds, plurals, label/annotation keys, kcp workspace paths,
-// and the enum-like values (phases, types, strategies, condition types, event reasons). SPEC §4, §5.
+// and the enum-like values (phases, types, strategies, condition types, event reasons); docs/api.md.
 
 export const GROUP = 'kedge.faros.sh';
 export const VERSION = 'v1alpha1';
@@ -105,7 +105,7 @@ export const ConditionStatus = {
 } as const;
 export type ConditionStatus = (typeof ConditionStatus)[keyof typeof ConditionStatus];
 
-/** Event reasons emitted by the scheduler (SPEC §6). Also usable as condition reasons. */
+/** Event reasons emitted by the scheduler (src/hub/controllers/README.md). Also usable as condition reasons. */
 export const EventReason = {
   Scheduled: 'Scheduled',
   NoMatchingEdges: 'NoMatchingEdges',

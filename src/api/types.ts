@@ -1,5 +1,5 @@
 // TypeScript shapes of the kedge.faros.sh/v1alpha1 kinds: Edge, VirtualWorkload, Placement and their lists.
-// Field names match SPEC §5 (compatible with the Go Kedge) and crds/*.yaml; src/api/kcp-config.test.ts checks drift.
+// Field names match docs/api.md (compatible with the Go Kedge) and crds/*.yaml; src/api/kcp-config.test.ts checks drift.
 import type {
   EdgePhase,
   EdgeType,

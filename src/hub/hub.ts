@@ -41,7 +41,7 @@ export interface HubOptions {
     | { mode: 'external'; kubeconfig: string };
   /** Put insecure-skip-tls-verify into kubeconfigs the hub hands out (development only). */
   insecureKubeconfigs?: boolean;
-  /** The controllers (SPEC §6) run after bootstrap under leader election unless `enabled` is false. */
+  /** The controllers (src/hub/controllers/README.md) run after bootstrap under leader election unless `enabled` is false. */
   controllers?: { enabled?: boolean; failoverGraceMs?: number; heartbeatIntervalMs?: number };
 }
 

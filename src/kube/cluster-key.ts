@@ -1,6 +1,6 @@
 // Object identity across kcp workspaces: `<logicalCluster>|<namespace>/<name>`.
 // The namespace part is empty for cluster-scoped objects (`root:a|/edge-1`), the cluster part is empty on a plain
-// Kubernetes API server (`|default/cm`). Every cache, queue and log line in Kedge uses this key (SPEC §2).
+// Kubernetes API server (`|default/cm`). Every cache, queue and log line in Kedge uses this key (src/kube/README.md).
 
 /** Annotation kcp's storage sets on every object to the logical cluster name that holds it. */
 export const CLUSTER_ANNOTATION = 'kcp.io/cluster';

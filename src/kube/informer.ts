@@ -1,5 +1,5 @@
 // List/watch informer over one resource path, cached by cluster key so objects from different kcp workspaces never
-// collide (SPEC §2). Loop: LIST (paged) → WATCH from the list's resourceVersion with bookmarks → on 410 relist and
+// collide (src/kube/README.md). Loop: LIST (paged) → WATCH from the list's resourceVersion with bookmarks → on 410 relist and
 // diff the cache; on any other end re-watch from the last resourceVersion, with backoff unless the watch was healthy.
 import type { Logger } from 'pino';
 import { apiErrorFromStatus, isGone } from './api-error.ts';

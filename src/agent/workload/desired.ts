@@ -1,4 +1,4 @@
-// What a Placement becomes in the local cluster (SPEC §8): its namespace, a Deployment and, when ports are declared,
+// What a Placement becomes in the local cluster (src/agent/README.md): its namespace, a Deployment and, when ports are declared,
 // a Service, each labelled/annotated back to the Placement. Pure: no I/O, clock or randomness.
 import { createHash } from 'node:crypto';
 import { DEFAULT_REPLICAS, LABEL_EDGE, LABEL_VIRTUAL_WORKLOAD } from '../../api/constants.ts';

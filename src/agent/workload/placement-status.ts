@@ -1,4 +1,4 @@
-// The Placement status the agent reports for the local Deployment (SPEC §5, §8): Applied after an apply, Running once
+// The Placement status the agent reports for the local Deployment (docs/api.md, src/agent/README.md): Applied after an apply, Running once
 // the rollout is complete and every desired replica is ready, Failed with a message when apply or rollout fails.
 // Pure; `statusChanged` keeps the agent from writing a status that did not change.
 import { PlacementPhase } from '../../api/constants.ts';

@@ -1,4 +1,4 @@
-// The workload reconciler's I/O shell (SPEC §8): informs on this edge's Placements through the agent-proxy and on
+// The workload reconciler's I/O shell (src/agent/README.md): informs on this edge's Placements through the agent-proxy and on
 // the Deployments it made locally, and per Placement key (`<ns>/<name>`) applies desiredObjects() with server-side
 // apply, writes the Placement status when it changed, and deletes what belongs to Placements that are gone
 // (including leftovers from while the agent was down). Decisions live in desired.ts and placement-status.ts.

@@ -1,5 +1,5 @@
 // Derives the kcp provider objects from the CRDs: one APIResourceSchema per CRD (named by a hash of its content,
-// because kcp schemas are immutable) and the APIExport `kedge.faros.sh` with its permission claims. SPEC §4. Pure.
+// because kcp schemas are immutable) and the APIExport `kedge.faros.sh` with its permission claims (docs/kcp.md). Pure.
 import { createHash } from 'node:crypto';
 import { parse, stringify } from 'yaml';
 import { EXPORT_NAME, GROUP } from '../constants.ts';

@@ -1,4 +1,4 @@
-// Hub bootstrap (SPEC §4): the root:kedge workspace tree, the APIResourceSchemas and the kedge.faros.sh APIExport.
+// Hub bootstrap (docs/kcp.md): the root:kedge workspace tree, the APIResourceSchemas and the kedge.faros.sh APIExport.
 // Idempotent: a restarted hub finds everything in place and writes nothing.
 import type { Logger } from 'pino';
 import type { KubeClient } from '../../kube/client.ts';

@@ -1,4 +1,4 @@
-// Placement statuses → VirtualWorkload status (SPEC §6): replica sums, one row per edge, phase, the Scheduled and
+// Placement statuses → VirtualWorkload status (src/hub/controllers/README.md): replica sums, one row per edge, phase, the Scheduled and
 // Available conditions, observedGeneration, edgeCount (backs the Edges printer column); and statusEqual so the shell
 // writes only on change.
 import {

@@ -1,4 +1,4 @@
-// Which edges a VirtualWorkload may be placed on (SPEC §6): selector match on metadata.labels, type kubernetes,
+// Which edges a VirtualWorkload may be placed on (src/hub/controllers/README.md): selector match on metadata.labels, type kubernetes,
 // not unschedulable, not being deleted. Also the readiness and disconnection facts the Singleton rule reads.
 import { ConditionStatus, ConditionType, EdgePhase, EdgeType } from '../../api/constants.ts';
 import type { Edge, LabelSelector } from '../../api/types.ts';
@@ -34,7 +34,7 @@ export function isEdgeReady(edge: Edge): boolean {
 /**
  * When the edge stopped being Ready (ms since epoch), or undefined when unknown.
  * Measured from the Ready condition's lastTransitionTime (written by the edge lifecycle controller when the tunnel
- * closed or the heartbeat expired) because the grace is "disconnected for less than…" (SPEC §6). Falls back to
+ * closed or the heartbeat expired) because the grace is "disconnected for less than…" (src/hub/controllers/README.md). Falls back to
  * lastHeartbeatTime, the last proof of life, when the condition is missing. Rejected: lastHeartbeatTime first — it
  * would start the grace up to 3 heartbeat intervals before the hub declared the edge Disconnected.
  */

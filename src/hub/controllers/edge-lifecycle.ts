@@ -1,4 +1,4 @@
-// The Edge state machine (SPEC §6): the hub is the authority for status.phase, status.connected and the Ready and
+// The Edge state machine (src/hub/controllers/README.md): the hub is the authority for status.phase, status.connected and the Ready and
 // TunnelConnected conditions. Inputs: the Edge as stored, what just happened to its tunnel, `now`.
 import { ConditionStatus, ConditionType, EdgePhase } from '../../api/constants.ts';
 import type { Edge, EdgeStatus } from '../../api/types.ts';
@@ -7,7 +7,7 @@ import { formatDuration } from '../../util/duration.ts';
 import { jsonEqual } from './json-equal.ts';
 
 /** What the tunnel layer reports. `Closed.registered` is false when the closing session had already been replaced
- *  by a newer one (SPEC §8: closing only deregisters its own session), so the edge is not marked Disconnected. */
+ *  by a newer one (docs/agent-protocol.md §5: closing only deregisters its own session), so the edge is not marked Disconnected. */
 export type TunnelSignal =
   | { type: 'Opened' }
   | { type: 'Closed'; registered: boolean }

@@ -1,5 +1,5 @@
 // Index functions and event mappers for the VirtualWorkload controller, so an Edge or Placement event enqueues only
-// the workloads whose decision could change (SPEC §6: "not by polling everything"). Pure; the shell installs the
+// the workloads whose decision could change ("not by polling everything"). Pure; the shell installs the
 // index functions on its stores (IndexFunc in src/kube/store.ts) and passes the index lookups in.
 import { EdgeType, Kind, PlacementStrategy } from '../../api/constants.ts';
 import type { Edge, Placement, VirtualWorkload } from '../../api/types.ts';

@@ -8,7 +8,7 @@ export type Labels = Readonly<Record<string, string>>;
 
 /**
  * True when `labels` satisfy every requirement of `selector`.
- * - `selector` undefined/null: matches everything (SPEC §5: an absent edgeSelector means all edges). This differs
+ * - `selector` undefined/null: matches everything (docs/api.md: an absent edgeSelector means all edges). This differs
  *   from metav1.LabelSelectorAsSelector, where nil matches nothing; the VW API defines absence as "all".
  * - `{}` (no requirements): matches everything, as in Kubernetes.
  * - NotIn and DoesNotExist match when the key is absent, as in Kubernetes.

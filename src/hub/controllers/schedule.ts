@@ -1,4 +1,4 @@
-// The scheduler's decision (SPEC §6): from a VirtualWorkload, the Edges of its logical cluster and its existing
+// The scheduler's decision (src/hub/controllers/README.md): from a VirtualWorkload, the Edges of its logical cluster and its existing
 // Placements, the Placements it should have, its Scheduled condition, the Events to record and when to look again.
 // Pure: the shell passes `now`; diffing against what exists is placement-diff.ts.
 import { ConditionStatus, ConditionType, DEFAULT_REPLICAS, PlacementStrategy } from '../../api/constants.ts';

@@ -1,4 +1,4 @@
-// The Singleton rule (SPEC §6): keep the current edge while it is still a candidate and Ready, or disconnected for
+// The Singleton rule (src/hub/controllers/README.md): keep the current edge while it is still a candidate and Ready, or disconnected for
 // less than the failover grace; otherwise move to one Ready candidate, chosen by rendezvous hashing.
 import { createHash } from 'node:crypto';
 import type { Edge } from '../../api/types.ts';

@@ -1,4 +1,4 @@
-// Finds the kedge.faros.sh APIExport virtual-workspace URL from its APIExportEndpointSlice (kcp-notes §4.4). kcp
+// Finds the kedge.faros.sh APIExport virtual-workspace URL from its APIExportEndpointSlice (docs/kcp.md). kcp
 // leaves `status.endpoints` empty until the first APIBinding exists, so an empty or missing slice means "wait".
 import type { Logger } from 'pino';
 import { EXPORT_NAME, GROUP, Resource, VERSION, WORKSPACE_PROVIDERS } from '../../api/constants.ts';

@@ -1,5 +1,5 @@
 // The users' edges-proxy `…/services/edges-proxy/clusters/<lc>/apis/kedge.faros.sh/v1alpha1/edges/<edge>/k8s/…`
-// (SPEC §7): authenticate the user (401), SubjectAccessReview `proxy` on that edge in <lc> (403), the Edge must
+// (docs/kcp.md, docs/agent-protocol.md): authenticate the user (401), SubjectAccessReview `proxy` on that edge in <lc> (403), the Edge must
 // exist (404) and be connected (502), then HTTP over the session's pooled tunnel streams (an upgrade gets its own).
 // The caller's credentials never cross.
 import type { IncomingMessage, ServerResponse } from 'node:http';

@@ -1,4 +1,4 @@
-// The hub's single HTTPS listener and its route table (SPEC §7). Paths are checked for unsafe forms before
+// The hub's single HTTPS listener and its route table (docs/kcp.md, docs/agent-protocol.md). Paths are checked for unsafe forms before
 // routing; every error is a Kubernetes Status JSON without internal detail.
 import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';

@@ -1,4 +1,4 @@
-// Tenant workspaces (SPEC §4, §7): root:kedge:tenants:<tenant> with the kedge.faros.sh export bound (all claims
+// Tenant workspaces (docs/kcp.md): root:kedge:tenants:<tenant> with the kedge.faros.sh export bound (all claims
 // accepted) and its user bound to cluster-admin there. The user reaches kcp under their own identity, so this
 // binding is the only thing that grants them anything; kcp RBAC keeps them out of every other workspace.
 import type { Logger } from 'pino';
