@@ -36,13 +36,23 @@ tools-test:
 run: deps tools-kcp
 	$(NODE) hack/run.ts
 
-## test: typecheck, unit tests, then integration tests against a real kcp
+## test: typecheck, lint, unit tests, then integration tests against a real kcp
 test: deps tools-test
 	bash hack/test.sh
 
 ## typecheck: tsc --noEmit over src, e2e and hack
 typecheck: deps
 	$(NODE) node_modules/typescript/bin/tsc --noEmit
+
+## lint: ESLint (type-aware) and Prettier's check over src, e2e, hack and bench
+lint: deps
+	$(NODE) node_modules/eslint/bin/eslint.js --max-warnings=0 .
+	$(NODE) node_modules/prettier/bin/prettier.cjs --check --log-level=warn .
+
+## format: rewrite files with Prettier and apply ESLint's fixes
+format: deps
+	$(NODE) node_modules/prettier/bin/prettier.cjs --write --log-level=warn .
+	$(NODE) node_modules/eslint/bin/eslint.js --fix .
 
 ## unit: unit tests only (no kcp)
 unit: deps
@@ -61,4 +71,4 @@ bench: deps tools
 build: deps
 	$(NODE) node_modules/typescript/bin/tsc -p tsconfig.build.json
 
-.PHONY: help deps tools tools-kcp tools-test run test typecheck unit generate bench build
+.PHONY: help deps tools tools-kcp tools-test run test typecheck lint format unit generate bench build

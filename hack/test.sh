@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `make test`: typecheck, unit tests, then integration/e2e suites against a real kcp (started by the Jest global
+# `make test`: typecheck, lint, unit tests, then integration/e2e suites against a real kcp (started by the Jest global
 # setup on free ports). Prints Jest's summary and, last, the plain line "N passed, N failed".
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -13,6 +13,11 @@ trap 'rm -rf "$out"' EXIT
 echo "== typecheck"
 if ! $NODE node_modules/typescript/bin/tsc --noEmit; then
   echo "typecheck failed"; echo "0 passed, 1 failed"; exit 1
+fi
+
+echo "== lint (eslint, prettier)"
+if ! $NODE node_modules/eslint/bin/eslint.js --max-warnings=0 . || ! $NODE node_modules/prettier/bin/prettier.cjs --check --log-level=warn .; then
+  echo "lint failed: 'make format' fixes formatting; the rest is named above"; echo "0 passed, 1 failed"; exit 1
 fi
 
 echo "== unit tests"

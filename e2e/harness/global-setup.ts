@@ -11,7 +11,6 @@ import { freePort } from '../../src/util/free-port.ts';
 import { ENV_FILE_VAR, tool, type TestEnv } from './env.ts';
 
 declare global {
-  // eslint-disable-next-line no-var
   var __kedgeKcp: KcpProcess | undefined;
 }
 

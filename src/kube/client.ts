@@ -134,7 +134,7 @@ export class KubeClient {
     const fullPath = this.pathFor(path, opts.query);
     const res = await request(this.#origin + fullPath, {
       dispatcher,
-      method: method as Dispatcher.HttpMethod,
+      method,
       headers,
       body,
       signal: signals.length === 0 ? undefined : signals.length === 1 ? signals[0] : AbortSignal.any(signals),

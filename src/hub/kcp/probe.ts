@@ -14,10 +14,10 @@ export function kcpReadinessCheck(client: () => KubeClient | undefined): Readine
         const res = await kcp.requestRaw('GET', '/readyz', { signal, headers: { accept: 'text/plain' } });
         await res.body.text();
       } catch (err) {
-        if (err instanceof ApiError) throw new Error(`kcp /readyz answered ${err.code}`);
-        if (signal.aborted) throw new Error('no answer in time');
+        if (err instanceof ApiError) throw new Error(`kcp /readyz answered ${err.code}`, { cause: err });
+        if (signal.aborted) throw new Error('no answer in time', { cause: err });
         const code = (err as { code?: unknown }).code ?? (err as { cause?: { code?: unknown } }).cause?.code;
-        throw new Error(`kcp is unreachable${typeof code === 'string' ? ` (${code})` : ''}`);
+        throw new Error(`kcp is unreachable${typeof code === 'string' ? ` (${code})` : ''}`, { cause: err });
       }
     },
   };
