@@ -196,7 +196,7 @@ describe('agent-proxy with the edge credential', () => {
       const r = await req('GET', base1, token === undefined ? {} : { token });
       expect({ token: token?.slice(0, 8), code: r.status }).toEqual({ token: token?.slice(0, 8), code });
       if (code !== 200) {
-        expect(r.json()).toMatchObject({ kind: 'Status', code });
+        expect(r.json()).toMatchObject({ kind: 'Status', code, details: { causes: [{ type: 'KEDGE_HUB_UNAUTHORIZED' }] } });
         expect(r.body).not.toContain('e1"'); // nothing about the edge leaks
       }
     }
@@ -332,7 +332,8 @@ describe('tunnel and edges-proxy', () => {
     expect(other.body).not.toContain('kwok');
     expect((await req('GET', `${proxyBase()}/nope/k8s/api`, { token: tokenB })).status).toBe(403); // existence does not leak
     expect((await req('GET', `${proxyBase()}/nope/k8s/api`, { token: tokenA })).status).toBe(404);
-    expect((await req('GET', `${proxyBase()}/e2/k8s/api`, { token: tokenA })).status).toBe(502);
+    const down = await req('GET', `${proxyBase()}/e2/k8s/api`, { token: tokenA });
+    expect([down.status, down.json()]).toMatchObject([502, { details: { causes: [{ type: 'KEDGE_HUB_EDGE_NOT_CONNECTED' }] } }]);
     expect((await req('GET', `${proxyBase()}/s1/k8s/api`, { token: tokenA })).status).toBe(404);
     expect((await req('GET', `${proxyBase()}/e1/k8s/../../e2/k8s/api`, { token: tokenA })).status).toBe(400);
     const ok = await req('GET', nodes, { token: tokenA, headers: { 'impersonate-user': 'nobody' } });

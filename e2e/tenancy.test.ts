@@ -24,9 +24,12 @@ afterAll(async () => { await hub?.stop(); });
 const get = (path: string, token?: string) => hubRequest(hub.hubURL, hub.caFile, 'GET', path, token === undefined ? {} : { token });
 const login = (token?: string) => hubRequest(hub.hubURL, hub.caFile, 'POST', '/auth/token-login', token === undefined ? {} : { token });
 
+/** A Kubernetes Status with the HTTP code and the hub's error code (docs/errors.md) as its first cause. */
 function expectStatus(reply: { status: number; json(): Record<string, unknown> }, code: number): void {
   expect(reply.status).toBe(code);
   expect(reply.json()).toMatchObject({ kind: 'Status', apiVersion: 'v1', status: 'Failure', code });
+  const causes = (reply.json().details as { causes?: { type?: string }[] } | undefined)?.causes;
+  expect(causes?.[0]?.type).toMatch(/^KEDGE_HUB_[A-Z_]+$/);
 }
 
 describe('token login', () => {
