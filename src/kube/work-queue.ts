@@ -33,7 +33,7 @@ export type WorkQueueOptions = {
   maxDelayMs?: number;
   /** The overall bucket every `addRateLimited` reserves from (default 10 qps, burst 100, as client-go). */
   bucket?: TokenBucketOptions;
-  metrics?: QueueMetrics;
+  metrics?: QueueMetrics | undefined;
 };
 
 export class WorkQueue {
