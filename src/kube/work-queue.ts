@@ -105,6 +105,7 @@ export class WorkQueue {
    * counts one more requeue. The bucket's token is taken even when the backoff is longer (client-go does the same).
    */
   addRateLimited(key: string): void {
+    // A queue shutting down drops the retry anyway; it must not count one or spend a token on it.
     if (this.#shuttingDown) return;
     const n = this.#requeues.get(key) ?? 0;
     this.#requeues.set(key, n + 1);
@@ -112,7 +113,7 @@ export class WorkQueue {
     this.addAfter(key, Math.max(this.backoffFor(n), this.#bucket.reserve()));
   }
 
-  /** The delay `addRateLimited` uses after `requeues` earlier requeues. */
+  /** The per-key part of `addRateLimited`'s delay after `requeues` earlier requeues (the bucket may wait longer). */
   backoffFor(requeues: number): number {
     return Math.min(this.#maxDelayMs, this.#baseDelayMs * 2 ** requeues);
   }
