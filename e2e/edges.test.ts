@@ -341,15 +341,29 @@ describe('tunnel and edges-proxy', () => {
     expect(ok.body).toContain('kwok-node-0');
   });
 
-  it('/metrics counts the tunnel session and the edges-proxy outcomes, with no edge names as labels', async () => {
+  it('/metrics counts the tunnel session, the edges-proxy outcomes and the controllers\' work queues, with no edge names as labels', async () => {
     const res = await req('GET', '/metrics');
     expect(res.status).toBe(200);
-    const value = (series: string): number => Number(new RegExp(`^${series.replace(/[{}]/g, '\\$&')} (\\S+)$`, 'm').exec(res.body)?.[1] ?? NaN);
+    const valueIn = (body: string, series: string): number => Number(new RegExp(`^${series.replace(/[{}]/g, '\\$&')} (\\S+)$`, 'm').exec(body)?.[1] ?? NaN);
+    const value = (series: string): number => valueIn(res.body, series);
     expect(value('kedge_hub_tunnel_sessions')).toBeGreaterThanOrEqual(1);
     expect(value('kedge_hub_tunnel_connects_total')).toBeGreaterThanOrEqual(1);
     expect(value('kedge_hub_edges_proxy_requests_total{outcome="forwarded"}')).toBeGreaterThanOrEqual(1);
     expect(value('kedge_hub_edges_proxy_requests_total{outcome="not_connected"}')).toBeGreaterThanOrEqual(1);
     expect(value('kedge_hub_agent_proxy_requests_total{outcome="ok"}')).toBeGreaterThanOrEqual(1);
+    // The controllers' work queues (kedge_workqueue_*{name}): every series of both queues exists, and once the
+    // controllers run, the Edge queue has taken and finished the Edges' keys.
+    for (const name of ['workload', 'edge']) {
+      for (const series of ['kedge_workqueue_depth', 'kedge_workqueue_adds_total', 'kedge_workqueue_retries_total', 'kedge_workqueue_queue_duration_seconds_count', 'kedge_workqueue_work_duration_seconds_count']) {
+        expect({ series: `${series}{name="${name}"}`, present: value(`${series}{name="${name}"}`) >= 0 }).toEqual({ series: `${series}{name="${name}"}`, present: true });
+      }
+    }
+    await hub.controllers?.whenRunning();
+    await eventually(async () => {
+      const body = (await req('GET', '/metrics')).body;
+      const got = { adds: valueIn(body, 'kedge_workqueue_adds_total{name="edge"}'), worked: valueIn(body, 'kedge_workqueue_work_duration_seconds_count{name="edge"}') };
+      if (!(got.adds >= 1 && got.worked >= 1)) throw new Error(JSON.stringify(got));
+    }, { what: 'the edge work queue to count its keys' });
     expect(res.body).not.toContain(lcA);
     expect(res.body).not.toContain('e1"');
   });

@@ -2,6 +2,7 @@
 // exports is defined here; the layers that count get small interfaces (EdgeMetrics, ControllerMetrics) from startHub.
 // Labels are bounded sets (routes, outcomes, controller names, results): never tenant, cluster or edge names.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { QueueMetrics } from '../kube/work-queue.ts';
 
 /** What became of one edges-proxy or agent-proxy request (the `outcome` label). */
 export const PROXY_OUTCOMES = ['forwarded', 'ok', 'bad_request', 'client_error', 'unauthorized', 'forbidden', 'not_found', 'not_connected', 'error'] as const;
@@ -25,6 +26,8 @@ export interface EdgeMetrics {
 export interface ControllerMetrics {
   reconciled(controller: ControllerName, result: ReconcileResult, seconds: number): void;
   leader(leading: boolean): void;
+  /** The `kedge_workqueue_*{name}` series of one controller's work queue (name = the controller). */
+  queue(controller: ControllerName): QueueMetrics;
 }
 
 export interface HubMetrics {
@@ -92,6 +95,47 @@ export function createMetrics(): HubMetrics {
     buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
     registers,
   });
+  // client-go's workqueue metrics (depth, adds, queue latency, work duration, retries), `name` = the controller.
+  const queueDepth = new Gauge({
+    name: 'kedge_workqueue_depth',
+    help: 'Keys waiting in a controller\'s work queue (queued, or re-added while processing).',
+    labelNames: ['name'] as const,
+    registers,
+  });
+  const queueAdds = new Counter({ name: 'kedge_workqueue_adds_total', help: 'Keys that became pending in a work queue.', labelNames: ['name'] as const, registers });
+  const queueRetries = new Counter({ name: 'kedge_workqueue_retries_total', help: 'Rate-limited re-adds (retries) in a work queue.', labelNames: ['name'] as const, registers });
+  // Clock resolution is 1 ms, so buckets start there; the top ones catch the 1000 s backoff cap.
+  const queueBuckets = [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 60, 300, 1000];
+  const queueDuration = new Histogram({
+    name: 'kedge_workqueue_queue_duration_seconds',
+    help: 'How long a key waited in a work queue before a worker took it.',
+    labelNames: ['name'] as const,
+    buckets: queueBuckets,
+    registers,
+  });
+  const workDuration = new Histogram({
+    name: 'kedge_workqueue_work_duration_seconds',
+    help: 'How long a worker held a key taken from a work queue.',
+    labelNames: ['name'] as const,
+    buckets: queueBuckets,
+    registers,
+  });
+  const queues = new Map<ControllerName, QueueMetrics>();
+  for (const name of CONTROLLERS) {
+    // Every series exists from the start (at 0), so dashboards and rate() see each queue before its first key.
+    queueDepth.set({ name }, 0);
+    queueAdds.inc({ name }, 0);
+    queueRetries.inc({ name }, 0);
+    queueDuration.zero({ name });
+    workDuration.zero({ name });
+    queues.set(name, {
+      depth(keys) { queueDepth.set({ name }, keys); },
+      added() { queueAdds.inc({ name }); },
+      queued(seconds) { queueDuration.observe({ name }, seconds); },
+      worked(seconds) { workDuration.observe({ name }, seconds); },
+      retried() { queueRetries.inc({ name }); },
+    });
+  }
   const leader = new Gauge({ name: 'kedge_hub_leader', help: '1 while this replica holds the controllers\' Lease, else 0.', registers });
   leader.set(0);
   tunnelSessions.set(0);
@@ -114,6 +158,7 @@ export function createMetrics(): HubMetrics {
         reconcileDuration.observe({ controller }, seconds);
       },
       leader(leading) { leader.set(leading ? 1 : 0); },
+      queue(controller) { return queues.get(controller) as QueueMetrics; },
     },
   };
 }

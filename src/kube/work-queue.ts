@@ -1,8 +1,29 @@
 // Rate-limited work queue of string keys with client-go semantics: a key queued many times before it is taken runs
 // once (dirty set); a key is never handed to two workers at once (processing set; re-added while processing → queued
-// again at `done`); delayed adds keep the earliest due time; per-key exponential backoff until `forget`.
+// again at `done`); delayed adds keep the earliest due time. `addRateLimited` waits max(per-key exponential backoff
+// until `forget`, an overall token bucket) as client-go's DefaultControllerRateLimiter, so a storm of failing keys
+// cannot hammer the API server at once. Counts go to an optional QueueMetrics named like client-go's workqueue metrics.
 import { realClock } from '../util/clock.ts';
 import type { Clock, TimerHandle } from '../util/clock.ts';
+import { TokenBucket, defaultTokenBucket } from './token-bucket.ts';
+import type { TokenBucketOptions } from './token-bucket.ts';
+
+/**
+ * What one queue reports (client-go's workqueue metrics). Bound to one queue name by whoever creates it — the hub
+ * maps it to `kedge_workqueue_*{name}` — so src/kube stays free of prom-client and of label values.
+ */
+export interface QueueMetrics {
+  /** Keys waiting to be processed (client-go's depth: queued, plus re-added while processing); set on every change. */
+  depth(keys: number): void;
+  /** A key became pending (an add of a key already pending is not counted). */
+  added(): void;
+  /** A worker took a key `seconds` after it became pending. */
+  queued(seconds: number): void;
+  /** A worker finished a key `seconds` after taking it. */
+  worked(seconds: number): void;
+  /** `addRateLimited` was called (a retry). */
+  retried(): void;
+}
 
 export type WorkQueueOptions = {
   clock?: Clock;
@@ -10,12 +31,20 @@ export type WorkQueueOptions = {
   baseDelayMs?: number;
   /** Backoff cap (default 1000 s, as client-go). */
   maxDelayMs?: number;
+  /** The overall bucket every `addRateLimited` reserves from (default 10 qps, burst 100, as client-go). */
+  bucket?: TokenBucketOptions;
+  metrics?: QueueMetrics | undefined;
 };
 
 export class WorkQueue {
   readonly #clock: Clock;
   readonly #baseDelayMs: number;
   readonly #maxDelayMs: number;
+  readonly #bucket: TokenBucket;
+  readonly #metrics: QueueMetrics | undefined;
+  /** With metrics only: when each pending key became pending, and when each processing key was taken (clock ms). */
+  readonly #addedAt = new Map<string, number>();
+  readonly #takenAt = new Map<string, number>();
   /** FIFO of keys ready to hand out; `#head` avoids O(n) shifts. Every queued key is also in `#dirty`. */
   #queue: string[] = [];
   #head = 0;
@@ -33,12 +62,20 @@ export class WorkQueue {
     this.#clock = opts.clock ?? realClock;
     this.#baseDelayMs = opts.baseDelayMs ?? 5;
     this.#maxDelayMs = opts.maxDelayMs ?? 1_000_000;
+    this.#bucket = new TokenBucket(this.#clock, opts.bucket ?? defaultTokenBucket);
+    this.#metrics = opts.metrics;
+    this.#metrics?.depth(0);
   }
 
   /** Queues `key` unless it is already queued; a key being processed is queued again when it is `done`. */
   add(key: string): void {
     if (this.#shuttingDown || this.#dirty.has(key)) return;
     this.#dirty.add(key);
+    if (this.#metrics) {
+      this.#metrics.added();
+      this.#metrics.depth(this.#dirty.size);
+      if (!this.#addedAt.has(key)) this.#addedAt.set(key, this.#clock.now());
+    }
     if (this.#processing.has(key)) return;
     this.#push(key);
   }
@@ -63,19 +100,25 @@ export class WorkQueue {
     this.#waiting.set(key, { at, timer });
   }
 
-  /** Adds `key` after its backoff: base × 2^(requeues so far), capped; counts one more requeue. */
+  /**
+   * Adds `key` after the larger of its backoff (base × 2^(requeues so far), capped) and the overall bucket's wait;
+   * counts one more requeue. The bucket's token is taken even when the backoff is longer (client-go does the same).
+   */
   addRateLimited(key: string): void {
+    // A queue shutting down drops the retry anyway; it must not count one or spend a token on it.
+    if (this.#shuttingDown) return;
     const n = this.#requeues.get(key) ?? 0;
     this.#requeues.set(key, n + 1);
-    this.addAfter(key, this.backoffFor(n));
+    this.#metrics?.retried();
+    this.addAfter(key, Math.max(this.backoffFor(n), this.#bucket.reserve()));
   }
 
-  /** The delay `addRateLimited` uses after `requeues` earlier requeues. */
+  /** The per-key part of `addRateLimited`'s delay after `requeues` earlier requeues (the bucket may wait longer). */
   backoffFor(requeues: number): number {
     return Math.min(this.#maxDelayMs, this.#baseDelayMs * 2 ** requeues);
   }
 
-  /** Resets the backoff of `key` (call after it was processed successfully). */
+  /** Resets the backoff of `key` (call after it was processed successfully); the overall bucket is not refunded. */
   forget(key: string): void {
     this.#requeues.delete(key);
   }
@@ -98,6 +141,11 @@ export class WorkQueue {
   /** Ends processing of `key`; if it was added meanwhile it is queued again now. */
   done(key: string): void {
     if (!this.#processing.delete(key)) return;
+    if (this.#metrics) {
+      const at = this.#takenAt.get(key);
+      this.#takenAt.delete(key);
+      if (at !== undefined) this.#metrics.worked(Math.max(0, this.#clock.now() - at) / 1000);
+    }
     if (this.#dirty.has(key)) this.#push(key);
     if (this.#processing.size === 0) for (const w of this.#drainWaiters.splice(0)) w();
   }
@@ -143,8 +191,7 @@ export class WorkQueue {
   #push(key: string): void {
     const getter = this.#getters.shift();
     if (getter !== undefined) {
-      this.#dirty.delete(key);
-      this.#processing.add(key);
+      this.#markTaken(key);
       getter(key);
       return;
     }
@@ -158,8 +205,20 @@ export class WorkQueue {
       this.#queue = this.#queue.slice(this.#head);
       this.#head = 0;
     }
+    this.#markTaken(key);
+    return key;
+  }
+
+  #markTaken(key: string): void {
     this.#dirty.delete(key);
     this.#processing.add(key);
-    return key;
+    if (this.#metrics) {
+      const now = this.#clock.now();
+      const at = this.#addedAt.get(key);
+      this.#addedAt.delete(key);
+      this.#metrics.depth(this.#dirty.size);
+      if (at !== undefined) this.#metrics.queued(Math.max(0, now - at) / 1000);
+      this.#takenAt.set(key, now);
+    }
   }
 }

@@ -109,8 +109,8 @@ export function startControllerManager(opts: ControllerManagerOptions, log: Logg
     if (client === undefined) return;
     const tlog = mlog.child({ term: terms });
     const informers = createKedgeInformers(client, tlog, opts.informers);
-    const wq = new WorkQueue();
-    const eq = new WorkQueue();
+    const wq = new WorkQueue({ metrics: opts.metrics?.queue('workload') });
+    const eq = new WorkQueue({ metrics: opts.metrics?.queue('edge') });
     const recorder = new EventRecorder(client, identity, tlog.child({ controller: 'events' }));
     const workload = new WorkloadController(client, informers, wq, recorder, {
       failoverGraceMs,
