@@ -58,7 +58,7 @@ export function formatJoinCommand(j: JoinCommand, caFile: string | undefined): s
 }
 
 export async function joinCommand(name: string, flags: JoinFlags, print: Print): Promise<JoinCommand> {
-  const u = userClient(flags);
+  const u = await userClient(flags);
   const ttl = flags.ttl ? parseDuration(flags.ttl) : DEFAULT_JOIN_TTL_MS;
   const j = await createJoinToken(u.client, u.hubURL, name, ttl);
   for (const line of formatJoinCommand(j, writeCA(u.options.ca, flags.writeCa, print))) print(line);
@@ -66,7 +66,7 @@ export async function joinCommand(name: string, flags: JoinFlags, print: Print):
 }
 
 export async function rotateCredentials(name: string, flags: JoinFlags, print: Print): Promise<JoinCommand> {
-  const u = userClient(flags);
+  const u = await userClient(flags);
   await explain(u.client.get(edgePath(name)), name);
   const current = await explain(edgeTokenSecrets(u.client, name), '');
   for (const s of current) {

@@ -34,7 +34,7 @@ export function registerEdgeCommands(program: Command): void {
         return;
       }
       await joinCommand(name, flags, print);
-      await waitForReady(userClient(flags).client, name, parseDuration(flags.timeout), progress);
+      await waitForReady((await userClient(flags)).client, name, parseDuration(flags.timeout), progress);
     });
 
   common(edge.command('list')).alias('ls').description('list edges with their phase')
