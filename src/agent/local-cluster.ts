@@ -39,9 +39,10 @@ export async function localClusterOptions(kubeconfig: string | undefined, contex
     await opts.authorization?.();
     return opts;
   } catch (cause) {
-    const what = kubeconfig !== undefined ? `kubeconfig ${kubeconfig}` : 'the in-cluster service account (no --kubeconfig or $KUBECONFIG)';
+    // The kubeconfig errors name the file(s) and context already.
     const detail = cause instanceof Error ? cause.message : String(cause);
-    throw new AgentError(AgentErrorCode.LocalClusterConfig, `cannot load ${what}: ${detail}`, { cause });
+    const hint = kubeconfig === undefined ? ' (no --kubeconfig or $KUBECONFIG given)' : '';
+    throw new AgentError(AgentErrorCode.LocalClusterConfig, `cannot load the local cluster's config: ${detail}${hint}`, { cause });
   }
 }
 
