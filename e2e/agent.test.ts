@@ -4,7 +4,7 @@
 // API server restarts and a silently cut TCP connection (keepalive), and exit when their credential is revoked.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Hub } from '../src/hub/hub.ts';
@@ -267,4 +267,67 @@ describe('kedge-agent', () => {
     expect(code).toBe(3);
     expect(a.output()).toContain('get a new join command');
   }, 90_000);
+});
+
+// Local-cluster kubeconfigs the agent reads through client-node: an exec credential plugin, and a $KUBECONFIG list.
+// These run last, on the us cluster: the us agent has exited by then (its Edge was deleted), and with -t alone the
+// cluster was never used. Each joins a new Edge, so the join itself goes through the kubeconfig under test.
+describe('kedge-agent local kubeconfigs', () => {
+  async function joinOnUs(edge: string, local: { kubeconfig?: string; env?: Record<string, string> }): Promise<void> {
+    const r = await kedge(['edge', 'create', edge, '--labels', `region=${edge}`, '--kubeconfig', kc]);
+    if (r.code !== 0) throw new Error(`edge create ${edge}: ${r.stderr}`);
+    const j = await joinToken(edge);
+    const a = startAgent({ hubURL, cluster: j.cluster, edge, token: j.token, hubCAFile: env.hubCAFile, ...local });
+    try {
+      await waitEdge(edge, 'Ready', 60_000);
+      await k(['apply', '-f', '-'], vwYAML(`w-${edge}`, edge));
+      await eventually(async () => {
+        const d = await localDeployment(us, 'default', `w-${edge}`);
+        if (d?.status?.readyReplicas !== 1) throw new Error(`deployment ${JSON.stringify(d?.status)}`);
+      }, { what: `Deployment w-${edge} Ready on the us cluster`, timeoutMs: 60_000 });
+      await eventually(async () => {
+        const v = await getJSON<VirtualWorkload>(['get', 'vw', `w-${edge}`]);
+        if (v.status?.phase !== 'Running') throw new Error(`vw ${JSON.stringify(v.status)}`);
+      }, { what: `VW w-${edge} Running`, timeoutMs: 60_000 });
+    } catch (err) {
+      throw new Error(`${(err as Error).message}\nagent output:\n${a.output().slice(-4000)}`, { cause: err });
+    } finally {
+      await a.stop();
+      await kubectl(kc, ['delete', 'vw', `w-${edge}`, '--ignore-not-found', '--wait=false']);
+    }
+  }
+
+  it('joins with a kubeconfig whose user is an exec plugin printing an ExecCredential', async () => {
+    const runs = join(dir, 'exec-plugin.runs');
+    const plugin = join(dir, 'exec-plugin.sh');
+    writeFileSync(plugin, `#!/bin/sh
+echo run >> '${runs}'
+printf '%s' '{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","status":{"token":"${us.token}"}}'
+`, { mode: 0o755 });
+    const execKc = join(dir, 'exec.kubeconfig');
+    writeFileSync(execKc, JSON.stringify({
+      apiVersion: 'v1', kind: 'Config', 'current-context': 'edge',
+      clusters: [{ name: 'edge', cluster: { server: us.server, 'certificate-authority': us.caFile } }],
+      users: [{ name: 'plugin', user: { exec: { apiVersion: 'client.authentication.k8s.io/v1', command: plugin, interactiveMode: 'Never' } } }],
+      contexts: [{ name: 'edge', context: { cluster: 'edge', user: 'plugin' } }],
+    }), { mode: 0o600 });
+    await joinOnUs(`ex-${sfx}`, { kubeconfig: execKc });
+    // The credential has no expiry: client-node caches it, so one agent process runs the plugin once.
+    expect(readFileSync(runs, 'utf8').trim().split('\n')).toEqual(['run']);
+  }, 180_000);
+
+  it('joins with KUBECONFIG=a:b, the context and cluster in one file and the user in the other', async () => {
+    const a = join(dir, 'split-a.kubeconfig');
+    const b = join(dir, 'split-b.kubeconfig');
+    writeFileSync(a, JSON.stringify({
+      apiVersion: 'v1', kind: 'Config', 'current-context': 'edge',
+      clusters: [{ name: 'edge', cluster: { server: us.server, 'certificate-authority': us.caFile } }],
+      contexts: [{ name: 'edge', context: { cluster: 'edge', user: 'admin' } }],
+    }), { mode: 0o600 });
+    writeFileSync(b, JSON.stringify({
+      apiVersion: 'v1', kind: 'Config', 'current-context': 'elsewhere',
+      users: [{ name: 'admin', user: { token: us.token } }],
+    }), { mode: 0o600 });
+    await joinOnUs(`split-${sfx}`, { env: { KUBECONFIG: `${a}:${b}` } });
+  }, 180_000);
 });

@@ -54,10 +54,10 @@ export async function ensureCredential(cfg: AgentConfig, tls: HubTLS, log: Logge
   return cred;
 }
 
-export async function startAgent(cfg: AgentConfig, logger: Logger, env: NodeJS.ProcessEnv = process.env): Promise<RunningAgent> {
+export async function startAgent(cfg: AgentConfig, logger: Logger): Promise<RunningAgent> {
   const log = logger.child({ edge: cfg.edge, cluster: cfg.cluster });
   const tls = hubTLS(cfg);
-  const localOptions = localClusterOptions(cfg.kubeconfig, cfg.context, env); // fail on a bad kubeconfig before joining
+  const localOptions = await localClusterOptions(cfg.kubeconfig, cfg.context); // fail on a bad kubeconfig before joining
   const cred = await ensureCredential(cfg, tls, log);
 
   const local = openLocalCluster(localOptions);

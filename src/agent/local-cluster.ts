@@ -1,9 +1,10 @@
 // The local cluster the agent manages: its KubeClient (reconciler, facts) and the raw connection settings the
-// tunnel's k8s proxy needs (TLS material and the agent's own Authorization). Kubeconfig file or in-cluster SA.
+// tunnel's k8s proxy needs (TLS material and the agent's own Authorization). Kubeconfig file(s) or in-cluster SA.
 import { readFileSync } from 'node:fs';
 import { KubeClient } from '../kube/client.ts';
 import type { KubeClientOptions } from '../kube/client.ts';
-import { KubeconfigError, inClusterOptions, loadKubeconfig } from '../kube/kubeconfig.ts';
+import { kubeconfigPaths, loadKubeconfig } from '../kube/kubeconfig.ts';
+import type { KubeconfigSource } from '../kube/kubeconfig.ts';
 import { VERSION } from '../version.ts';
 import { AgentError, AgentErrorCode } from './errors.ts';
 
@@ -26,20 +27,39 @@ export interface LocalCluster {
 
 const TOKEN_FILE_TTL_MS = 60_000;
 
-export function localClusterOptions(kubeconfig: string | undefined, context: string | undefined, env: NodeJS.ProcessEnv): KubeClientOptions {
+/**
+ * Options for the local cluster: `kubeconfig` is the --kubeconfig file or $KUBECONFIG (a `:` list, merged like
+ * kubectl); undefined means the in-cluster service account. An exec/auth-provider credential is fetched once here,
+ * so a broken plugin stops the agent before it joins, and LocalTarget.authorization has a value from the start.
+ */
+export async function localClusterOptions(kubeconfig: string | undefined, context: string | undefined): Promise<KubeClientOptions> {
+  const source: KubeconfigSource = kubeconfig !== undefined ? { paths: kubeconfigPaths(kubeconfig) } : { inCluster: true };
   try {
-    return kubeconfig !== undefined ? loadKubeconfig({ path: kubeconfig }, context) : inClusterOptions(env);
+    const opts = loadKubeconfig(source, context);
+    await opts.authorization?.();
+    return opts;
   } catch (cause) {
-    const what = kubeconfig !== undefined ? `--kubeconfig ${kubeconfig}` : 'the in-cluster service account (no --kubeconfig or $KUBECONFIG)';
-    const detail = cause instanceof KubeconfigError || cause instanceof Error ? cause.message : String(cause);
-    throw new AgentError(AgentErrorCode.LocalClusterConfig, `cannot load ${what}: ${detail}`, { cause });
+    // The kubeconfig errors name the file(s) and context already.
+    const detail = cause instanceof Error ? cause.message : String(cause);
+    const hint = kubeconfig === undefined ? ' (no --kubeconfig or $KUBECONFIG given)' : '';
+    throw new AgentError(AgentErrorCode.LocalClusterConfig, `cannot load the local cluster's config: ${detail}${hint}`, { cause });
   }
 }
 
 export function openLocalCluster(opts: KubeClientOptions): LocalCluster {
-  const client = new KubeClient({ ...opts, userAgent: `kedge-agent/${VERSION}` });
+  // The tunnel's k8s proxy needs the header synchronously: it gets the last one the hook produced (the reconciler and
+  // heartbeat call the hook all the time) and asks for a fresh one in the background, which is cheap when cached.
+  const hook = opts.authorization;
+  let latest: string | undefined;
+  const tracked = hook === undefined ? undefined : async () => (latest = await hook());
+  const client = new KubeClient({ ...opts, authorization: tracked, userAgent: `kedge-agent/${VERSION}` });
+  tracked?.().catch(() => {}); // primes `latest` (localClusterOptions already filled the plugin's cache)
   let cached: { token: string; at: number } | undefined;
   const authorization = (): string | undefined => {
+    if (tracked !== undefined) {
+      tracked().catch(() => {}); // a failing plugin shows up as errors of the client's own requests
+      return latest;
+    }
     if (opts.tokenFile !== undefined) {
       const now = Date.now();
       if (cached === undefined || now - cached.at > TOKEN_FILE_TTL_MS) {

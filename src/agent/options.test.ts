@@ -8,7 +8,7 @@ describe('agentConfig', () => {
   it('fills defaults: state dir under HOME, KUBECONFIG, 30 s heartbeat', () => {
     expect(agentConfig(ok, { HOME: '/home/u', KUBECONFIG: '/k/a:/k/b' })).toEqual({
       hubURL: 'https://hub.example:8443', cluster: '2x8fk3tq', edge: 'eu-1', joinToken: undefined, stateDir: '/home/u/.kedge-agent/eu-1',
-      kubeconfig: '/k/a', context: undefined, hubCAFile: undefined, insecureSkipTLSVerify: false, heartbeatIntervalMs: 30_000,
+      kubeconfig: '/k/a:/k/b', context: undefined, hubCAFile: undefined, insecureSkipTLSVerify: false, heartbeatIntervalMs: 30_000,
       keepAliveIntervalMs: 15_000, keepAliveTimeoutMs: 10_000, resyncIntervalMs: 60_000, type: 'kubernetes',
     });
     expect(agentConfig(ok, {}).kubeconfig).toBeUndefined();

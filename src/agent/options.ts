@@ -31,7 +31,7 @@ export interface AgentConfig {
   /** Only needed until the credential is stored. */
   joinToken?: string;
   stateDir: string;
-  /** Local cluster kubeconfig; undefined = in-cluster service account. */
+  /** Local cluster kubeconfig: --kubeconfig, else $KUBECONFIG (a `:` list, merged like kubectl); undefined = in-cluster. */
   kubeconfig?: string;
   context?: string;
   hubCAFile?: string;
@@ -122,7 +122,7 @@ export function agentConfig(flags: AgentFlags, env: { HOME?: string; KUBECONFIG?
     edge,
     joinToken: token,
     stateDir: flags.stateDir ?? join(home, '.kedge-agent', edge),
-    kubeconfig: flags.kubeconfig ?? (env.KUBECONFIG ? env.KUBECONFIG.split(':')[0] : undefined),
+    kubeconfig: flags.kubeconfig ?? (env.KUBECONFIG || undefined),
     context: flags.context,
     hubCAFile: flags.hubCaFile,
     insecureSkipTLSVerify: flags.insecureSkipTlsVerify === true,

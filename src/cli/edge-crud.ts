@@ -59,7 +59,7 @@ export function edgeManifest(name: string, flags: CreateFlags): EdgeObject {
 }
 
 export async function createEdge(name: string, flags: CreateFlags, print: Print): Promise<EdgeObject> {
-  const { client } = userClient(flags);
+  const { client } = await userClient(flags);
   const created = await explain(client.create<EdgeObject>(EDGES_PATH, edgeManifest(name, flags)), name);
   print(`edge/${name} created`);
   return created;
@@ -91,7 +91,7 @@ export async function waitForReady(client: KubeClient, name: string, timeoutMs: 
 }
 
 export async function listEdges(flags: ClientFlags, print: Print): Promise<void> {
-  const { client } = userClient(flags);
+  const { client } = await userClient(flags);
   const list = await explain(client.listAll<EdgeObject>(EDGES_PATH), '');
   if (list.items.length === 0) {
     print("No edges yet. Create one with 'kedge edge create <name> --labels k=v'.");
@@ -101,7 +101,7 @@ export async function listEdges(flags: ClientFlags, print: Print): Promise<void>
 }
 
 export async function getEdge(name: string, flags: ClientFlags & { output?: string }, print: Print): Promise<void> {
-  const { client } = userClient(flags);
+  const { client } = await userClient(flags);
   const e = await explain(client.get<EdgeObject>(edgePath(name)), name);
   if (flags.output === 'yaml') return print(stringify(e).trimEnd());
   if (flags.output === 'json') return print(JSON.stringify(e, null, 2));
@@ -111,7 +111,7 @@ export async function getEdge(name: string, flags: ClientFlags & { output?: stri
 }
 
 export async function deleteEdge(name: string, flags: ClientFlags, print: Print): Promise<void> {
-  const { client } = userClient(flags);
+  const { client } = await userClient(flags);
   await explain(client.delete(edgePath(name)), name);
   print(`edge/${name} deleted (its agent credential is revoked)`);
 }

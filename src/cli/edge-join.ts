@@ -59,7 +59,7 @@ export function formatJoinCommand(j: JoinCommand, caFile: string | undefined): s
 }
 
 export async function joinCommand(name: string, flags: JoinFlags, print: Print): Promise<JoinCommand> {
-  const u = userClient(flags);
+  const u = await userClient(flags);
   const ttl = flags.ttl ?? DEFAULT_JOIN_TTL_MS;
   const j = await createJoinToken(u.client, u.hubURL, name, ttl);
   for (const line of formatJoinCommand(j, writeCA(u.options.ca, flags.writeCa, print))) print(line);
@@ -67,7 +67,7 @@ export async function joinCommand(name: string, flags: JoinFlags, print: Print):
 }
 
 export async function rotateCredentials(name: string, flags: JoinFlags, print: Print): Promise<JoinCommand> {
-  const u = userClient(flags);
+  const u = await userClient(flags);
   await explain(u.client.get(edgePath(name)), name);
   const secrets = await explain(u.client.list<KubeObject & { type?: string }>(`/api/v1/namespaces/${EDGE_NAMESPACE}/secrets`, { labelSelector: edgeSecretSelector(name) }), '');
   const current = secrets.items.filter((s) => isEdgeTokenSecret(s, name));

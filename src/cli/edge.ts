@@ -39,7 +39,7 @@ export function registerEdgeCommands(program: Command): void {
         return;
       }
       await joinCommand(name, flags, print);
-      await waitForReady(userClient(flags).client, name, flags.timeout, progress);
+      await waitForReady((await userClient(flags)).client, name, flags.timeout, progress);
     });
 
   common(edge.command('list')).alias('ls').description('list edges with their phase')

@@ -22,7 +22,7 @@ export function edgeKubeconfig(opts: { name: string; server: string; token: stri
 }
 
 export async function kubeconfigEdge(name: string, flags: ClientFlags & { output?: string }, print: Print): Promise<void> {
-  const u = userClient(flags);
+  const u = await userClient(flags);
   const edge = await explain(u.client.get<EdgeObject>(edgePath(name)), name);
   if (edge.spec?.type === 'server') throw new CLIError(`edge ${name} is a server edge (no Kubernetes API): use 'kedge ssh ${name}'`);
   if (!u.token) throw new CLIError("your kubeconfig context has no bearer token: run 'kedge login' again");

@@ -14,6 +14,11 @@ export type KubeClientOptions = {
   token?: string;
   /** Re-read at most once a minute, so rotated service-account tokens are picked up. */
   tokenFile?: string;
+  /**
+   * The Authorization header value, asked for on every request (wins over `token`/`tokenFile`): credentials that
+   * expire, e.g. a kubeconfig exec plugin's (kubeconfig-options.ts). Must be cheap when its credential is cached.
+   */
+  authorization?: () => string | undefined | Promise<string | undefined>;
   /** PEM CA bundle to trust instead of the system roots. */
   ca?: string | Buffer;
   insecureSkipTLSVerify?: boolean;
@@ -57,7 +62,7 @@ export type DeleteOptions = {
 /** What derived clients share. Internal: construct clients with `new KubeClient(options)`. */
 export type Transport = {
   dispatcher: Dispatcher;
-  authorization: () => string | undefined;
+  authorization: () => string | undefined | Promise<string | undefined>;
   userAgent: string;
   timeoutMs: number;
 };
@@ -100,6 +105,11 @@ export class KubeClient {
     return this.withServer(`${this.#origin}${base}/clusters/${clusterPath}`);
   }
 
+  /** The Authorization header value the next request carries (runs an exec plugin if its credential is not cached). */
+  async authorizationHeader(): Promise<string | undefined> {
+    return this.#transport.authorization();
+  }
+
   /** Sends a request and parses the JSON response; throws `ApiError` on a non-2xx status. */
   async request<T>(method: string, path: string, opts: RequestOptions = {}): Promise<T> {
     const res = await this.requestRaw(method, path, opts);
@@ -121,7 +131,7 @@ export class KubeClient {
     const { dispatcher, authorization, userAgent } = this.#transport;
     const timeoutMs = opts.timeoutMs ?? this.#transport.timeoutMs;
     const headers: Record<string, string> = { accept: 'application/json', 'user-agent': userAgent, ...opts.headers };
-    const auth = authorization();
+    const auth = await authorization();
     if (auth !== undefined) headers.authorization = auth;
     let body: string | Uint8Array | undefined;
     if (opts.body !== undefined) {
@@ -268,7 +278,8 @@ function newTransport(options: KubeClientOptions): Transport {
   };
 }
 
-function bearer(options: KubeClientOptions): () => string | undefined {
+function bearer(options: KubeClientOptions): Transport['authorization'] {
+  if (options.authorization !== undefined) return options.authorization;
   if (options.token !== undefined) {
     const value = `Bearer ${options.token}`;
     return () => value;
