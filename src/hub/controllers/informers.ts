@@ -40,7 +40,7 @@ export type InformerTuning = Pick<InformerOptions, 'watchTimeoutSeconds' | 'watc
 /** `vw` is a client on the virtual-workspace URL. */
 export function createKedgeInformers(vw: KubeClient, log: Logger, tuning: InformerTuning = {}): KedgeInformers {
   const make = <T extends KubeObject>(resource: string): Informer<T> =>
-    new Informer<T>({ client: vw, path: wildcardPath(resource), logger: log.child({ resource }), ...tuning });
+    new Informer<T>({ client: vw, path: wildcardPath(resource), logger: log, ...tuning });
   const edges = make<Cached<Edge>>(Resource.edges);
   const workloads = make<Cached<VirtualWorkload>>(Resource.virtualworkloads);
   const placements = make<Cached<Placement>>(Resource.placements);
