@@ -134,11 +134,11 @@ describe('kedge edge (CLI)', () => {
     expect(lcA).toMatch(/^[a-z0-9]+$/);
     const dup = await kedge(['edge', 'create', 'e1', '--kubeconfig', kcA]);
     expect(dup.code).toBe(1);
-    expect(dup.stderr).toContain('already exists');
+    expect(dup.stderr).toMatch(/already exists.*\[KEDGE_CLI_ALREADY_EXISTS\]/);
     const missing = await kedge(['edge', 'get', 'nope', '--kubeconfig', kcA]);
-    expect(missing.stderr).toContain("edge nope not found: 'kedge edge list'");
+    expect(missing.stderr).toContain("edge nope not found: 'kedge edge list' shows your edges [KEDGE_CLI_NOT_FOUND]");
     const badType = await kedge(['edge', 'create', 'x', '--type', 'vm', '--kubeconfig', kcA]);
-    expect(badType.stderr).toContain('--type must be kubernetes or server');
+    expect(badType.stderr).toMatch(/--type must be kubernetes or server.*\[KEDGE_CLI_FLAGS_INVALID\]/);
     // Tenant B sees none of A's edges.
     expect((await kedge(['edge', 'list', '--kubeconfig', kcB])).stdout).toContain('No edges yet');
   });

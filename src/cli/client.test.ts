@@ -2,7 +2,8 @@ import { describe, expect, it } from '@jest/globals';
 import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CLIError, userClient } from './client.ts';
+import { userClient } from './client.ts';
+import { CLIError } from './errors.ts';
 
 describe('userClient', () => {
   it('reads the "kedge" context from a merged $KUBECONFIG and gets the token from its exec plugin', async () => {

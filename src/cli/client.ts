@@ -6,6 +6,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { isKedgeError } from '../api/errors.ts';
 import { KubeClient } from '../kube/client.ts';
+import { CLIError, CLIErrorCode } from './errors.ts';
 import type { KubeClientOptions } from '../kube/client.ts';
 import { KubeconfigErrorCode } from '../kube/kubeconfig-errors.ts';
 import { kubeconfigPaths, loadKubeconfig } from '../kube/kubeconfig.ts';
@@ -30,9 +31,6 @@ export interface UserClient {
   context: string;
 }
 
-export class CLIError extends Error {
-  override readonly name = 'CLIError';
-}
 
 export async function userClient(flags: ClientFlags, env = process.env): Promise<UserClient> {
   // kubectl's order: --kubeconfig, else every file in $KUBECONFIG (merged), else ~/.kube/config.
@@ -48,15 +46,15 @@ export async function userClient(flags: ClientFlags, env = process.env): Promise
     // Runs an exec plugin now, so a failing one is reported as such rather than as the first request's error.
     token = bearerToken(await client.authorizationHeader());
   } catch (err) {
-    if (isKedgeError(err, KubeconfigErrorCode.Invalid)) throw new CLIError(`${err.message}: run 'kedge login --hub-url <url> --token <token>' first, or pass --kubeconfig/--context`);
-    if (isKedgeError(err, KubeconfigErrorCode.Credential)) throw new CLIError(`${err.message}: run 'kedge login' again`);
+    if (isKedgeError(err, KubeconfigErrorCode.Invalid)) throw new CLIError(CLIErrorCode.NotLoggedIn, `${err.message}: run 'kedge login --hub-url <url> --token-file <file>' first, or pass --kubeconfig/--context`);
+    if (isKedgeError(err, KubeconfigErrorCode.Credential)) throw new CLIError(CLIErrorCode.NotLoggedIn, `${err.message}: run 'kedge login' again`);
     throw err;
   }
   const server = new URL(options.server);
   const m = /^\/clusters\/([^/]+)\/?$/.exec(server.pathname);
   if (!m) {
     await client.close();
-    throw new CLIError(`context "${context}" does not point at a Kedge workspace (${options.server}): run 'kedge login' again`);
+    throw new CLIError(CLIErrorCode.NotLoggedIn, `context "${context}" does not point at a Kedge workspace (${options.server}): run 'kedge login' again`);
   }
   return {
     client,

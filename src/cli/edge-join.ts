@@ -7,7 +7,8 @@ import type { KubeClient } from '../kube/client.ts';
 import type { KubeObject } from '../kube/types.ts';
 import { DEFAULT_JOIN_TTL_MS, MAX_JOIN_TTL_MS, joinSecretManifest, newJoinToken } from '../api/join-token.ts';
 import { EDGE_NAMESPACE, edgeSecretSelector, isEdgeTokenSecret, joinSecretName } from '../api/names.ts';
-import { CLIError, userClient, type ClientFlags } from './client.ts';
+import { userClient, type ClientFlags } from './client.ts';
+import { CLIError, CLIErrorCode } from './errors.ts';
 import { edgeCluster, edgePath, explain, type EdgeObject, type Print } from './edge-crud.ts';
 
 export interface JoinFlags extends ClientFlags {
@@ -27,7 +28,7 @@ export interface JoinCommand {
 
 /** Creates a join token for `name` (replacing a previous one) and returns what the agent needs. */
 export async function createJoinToken(client: KubeClient, hubURL: string, name: string, ttlMs: number): Promise<JoinCommand> {
-  if (!(ttlMs > 0 && ttlMs <= MAX_JOIN_TTL_MS)) throw new CLIError('--ttl must be between 1s and 7d');
+  if (!(ttlMs > 0 && ttlMs <= MAX_JOIN_TTL_MS)) throw new CLIError(CLIErrorCode.FlagsInvalid, '--ttl must be between 1s and 7d');
   const edge = await explain(client.get<EdgeObject>(edgePath(name)), name);
   const cluster = edgeCluster(edge);
   const token = newJoinToken();
@@ -88,7 +89,7 @@ function writeCA(ca: string | Buffer | undefined, file: string | undefined, prin
     if (ca !== undefined) print("(The hub uses a private CA: add --write-ca hub-ca.crt to save it, then copy it to the edge.)\n");
     return undefined;
   }
-  if (ca === undefined) throw new CLIError('--write-ca: your kubeconfig has no CA for the hub (it uses a public certificate)');
+  if (ca === undefined) throw new CLIError(CLIErrorCode.NotApplicable, '--write-ca: your kubeconfig has no CA for the hub (it uses a public certificate)');
   writeFileSync(file, ca);
   return file;
 }

@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { request } from 'undici';
 import { explainRequestError, hubDispatcher, type TLSFlags } from './http.ts';
 import { defaultKubeconfigPath, mergeKubeconfig, parseKubeconfig, readKubeconfigFile, writeKubeconfigFile } from './kubeconfig.ts';
+import { CLIError, CLIErrorCode } from './errors.ts';
 
 export interface LoginFlags extends TLSFlags {
   hubUrl: string;
@@ -24,14 +25,14 @@ export function loginToken(flags: Pick<LoginFlags, 'token' | 'tokenFile'>, env: 
     try {
       text = readFileSync(flags.tokenFile, 'utf8');
     } catch (err) {
-      throw new Error(`--token-file ${flags.tokenFile}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { cause: err });
+      throw new CLIError(CLIErrorCode.FlagsInvalid, `--token-file ${flags.tokenFile}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { cause: err });
     }
     const token = text.split('\n')[0]?.trim() ?? '';
-    if (token === '') throw new Error(`--token-file ${flags.tokenFile} is empty`);
+    if (token === '') throw new CLIError(CLIErrorCode.FlagsInvalid, `--token-file ${flags.tokenFile} is empty`);
     return token;
   }
   if (env.KEDGE_TOKEN) return env.KEDGE_TOKEN.trim();
-  throw new Error('a token is required: --token-file FILE, KEDGE_TOKEN, or --token (OIDC login is not available yet)');
+  throw new CLIError(CLIErrorCode.FlagsInvalid, 'a token is required: --token-file FILE, KEDGE_TOKEN, or --token (OIDC login is not available yet)');
 }
 
 export async function login(flags: LoginFlags, out: (line: string) => void, progress: (line: string) => void = out): Promise<void> {
@@ -56,8 +57,8 @@ export async function login(flags: LoginFlags, out: (line: string) => void, prog
     clearInterval(ticker);
     await dispatcher.close();
   }
-  if (status === 401) throw new Error('the hub rejected the token (401): check the token you were given');
-  if (status !== 200) throw new Error(`login failed with HTTP ${status}: ${statusMessage(text)}`);
+  if (status === 401) throw new CLIError(CLIErrorCode.Unauthorized, 'the hub rejected the token (401): check the token you were given');
+  if (status !== 200) throw new CLIError(CLIErrorCode.Rejected, `login failed with HTTP ${status}: ${statusMessage(text)}`);
   const body = JSON.parse(text) as { kubeconfig: string; workspace?: string; userId?: string };
   const incoming = parseKubeconfig(Buffer.from(body.kubeconfig, 'base64').toString('utf8'));
   for (const c of incoming.clusters) {
@@ -80,9 +81,9 @@ export function normaliseHubURL(raw: string): string {
   try {
     u = new URL(raw);
   } catch {
-    throw new Error(`--hub-url ${JSON.stringify(raw)} is not a URL (expected e.g. https://127.0.0.1:8443)`);
+    throw new CLIError(CLIErrorCode.FlagsInvalid, `--hub-url ${JSON.stringify(raw)} is not a URL (expected e.g. https://127.0.0.1:8443)`);
   }
-  if (u.protocol !== 'https:') throw new Error('--hub-url must use https://');
+  if (u.protocol !== 'https:') throw new CLIError(CLIErrorCode.FlagsInvalid, '--hub-url must use https://');
   return `${u.protocol}//${u.host}`;
 }
 

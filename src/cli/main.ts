@@ -1,5 +1,6 @@
 // kedge (and kubectl-kedge): the user CLI. One file per command; this one only wires them to commander.
 import { Command } from 'commander';
+import { isKedgeError } from '../api/errors.ts';
 import { VERSION } from '../version.ts';
 import { login } from './login.ts';
 import { registerEdgeCommands } from './edge.ts';
@@ -28,6 +29,7 @@ program.command('version')
 try {
   await program.parseAsync();
 } catch (err) {
-  console.error(`error: ${(err as Error).message}`);
+  // The code (docs/errors.md) lets a script or a search find what to do without parsing the sentence.
+  console.error(`error: ${(err as Error).message}${isKedgeError(err) ? ` [${err.code}]` : ''}`);
   process.exitCode = 1;
 }

@@ -1,0 +1,31 @@
+// Coded errors of the `kedge` CLI (docs/errors.md). The message says what to do; main.ts prints it with the code so
+// a user can look it up, and exits 1.
+import { KedgeError } from '../api/errors.ts';
+
+export const CLIErrorCode = {
+  /** A flag or argument is missing or malformed; nothing was changed. */
+  FlagsInvalid: 'KEDGE_CLI_FLAGS_INVALID',
+  /** No usable kubeconfig context for the hub: not logged in, or the context is not a Kedge one. */
+  NotLoggedIn: 'KEDGE_CLI_NOT_LOGGED_IN',
+  /** The hub could not be reached (refused, DNS, TLS trust). */
+  HubUnreachable: 'KEDGE_CLI_HUB_UNREACHABLE',
+  /** The hub did not accept the credentials (401). */
+  Unauthorized: 'KEDGE_CLI_UNAUTHORIZED',
+  /** The hub (kcp RBAC) refused the operation (403). */
+  Forbidden: 'KEDGE_CLI_FORBIDDEN',
+  /** The named edge does not exist (404). */
+  NotFound: 'KEDGE_CLI_NOT_FOUND',
+  /** The named edge already exists (409). */
+  AlreadyExists: 'KEDGE_CLI_ALREADY_EXISTS',
+  /** The hub refused the request for another reason (invalid object, unexpected answer). */
+  Rejected: 'KEDGE_CLI_REJECTED',
+  /** A wait ran out of time (an edge never turned Ready). */
+  Timeout: 'KEDGE_CLI_TIMEOUT',
+  /** The command does not apply to this edge or setup (a server edge has no Kubernetes API, no CA to write). */
+  NotApplicable: 'KEDGE_CLI_NOT_APPLICABLE',
+} as const;
+export type CLIErrorCode = (typeof CLIErrorCode)[keyof typeof CLIErrorCode];
+
+export class CLIError extends KedgeError<CLIErrorCode> {
+  override name = 'CLIError';
+}
