@@ -172,7 +172,7 @@ describe('rollout of a VirtualWorkload edit', () => {
     }, { what: 'settled', timeoutMs: 60_000 });
     const a = await placementGeneration();
     const vwA = (await getJSON<VirtualWorkload>(['get', 'vw', 'web'])).metadata.resourceVersion;
-    // Bounded on purpose: the absence of writes over several heartbeat and status periods is the claim.
+    // Bounded on purpose: that no write follows once settled is the claim (a storm shows within seconds).
     await new Promise((r) => setTimeout(r, 8_000));
     const b = await placementGeneration();
     expect(b).toEqual(a);
