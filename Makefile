@@ -63,9 +63,10 @@ generate: deps
 	$(NODE) hack/gen-crds.ts
 	$(NODE) hack/gen-kcp-config.ts
 
-## bench: benchmarks; figures go to docs/benchmarks.md
-bench: deps tools
-	$(NODE) bench/run.ts
+## bench: every benchmark, then one table of headline ratios (BENCH_ARGS="--quick" or "--only tunnel"); see docs/benchmarks.md
+# kcp (scheduling, edges) and an edge cluster's etcd, Kubernetes and kwok (edges): the tools `make test` needs, no Dex.
+bench: deps tools-test
+	$(NODE) bench/run.ts $(BENCH_ARGS)
 
 ## build: compile TypeScript to dist/ (the npm package and container use it)
 build: deps

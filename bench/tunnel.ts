@@ -1,6 +1,7 @@
 // Tunnel throughput: yamux-over-WebSocket (50 streams and 1 stream) vs one raw WebSocket vs raw TCP, in one run.
 // Every case moves the same bytes both ways at once through 127.0.0.1 and checks the byte counts.
 // Run: node_modules/.bin/node bench/tunnel.ts [--mib 4] [--streams 50] [--single-mib 64] [--reps 3]
+// bench/run.ts calls benchTunnel() and takes its headline ratio.
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import net from 'node:net';
@@ -13,20 +14,20 @@ import type { TunnelSession } from '../src/tunnel/session.ts';
 import { StreamKind } from '../src/tunnel/header.ts';
 
 const MiB = 1024 * 1024;
-const { values } = parseArgs({
-  options: { mib: { type: 'string', default: '4' }, streams: { type: 'string', default: '50' }, 'single-mib': { type: 'string', default: '64' }, reps: { type: 'string', default: '3' } },
-});
-const perStream = Number(values.mib) * MiB;
-const streams = Number(values.streams);
-const singleBytes = Number(values['single-mib']) * MiB;
 const logger = pino({ level: 'warn' });
 const block = Buffer.alloc(64 * 1024, 7);
 
-/** Writes `bytes` and reads until end; resolves with the bytes read. */
-function exchange(stream: Duplex, bytes: number): Promise<number> {
+/**
+ * Writes `bytes` and reads until end (or, with `untilBytes`, until `bytes` were read, without ending: a WebSocket
+ * stream's end closes the socket, which fails the peer's writes still in flight); resolves with the bytes read.
+ */
+function exchange(stream: Duplex, bytes: number, untilBytes = false): Promise<number> {
   return new Promise((resolve, reject) => {
     let read = 0;
-    stream.on('data', (c: Buffer) => (read += c.length));
+    stream.on('data', (c: Buffer) => {
+      read += c.length;
+      if (untilBytes && read >= bytes) resolve(read);
+    });
     stream.on('end', () => resolve(read));
     stream.on('error', reject);
     let left = bytes;
@@ -39,13 +40,13 @@ function exchange(stream: Duplex, bytes: number): Promise<number> {
           return;
         }
       }
-      stream.end();
+      if (!untilBytes) stream.end();
     };
     pump();
   });
 }
 
-interface Row {
+export interface Row {
   label: string;
   /** Wall-clock throughput, both directions summed. */
   mibps: number;
@@ -115,7 +116,7 @@ async function rawWsCase(label: string, bytes: number): Promise<Row> {
   const { client, server, close } = await wsPair();
   try {
     return await timed(label, bytes, async () => {
-      const [got, hubGot] = await Promise.all([exchange(createWebSocketStream(client), bytes), exchange(createWebSocketStream(server), bytes)]);
+      const [got, hubGot] = await Promise.all([exchange(createWebSocketStream(client), bytes, true), exchange(createWebSocketStream(server), bytes, true)]);
       if (hubGot !== bytes) throw new Error(`${label}: server side read ${hubGot}`);
       return [got];
     });
@@ -142,21 +143,61 @@ async function tcpCase(label: string, bytes: number): Promise<Row> {
   }
 }
 
-const total = streams * perStream;
-const reps = Number(values.reps);
-const tcp = await best(reps, () => tcpCase(`raw TCP, 1 connection x ${total / MiB} MiB each way`, total));
-const ws = await best(reps, () => rawWsCase(`raw WebSocket (createWebSocketStream), 1 x ${total / MiB} MiB each way`, total));
-const tunnel50 = await best(reps, () => tunnelCase(`yamux over WebSocket, ${streams} streams x ${perStream / MiB} MiB each way`, streams, perStream));
-const ws1 = await best(reps, () => rawWsCase(`raw WebSocket, 1 x ${singleBytes / MiB} MiB each way`, singleBytes));
-const tunnel1 = await best(reps, () => tunnelCase(`yamux over WebSocket, 1 stream x ${singleBytes / MiB} MiB each way`, 1, singleBytes));
-const rows = [tcp, ws, tunnel50, ws1, tunnel1];
-console.log(`best of ${reps}; MiB/s counts both directions; CPU = user+system seconds of this process\n`);
-console.log('| case | MiB/s (wall) | MiB per CPU-second |\n|---|---|---|');
-for (const r of rows) console.log(`| ${r.label} | ${r.mibps.toFixed(1)} | ${r.mibPerCpuSec.toFixed(1)} |`);
-console.log('');
-console.log('| ratio | wall | CPU | bar |\n|---|---|---|---|');
-const ratio = (a: Row, b: Row): string => `${(a.mibps / b.mibps).toFixed(2)} | ${(a.mibPerCpuSec / b.mibPerCpuSec).toFixed(2)}`;
-console.log(`| yamux ${streams} streams / raw WebSocket | ${ratio(tunnel50, ws)} | >= 0.60 |`);
-console.log(`| yamux ${streams} streams / raw TCP | ${ratio(tunnel50, tcp)} | |`);
-console.log(`| yamux 1 stream / raw WebSocket (1 x ${singleBytes / MiB} MiB) | ${ratio(tunnel1, ws1)} | |`);
-console.log(`| yamux 1 stream, MiB/s | ${tunnel1.mibps.toFixed(1)} | ${tunnel1.mibPerCpuSec.toFixed(1)} | >= 119 |`);
+export interface TunnelOptions {
+  /** MiB each way per stream in the many-streams case. */
+  mib: number;
+  streams: number;
+  /** MiB each way in the single-stream case. */
+  singleMib: number;
+  reps: number;
+}
+
+export interface TunnelFigures {
+  rows: Row[];
+  /** yamux with `streams` streams vs one raw WebSocket moving the same bytes: wall-clock throughput ratio. */
+  manyStreamsVsWebSocket: number;
+  manyStreamsVsWebSocketCpu: number;
+  /** One yamux stream vs one raw WebSocket. */
+  singleStreamVsWebSocket: number;
+  singleStreamMiBps: number;
+}
+
+export const tunnelDefaults: TunnelOptions = { mib: 4, streams: 50, singleMib: 64, reps: 3 };
+
+/** Runs every case (best of `reps`), prints the tables through `out`, and returns the figures. */
+export async function benchTunnel(options: Partial<TunnelOptions> = {}, out: (line?: string) => void = (l = '') => console.log(l)): Promise<TunnelFigures> {
+  const { mib, streams, singleMib, reps } = { ...tunnelDefaults, ...options };
+  const perStream = mib * MiB;
+  const singleBytes = singleMib * MiB;
+  const total = streams * perStream;
+  const tcp = await best(reps, () => tcpCase(`raw TCP, 1 connection x ${total / MiB} MiB each way`, total));
+  const ws = await best(reps, () => rawWsCase(`raw WebSocket (createWebSocketStream), 1 x ${total / MiB} MiB each way`, total));
+  const tunnel50 = await best(reps, () => tunnelCase(`yamux over WebSocket, ${streams} streams x ${perStream / MiB} MiB each way`, streams, perStream));
+  const ws1 = await best(reps, () => rawWsCase(`raw WebSocket, 1 x ${singleBytes / MiB} MiB each way`, singleBytes));
+  const tunnel1 = await best(reps, () => tunnelCase(`yamux over WebSocket, 1 stream x ${singleBytes / MiB} MiB each way`, 1, singleBytes));
+  const rows = [tcp, ws, tunnel50, ws1, tunnel1];
+  out(`best of ${reps}; MiB/s counts both directions; CPU = user+system seconds of this process\n`);
+  out('| case | MiB/s (wall) | MiB per CPU-second |\n|---|---|---|');
+  for (const r of rows) out(`| ${r.label} | ${r.mibps.toFixed(1)} | ${r.mibPerCpuSec.toFixed(1)} |`);
+  out('');
+  out('| ratio | wall | CPU | bar |\n|---|---|---|---|');
+  const ratio = (a: Row, b: Row): string => `${(a.mibps / b.mibps).toFixed(2)} | ${(a.mibPerCpuSec / b.mibPerCpuSec).toFixed(2)}`;
+  out(`| yamux ${streams} streams / raw WebSocket | ${ratio(tunnel50, ws)} | >= 0.60 |`);
+  out(`| yamux ${streams} streams / raw TCP | ${ratio(tunnel50, tcp)} | |`);
+  out(`| yamux 1 stream / raw WebSocket (1 x ${singleBytes / MiB} MiB) | ${ratio(tunnel1, ws1)} | |`);
+  out(`| yamux 1 stream, MiB/s | ${tunnel1.mibps.toFixed(1)} | ${tunnel1.mibPerCpuSec.toFixed(1)} | >= 119 |`);
+  return {
+    rows,
+    manyStreamsVsWebSocket: tunnel50.mibps / ws.mibps,
+    manyStreamsVsWebSocketCpu: tunnel50.mibPerCpuSec / ws.mibPerCpuSec,
+    singleStreamVsWebSocket: tunnel1.mibps / ws1.mibps,
+    singleStreamMiBps: tunnel1.mibps,
+  };
+}
+
+if (import.meta.main) {
+  const { values } = parseArgs({
+    options: { mib: { type: 'string', default: '4' }, streams: { type: 'string', default: '50' }, 'single-mib': { type: 'string', default: '64' }, reps: { type: 'string', default: '3' } },
+  });
+  await benchTunnel({ mib: Number(values.mib), streams: Number(values.streams), singleMib: Number(values['single-mib']), reps: Number(values.reps) });
+}

@@ -158,6 +158,7 @@ describe('rollout of a VirtualWorkload edit', () => {
     await eventually(async () => {
       if (container(await localDeployment())?.image !== 'nginx:1.28') throw new Error(JSON.stringify(container(await localDeployment())));
     }, { what: 'nginx:1.28 on the edge', timeoutMs: ROLLOUT_BUDGET_MS });
+    // Bounded on purpose: what is proven is that nothing flips the image back later (a stale apply of 1.29).
     await new Promise((r) => setTimeout(r, 3_000));
     expect(container(await localDeployment())?.image).toBe('nginx:1.28');
   }, 60_000);
@@ -171,6 +172,7 @@ describe('rollout of a VirtualWorkload edit', () => {
     }, { what: 'settled', timeoutMs: 60_000 });
     const a = await placementGeneration();
     const vwA = (await getJSON<VirtualWorkload>(['get', 'vw', 'web'])).metadata.resourceVersion;
+    // Bounded on purpose: that no write follows once settled is the claim (a storm shows within seconds).
     await new Promise((r) => setTimeout(r, 8_000));
     const b = await placementGeneration();
     expect(b).toEqual(a);

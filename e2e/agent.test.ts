@@ -1,7 +1,8 @@
 // The agent end to end: real kcp + in-process hub (controllers on) + two edge clusters (eu, us) + two real
 // `kedge-agent` child processes joined with `kedge edge join-command`. Workloads land by label, turn Ready (kwok),
-// move on relabel and are cleaned up (also while an agent was down); agents survive kills, hub restarts, local
-// API server restarts and a silently cut TCP connection (keepalive), and exit when their credential is revoked.
+// move on relabel, come back when their namespace is deleted on the edge and are cleaned up (also while an agent
+// was down); agents survive kills, hub restarts, local API server restarts and a silently cut TCP connection
+// (keepalive), and exit when their credential is revoked.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -178,6 +179,31 @@ describe('kedge-agent', () => {
     const who = await kubectl(edgeKc, ['auth', 'whoami', '-o', 'jsonpath={.status.userInfo.username}']);
     expect(who.stdout).toBe('kedge-edge-admin'); // the edge sees the agent, never the hub user's token
   }, 60_000);
+
+  it('recreates a namespace deleted on the edge: the workload comes back and its Placement is Running again', async () => {
+    // Issue 7: the agent cached "namespace made" for its lifetime, so after the namespace was deleted on the edge
+    // every apply failed (404) and the Placement stayed Failed until the agent restarted.
+    await k(['create', 'namespace', 'gone']);
+    await k(['apply', '-f', '-'], vwYAML('nsweb', 'eu').replace('"namespace":"default"', '"namespace":"gone"'));
+    const before = await eventually(async () => {
+      const d = await localDeployment(eu, 'gone', 'nsweb');
+      if (d?.status?.readyReplicas !== 1) throw new Error(`eu deployment ${JSON.stringify(d?.status)}`);
+      return d;
+    }, { what: 'Deployment gone/nsweb Ready on eu', timeoutMs: 60_000 });
+    await kubectlOK(eu.kubeconfig, ['delete', 'namespace', 'gone', '--wait=true', '--timeout=90s']);
+    const after = await eventually(async () => {
+      const d = await localDeployment(eu, 'gone', 'nsweb');
+      if (d === undefined || d.metadata.uid === before.metadata.uid) throw new Error('no new Deployment yet');
+      if (d.status?.readyReplicas !== 1) throw new Error(`new deployment ${JSON.stringify(d.status)}`);
+      return d;
+    }, { what: 'Deployment gone/nsweb made again and Ready', timeoutMs: 90_000, intervalMs: 500 });
+    expect(after.metadata.namespace).toBe('gone');
+    await eventually(async () => {
+      const pl = await getJSON<Placement>(['get', 'placements.kedge.faros.sh', 'nsweb-eu', '-n', 'gone']);
+      if (pl.status?.phase !== 'Running' || pl.status.readyReplicas !== 1) throw new Error(`placement ${JSON.stringify(pl.status)}`);
+    }, { what: 'Placement gone/nsweb-eu Running again', timeoutMs: 60_000 });
+    await k(['delete', 'vw', 'nsweb', '-n', 'gone', '--wait=true']);
+  }, 240_000);
 
   it('a killed agent makes its Edge Disconnected within seconds; restarted without a join token it is Ready again', async () => {
     const a = agents.eu;

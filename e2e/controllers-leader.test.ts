@@ -7,6 +7,7 @@ import { bootstrap } from '../src/hub/bootstrap/bootstrap.ts';
 import { LeaderElector, leasePath, type Lease } from '../src/hub/controllers/leader-election.ts';
 import type { KubeClient } from '../src/kube/client.ts';
 import { adminClient, testLogger } from './harness/controllers.ts';
+import { eventually } from './harness/http.ts';
 
 const log = testLogger();
 const name = `test-lease-${randomBytes(3).toString('hex')}`;
@@ -34,9 +35,12 @@ it('refuses a held Lease, takes it over after the holder stopped renewing for a 
   expect(renewed.spec).toMatchObject({ holderIdentity: 'replica-a', leaseDurationSeconds: 2, leaseTransitions: 0 });
   expect(renewed.spec?.renewTime).toMatch(/\.\d{6}Z$/);
   // b must first observe the record, then see it unchanged for a whole lease duration on its own clock.
+  const observed = Date.now();
   expect(await b.tryAcquireOrRenew()).toBe(false);
-  await new Promise((r) => setTimeout(r, 2_300));
-  expect(await b.tryAcquireOrRenew()).toBe(true);
+  await eventually(async () => {
+    if (!(await b.tryAcquireOrRenew())) throw new Error('replica-b has not taken the Lease over');
+  }, { what: 'replica-b takes over the lapsed Lease', timeoutMs: 15_000, intervalMs: 100 });
+  expect(Date.now() - observed).toBeGreaterThanOrEqual(2_000); // not before a whole lease duration
   const taken = await root.get<Lease>(leasePath('default', name));
   expect(taken.spec).toMatchObject({ holderIdentity: 'replica-b', leaseTransitions: 1 });
   expect(await a.tryAcquireOrRenew()).toBe(false);
@@ -53,8 +57,9 @@ it('run() leads until stopped, then releases so a successor acquires at once', a
     cLeading = false;
   }, stopC.signal);
   // replica-b still holds the Lease from the first test: c waits until it lapses.
-  await new Promise((r) => setTimeout(r, 3_500));
-  expect(cLeading).toBe(true);
+  await eventually(async () => {
+    if (!cLeading) throw new Error('replica-c does not lead yet');
+  }, { what: 'replica-c leads once the Lease lapsed', timeoutMs: 15_000, intervalMs: 100 });
   expect(await d.tryAcquireOrRenew()).toBe(false);
   stopC.abort();
   await cRun;

@@ -6,7 +6,9 @@ import { randomBytes } from 'node:crypto';
 import type { Hub } from '../src/hub/hub.ts';
 import { startControllerManager, type ControllerManager } from '../src/hub/controllers/manager.ts';
 import type { KubeClient } from '../src/kube/client.ts';
-import { adminClient, createTenant, readyEdgeStatus, startControllersHub, TenantApi, testLogger, workloadManifest } from './harness/controllers.ts';
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
+import { adminClient, createTenant, G, readyEdgeStatus, startControllersHub, TenantApi, workloadManifest } from './harness/controllers.ts';
 import { eventually } from './harness/http.ts';
 
 const suffix = randomBytes(3).toString('hex');
@@ -97,8 +99,16 @@ describe('Spread', () => {
       expect(s).toMatchObject({ phase: 'Degraded', readyReplicas: 3, availableReplicas: 3 });
       expect(s?.edges?.[1]).toEqual({ edgeName: 's-5', phase: 'Failed', readyReplicas: 0, message: 'image pull failed' });
     });
+    // A reconcile that finds the aggregate unchanged must not write it. Touch a Placement (an annotation: the
+    // controller reconciles the workload on any Placement update) and wait until that reconcile ran.
     const rv = (await a.getWorkload('web')).metadata.resourceVersion;
-    await new Promise((r) => setTimeout(r, 1500));
+    const reconciles = hub!.controllers!.stats().workloads.reconciles;
+    await a.ws.patch(`${G}/namespaces/${a.ns}/placements/${p1!.metadata.name!}`, { metadata: { annotations: { 'e2e.kedge.faros.sh/touch': '1' } } }, 'merge');
+    await within('the workload reconciled after the touch', async () => {
+      const st = hub!.controllers!.stats();
+      expect(st.workloads.reconciles).toBeGreaterThan(reconciles);
+      expect(st.queue.workloads).toBe(0);
+    });
     expect((await a.getWorkload('web')).metadata.resourceVersion).toBe(rv);
   });
 
@@ -216,10 +226,14 @@ describe('tenants', () => {
     await within('b: one edge', async () => expect(await b.placementEdges('twin')).toEqual(['same-1']));
     expect((await a.placements('twin')).every((p) => p.spec.workloadRef.uid === va.metadata.uid)).toBe(true);
     expect((await b.placements('twin')).every((p) => p.spec.workloadRef.uid === vb.metadata.uid)).toBe(true);
+    const bSame1 = (await b.placements('twin'))[0]?.metadata.uid;
     await a.deleteEdge('same-1');
     await within('a lost same-1', async () => expect(await a.placementEdges('twin')).toEqual(['same-2']));
-    await new Promise((r) => setTimeout(r, 1000));
-    expect(await b.placementEdges('twin')).toEqual(['same-1']);
+    // A positive signal from b after a's change: b's controller has run since. Its same-1 Placement must be the very
+    // same object (a leak of a's delete would have removed it, and a later reconcile would only have recreated it).
+    await b.patchEdgeLabels('same-2', { twin: 'yes' });
+    await within('b: both edges', async () => expect(await b.placementEdges('twin')).toEqual(['same-1', 'same-2']));
+    expect((await b.placements('twin'))[0]?.metadata.uid).toBe(bSame1);
   });
 });
 
@@ -235,7 +249,8 @@ describe('restarts and replicas', () => {
     hub = await startControllersHub({ failoverGraceMs: GRACE_MS, heartbeatIntervalMs: HEARTBEAT_MS });
     await hub.controllers!.whenRunning();
     await within('r-4 added after restart', async () => expect(await a.placementEdges('rs')).toEqual(['r-1', 'r-2', 'r-3', 'r-4']));
-    await new Promise((r) => setTimeout(r, 1500));
+    // Every workload the restarted controllers found has been reconciled once their queue drained.
+    await within('the restarted controllers are idle', async () => expect(hub!.controllers!.stats().queue.workloads).toBe(0));
     const after = await a.placements();
     const uidsAfter = after.map((p) => p.metadata.uid!);
     for (const uid of uidsBefore) expect(uidsAfter).toContain(uid); // nothing recreated or lost
@@ -245,15 +260,18 @@ describe('restarts and replicas', () => {
   });
 
   it('a second replica waits for the Lease and takes over when the leader stops', async () => {
+    // The second replica's log says when it has seen the Lease held by another: the signal that it campaigned.
+    let logged = '';
+    const sink = new Writable({ write(chunk: Buffer, _enc, done) { logged += chunk.toString(); done(); } });
     const second: ControllerManager = startControllerManager({
       kcp,
       identity: `second-${suffix}`,
       failoverGraceMs: GRACE_MS,
       heartbeatIntervalMs: HEARTBEAT_MS,
       leaderElection: { leaseDurationMs: 6_000, renewDeadlineMs: 4_000, retryPeriodMs: 500 },
-    }, testLogger());
+    }, pino({ level: 'info' }, sink));
     try {
-      await new Promise((r) => setTimeout(r, 3_000));
+      await within('the second replica saw the Lease held', async () => expect(logged).toContain('another replica leads; waiting for the lease'));
       expect(hub!.controllers!.isLeader).toBe(true);
       expect(second.isLeader).toBe(false);
       expect(second.stats().terms).toBe(0);

@@ -9,6 +9,7 @@ import { pino } from 'pino';
 import { K8sProxy } from '../src/agent/tunnel/k8s-proxy.ts';
 import { sessionPair, type SessionPair } from '../src/tunnel/test-support.ts';
 import { StreamPool, forwardRequest, forwardUpgrade, streamPool } from '../src/hub/edges/tunnel-http.ts';
+import { poll } from '../src/util/wait.ts';
 
 const log = pino({ level: 'silent' });
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -126,7 +127,7 @@ describe('HTTP over tunnel streams', () => {
     expect(streamPool(pair.server).idleStreams).toBe(1);
     socket.end();
     await new Promise((r) => socket.once('close', r));
-    for (let i = 0; i < 50 && pair.server.streamCount > 1; i++) await new Promise((r) => setTimeout(r, 10));
+    await poll(async () => (pair.server.streamCount <= 1 ? true : undefined), { what: 'the upgrade stream closed', timeoutMs: 5_000, intervalMs: 5 });
     expect(pair.server.streamCount).toBe(1);
   });
 
@@ -136,8 +137,7 @@ describe('HTTP over tunnel streams', () => {
     cleanups.push(() => client.destroy());
     for (let i = 0; i < 3; i++) expect((await get(front, `/x/${i}`, client)).status).toBe(200);
     expect(proxy.stats.requests).toBe(3);
-    for (let i = 0; i < 50 && pair.server.streamCount > 0; i++) await new Promise((r) => setTimeout(r, 10));
-    expect(pair.server.streamCount).toBe(0);
+    await poll(async () => (pair.server.streamCount === 0 ? true : undefined), { what: 'every stream closed', timeoutMs: 5_000, intervalMs: 5 });
     expect(streamPool(pair.server).idleStreams).toBe(0);
   });
 
@@ -154,8 +154,8 @@ describe('HTTP over tunnel streams', () => {
     });
     expect(await viaPool('/a')).toBe(200);
     expect(pool.idleStreams).toBe(1);
-    for (let i = 0; i < 100 && pair.server.streamCount > 0; i++) await new Promise((r) => setTimeout(r, 10));
-    expect(pair.server.streamCount).toBe(0); // FIN both ways, not a reset
+    // FIN both ways, not a reset
+    await poll(async () => (pair.server.streamCount === 0 ? true : undefined), { what: 'the idle stream closed', timeoutMs: 5_000, intervalMs: 5 });
     expect(pool.idleStreams).toBe(0);
     expect(await viaPool('/b')).toBe(200);
     expect(proxy.stats.requests).toBe(2);

@@ -163,6 +163,8 @@ describe('join', () => {
     expect(ok.body).not.toContain(token);
 
     const short = await joinCommand('e2', kcA, '1s');
+    // Time passing is the condition itself here, and the token is single-use, so it cannot be polled: wait past its
+    // 1 s lifetime once (bounded), then the one attempt must be refused.
     await new Promise((r) => setTimeout(r, 1500));
     expect((await req('POST', path, { token: short.token })).status).toBe(401);
   });

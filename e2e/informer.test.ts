@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomBytes } from 'node:crypto';
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { pino } from 'pino';
+import { isGone } from '../src/kube/api-error.ts';
 import { KubeClient } from '../src/kube/client.ts';
 import { loadKubeconfig } from '../src/kube/kubeconfig.ts';
 import { Informer } from '../src/kube/informer.ts';
@@ -51,7 +52,17 @@ describe('informer on a real kcp', () => {
       const client = scratch.client.forCluster('root');
       const old = await client.list('/api/v1/namespaces/default/configmaps');
       await client.create('/api/v1/namespaces/default/configmaps', cm('gone-1'));
-      await new Promise((r) => setTimeout(r, 12_000)); // two compaction intervals
+      // Wait until etcd really compacted past `old` (kube-apiserver compacts up to the previous interval's revision,
+      // so two intervals): an exact read at that revision then fails with 410, as the informer's watch will.
+      await eventually(async () => {
+        try {
+          await client.list('/api/v1/namespaces/default/configmaps', { resourceVersion: old.metadata.resourceVersion, resourceVersionMatch: 'Exact', limit: 1 });
+        } catch (err) {
+          if (isGone(err)) return;
+          throw err;
+        }
+        throw new Error(`revision ${old.metadata.resourceVersion} not compacted yet`);
+      }, { what: 'the old revision compacted', timeoutMs: 60_000, intervalMs: 500 });
       const inf = new Informer({ client, path: '/api/v1/namespaces/default/configmaps', logger: log, watchResourceVersion: old.metadata.resourceVersion ?? '1' });
       track(inf);
       await inf.waitForSync();

@@ -14,7 +14,9 @@ describe('tunnel keepalive', () => {
     const client = createWebSocketSession(new WebSocket(`ws://127.0.0.1:${proxy.port}/`, webSocketOptions()), { role: 'client', logger: testLogger, config });
     const server = createWebSocketSession(await endpoint.accept(), { role: 'server', logger: testLogger, config });
     try {
-      await new Promise((r) => setTimeout(r, 700)); // several ping rounds while idle
+      // Bounded on purpose: the session must NOT close while idle. 700 ms is several ping rounds (interval 100 ms,
+      // timeout 200 ms); the rtt checks below show pings were answered both ways in that time.
+      await new Promise((r) => setTimeout(r, 700));
       expect(client.closed).toBe(false);
       expect(server.closed).toBe(false);
       expect(client.rttMs).toBeGreaterThanOrEqual(0);
@@ -44,7 +46,7 @@ describe('tunnel keepalive', () => {
     const server = createWebSocketSession(await endpoint.accept(), { role: 'server', logger: testLogger, config });
     try {
       proxy.freeze();
-      await new Promise((r) => setTimeout(r, 500));
+      await new Promise((r) => setTimeout(r, 500)); // bounded on purpose: nothing may close the session meanwhile
       expect(client.closed).toBe(false);
       await expect(client.ping(100)).rejects.toThrow();
     } finally {

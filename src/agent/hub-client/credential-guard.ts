@@ -3,6 +3,7 @@
 // A single 401 alone never stops the agent: a hub that is starting up must not make it quit.
 import type { Logger } from 'pino';
 import { isUnauthorized } from '../../kube/api-error.ts';
+import { realClock, type Clock, type TimerHandle } from '../../util/clock.ts';
 
 export interface CredentialGuardOptions {
   /** GET of the Edge with the credential; rejects with an ApiError on HTTP errors. */
@@ -10,13 +11,15 @@ export interface CredentialGuardOptions {
   onRevoked: () => void;
   logger: Logger;
   delayMs?: number;
+  /** Tests step time with a FakeClock. */
+  clock?: Clock;
 }
 
 export class CredentialGuard {
   readonly #opts: CredentialGuardOptions;
   #checking = false;
   #revoked = false;
-  #timer: NodeJS.Timeout | undefined;
+  #timer: TimerHandle | undefined;
 
   constructor(opts: CredentialGuardOptions) {
     this.#opts = opts;
@@ -31,7 +34,7 @@ export class CredentialGuard {
     if (this.#checking || this.#revoked) return;
     this.#checking = true;
     this.#opts.logger.warn({ source }, 'the hub answered 401; checking whether the edge credential is still valid');
-    this.#timer = setTimeout(() => void this.#check(), this.#opts.delayMs ?? 2_000);
+    this.#timer = (this.#opts.clock ?? realClock).setTimeout(() => void this.#check(), this.#opts.delayMs ?? 2_000);
   }
 
   /** Reports an error from a hub call: a 401 starts a check, anything else is ignored here. */
@@ -40,7 +43,7 @@ export class CredentialGuard {
   }
 
   stop(): void {
-    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    if (this.#timer !== undefined) (this.#opts.clock ?? realClock).clearTimeout(this.#timer);
   }
 
   async #check(): Promise<void> {

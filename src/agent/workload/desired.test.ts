@@ -1,7 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
 import type { Placement, VirtualWorkload } from '../../api/types.ts';
+import { ApiError, apiErrorFromResponse } from '../../kube/api-error.ts';
 import {
-  ANNOTATION_DESIRED_HASH, ANNOTATION_PLACEMENT, ANNOTATION_PLACEMENT_UID, DesiredStateError, containerName, desiredDeployment,
+  ANNOTATION_DESIRED_HASH, ANNOTATION_PLACEMENT, ANNOTATION_PLACEMENT_UID, DesiredStateError, applyFailure, containerName, desiredDeployment,
   desiredObjects, needsApply, servicePorts, workloadBehind,
 } from './desired.ts';
 
@@ -179,5 +180,33 @@ describe('a VirtualWorkload edit that keeps the Placement', () => {
     expect(workloadBehind(stamped(undefined), at(1, 'a'))).toBe(false); // a hub that does not stamp
     expect(workloadBehind(stamped(3), at(undefined, 'a'))).toBe(false);
     expect(workloadBehind(stamped(5), at(1, 'a', 'other-uid'))).toBe(false); // another incarnation: checkPair reports it
+  });
+});
+
+describe('applyFailure', () => {
+  const status = (code: number, reason: string, details: object): string => JSON.stringify({ kind: 'Status', apiVersion: 'v1', status: 'Failure', code, reason, details });
+
+  it('a 404 naming the namespace (deleted on the edge) means namespace-gone, so the agent makes it again', () => {
+    // What the NamespaceLifecycle admission plugin answers for a server-side apply into a missing namespace.
+    const err = apiErrorFromResponse(404, status(404, 'NotFound', { name: 'shop', kind: 'namespaces' }), 'PATCH', '/apis/apps/v1/namespaces/shop/deployments/web');
+    expect(applyFailure(err)).toBe('namespace-gone');
+  });
+
+  it('a 403 with cause NamespaceTerminating (deletion in progress) means namespace-gone too', () => {
+    const err = apiErrorFromResponse(403, status(403, 'Forbidden', {
+      name: 'web', group: 'apps', kind: 'deployments',
+      causes: [{ type: 'NamespaceTerminating', message: 'namespace shop is being terminated', field: 'metadata.namespace' }],
+    }), 'PATCH', '/apis/apps/v1/namespaces/shop/deployments/web');
+    expect(applyFailure(err)).toBe('namespace-gone');
+  });
+
+  it('server errors, throttling, conflicts and non-API errors are transient; other refusals fail the Placement', () => {
+    expect(applyFailure(new ApiError({ code: 503 }))).toBe('transient');
+    expect(applyFailure(new ApiError({ code: 429 }))).toBe('transient');
+    expect(applyFailure(new ApiError({ code: 409 }))).toBe('transient');
+    expect(applyFailure(new Error('socket hang up'))).toBe('transient');
+    expect(applyFailure(new ApiError({ code: 422 }))).toBe('failed');
+    expect(applyFailure(new ApiError({ code: 403 }))).toBe('failed'); // RBAC, quota: not the namespace going away
+    expect(applyFailure(new ApiError({ code: 404 }))).toBe('failed'); // not about the namespace (e.g. no apps/v1)
   });
 });

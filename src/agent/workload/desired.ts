@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import { DEFAULT_REPLICAS, LABEL_EDGE, LABEL_VIRTUAL_WORKLOAD } from '../../api/constants.ts';
 import type { Container, ContainerPort, Placement, PodTemplateSpec, VirtualWorkload } from '../../api/types.ts';
 import { labelValueForName, workloadGenerationOf } from '../../api/labels.ts';
+import { isApiError } from '../../kube/api-error.ts';
 import type { KubeObject } from '../../kube/types.ts';
 import { KedgeError } from '../../api/errors.ts';
 
@@ -246,6 +247,23 @@ export function workloadBehind(placement: Placement, vw: VirtualWorkload): boole
   const ref = placement.spec.workloadRef;
   if (ref.uid && vw.metadata.uid && ref.uid !== vw.metadata.uid) return false;
   return have < want;
+}
+
+/**
+ * What a failed local apply means. `namespace-gone`: the namespace was deleted on the edge (404 naming the
+ * namespace) or is being deleted (403 with cause NamespaceTerminating); the caller forgets it was made and retries
+ * with backoff, so it is created again once the old one is gone. `transient`: retry with backoff (no status).
+ * `failed`: a lasting refusal (invalid, forbidden): report it on the Placement and retry slowly.
+ */
+export type ApplyFailure = 'namespace-gone' | 'transient' | 'failed';
+
+export function applyFailure(err: unknown): ApplyFailure {
+  if (!isApiError(err)) return 'transient';
+  const details = err.status?.details;
+  if (err.code === 404 && details?.kind === 'namespaces') return 'namespace-gone';
+  if (err.code === 403 && details?.causes?.some((c) => c.type === 'NamespaceTerminating')) return 'namespace-gone';
+  if (err.code >= 500 || err.code === 429 || err.code === 409) return 'transient';
+  return 'failed';
 }
 
 function checkPair(placement: Placement, vw: VirtualWorkload): void {

@@ -4,7 +4,7 @@
 // (including leftovers from while the agent was down). Decisions live in desired.ts and placement-status.ts.
 import type { Logger } from 'pino';
 import type { Placement, PlacementStatus, VirtualWorkload } from '../../api/types.ts';
-import { isAlreadyExists, isApiError, isConflict, isNotFound } from '../../kube/api-error.ts';
+import { isAlreadyExists, isConflict, isNotFound } from '../../kube/api-error.ts';
 import { apply } from '../../kube/apply.ts';
 import type { KubeClient } from '../../kube/client.ts';
 import { runWorkers } from '../../kube/controller-runner.ts';
@@ -14,7 +14,7 @@ import type { KubeObject } from '../../kube/types.ts';
 import { WorkQueue } from '../../kube/work-queue.ts';
 import {
   ANNOTATION_CLUSTER, ANNOTATION_DESIRED_HASH, ANNOTATION_PLACEMENT, DesiredStateError, FIELD_MANAGER, MANAGED_SELECTOR,
-  desiredObjects, needsApply, placementSelector, workloadBehind,
+  applyFailure, desiredObjects, needsApply, placementSelector, workloadBehind,
 } from './desired.ts';
 import type { Deployment, LocalContext, Service } from './desired.ts';
 import { placementStatus, statusChanged } from './placement-status.ts';
@@ -169,8 +169,15 @@ export class WorkloadReconciler {
         this.#applied.set(deploymentKey, desired.hash);
         this.#log.info({ key, hash: desired.hash, replicas: desired.deployment.spec?.replicas, workloadGeneration: vw.metadata.generation }, 'applied');
       } catch (err) {
-        if (!isApiError(err) || err.code >= 500 || err.code === 429 || err.code === 409) throw err; // transient: retry with backoff
-        await this.#writeStatus(placement, placementStatus({ generation: placement.metadata.generation, error: `apply failed: ${err.message}` }));
+        const failure = applyFailure(err);
+        if (failure === 'namespace-gone') {
+          // Someone deleted the namespace on the edge: the cache must not claim it exists, or every retry fails the
+          // same way until the agent restarts. Retry with backoff; #ensureNamespace makes it again once it is gone.
+          this.#namespaces.delete(namespace);
+          this.#log.info({ key, namespace, err: (err as Error).message }, 'namespace gone or terminating on the edge; will create it again');
+        }
+        if (failure !== 'failed') throw err; // retry with backoff
+        await this.#writeStatus(placement, placementStatus({ generation: placement.metadata.generation, error: `apply failed: ${(err as Error).message}` }));
         return { requeueAfterMs: FAILED_RETRY_MS };
       }
     }

@@ -2,6 +2,7 @@
 // the tenant workspace, and verifying an agent's bearer token with a TokenReview in that logical cluster (cached ≤ 30 s
 // by token digest, successes only).
 import { createHash } from 'node:crypto';
+import { decodeJwt, decodeProtectedHeader } from 'jose';
 import type { Logger } from 'pino';
 import { API_VERSION, Kind, LABEL_EDGE } from '../../api/constants.ts';
 import type { Edge } from '../../api/types.ts';
@@ -172,24 +173,29 @@ async function waitGone(c: KubeClient, path: string): Promise<void> {
   }, { what: `${path} to be deleted`, timeoutMs: 10_000, intervalMs: 100 });
 }
 
-/** Three base64url parts, the first decoding to a JSON object: anything else is not a service-account token. */
+/** A compact JWS: three base64url parts (a JWE has five). Checked before decoding so odd input never reaches jose. */
+const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
+
+/**
+ * Shaped like a JWT (header and claims both JSON objects, decoded by jose): anything else is not a service-account
+ * token and never costs a TokenReview. The signature is not checked here: the key is kcp's, and the TokenReview is
+ * the check.
+ */
 export function looksLikeJWT(token: string): boolean {
-  if (token.length > 16_384) return false;
-  const parts = token.split('.');
-  if (parts.length !== 3 || parts.some((p) => !/^[A-Za-z0-9_-]+$/.test(p))) return false;
+  if (token.length > 16_384 || !COMPACT_JWS.test(token)) return false;
   try {
-    const header: unknown = JSON.parse(Buffer.from(parts[0] ?? '', 'base64url').toString('utf8'));
-    return typeof header === 'object' && header !== null;
+    decodeProtectedHeader(token);
+    decodeJwt(token);
+    return true;
   } catch {
     return false;
   }
 }
 
-/** A claim of a JWT whose signature was already verified by kcp. */
-function jwtClaim(token: string, claim: string): string | undefined {
+/** A string claim of a JWT kcp already verified (TokenReview); undefined when absent or not a string. */
+export function jwtClaim(token: string, claim: string): string | undefined {
   try {
-    const payload = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as Record<string, unknown>;
-    const v = payload[claim];
+    const v = decodeJwt(token)[claim];
     return typeof v === 'string' ? v : undefined;
   } catch {
     return undefined;

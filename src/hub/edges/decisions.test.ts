@@ -1,7 +1,7 @@
 import { describe, expect, test } from '@jest/globals';
 import { proxyReviewSpec } from './access-review.ts';
 import { agentStatusPatch } from './agent-proxy.ts';
-import { looksLikeJWT } from './credentials.ts';
+import { jwtClaim, looksLikeJWT } from './credentials.ts';
 import { edgeRequestHeaders } from './tunnel-http.ts';
 import type { Edge } from '../../api/types.ts';
 
@@ -50,4 +50,19 @@ test('only JWT-shaped tokens go to a TokenReview', () => {
   expect(looksLikeJWT('a.b.c')).toBe(false);
   expect(looksLikeJWT(`${jwt}.x`)).toBe(false);
   expect(looksLikeJWT('x'.repeat(20_000))).toBe(false);
+  const b64 = (s: string): string => Buffer.from(s).toString('base64url');
+  expect(looksLikeJWT(`${b64('{"alg":"RS256"}')}.${b64('"claims"')}.sig`)).toBe(false); // claims not an object
+  expect(looksLikeJWT(`${b64('[1]')}.${b64('{}')}.sig`)).toBe(false); // header not an object
+  expect(looksLikeJWT(`${b64('{"alg":"RS256"}')}.${b64('{}')}=.sig`)).toBe(false); // padded: not base64url
+});
+
+test('claims of a service-account token are read with jose (legacy tokens carry the logical cluster as a claim)', () => {
+  const b64 = (s: string): string => Buffer.from(s).toString('base64url');
+  const jwt = `${b64('{"alg":"RS256","kid":"k"}')}.${b64(JSON.stringify({
+    iss: 'kubernetes/serviceaccount', 'kubernetes.io/serviceaccount/clusterName': '2x8flc', n: 1,
+  }))}.c2ln`;
+  expect(jwtClaim(jwt, 'kubernetes.io/serviceaccount/clusterName')).toBe('2x8flc');
+  expect(jwtClaim(jwt, 'n')).toBeUndefined(); // not a string
+  expect(jwtClaim(jwt, 'absent')).toBeUndefined();
+  expect(jwtClaim('not-a-jwt', 'iss')).toBeUndefined();
 });

@@ -1,6 +1,7 @@
 // Wire compatibility with hashicorp/yamux: the Go peer in hack/tools/yamux-peer (hashicorp/yamux over a gorilla
 // WebSocket) and our session exchange streams in both directions, as client and as server, checked by SHA-256.
-// The peer is built with `go build` into $KEDGE_CACHE/bin/yamux-peer, once per source hash. No Go means a failure.
+// The peer is built with `go build` into $KEDGE_CACHE/bin/yamux-peer, once per source hash. No Go means a failure,
+// which is why this is an integration suite: `make test` has Go for the kcp build anyway, the unit project needs none.
 import { describe, it, expect, beforeAll, afterEach } from '@jest/globals';
 import { spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
@@ -11,12 +12,12 @@ import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { WebSocket } from 'ws';
-import { StreamKind } from './header.ts';
-import { createWebSocketSession, webSocketOptions } from './session.ts';
-import type { TunnelSession } from './session.ts';
-import { echoHandler, payload, readAll, sha256, testLogger, writeAll, wsServer } from './test-support.ts';
+import { StreamKind } from '../src/tunnel/header.ts';
+import { createWebSocketSession, webSocketOptions } from '../src/tunnel/session.ts';
+import type { TunnelSession } from '../src/tunnel/session.ts';
+import { echoHandler, payload, readAll, sha256, testLogger, writeAll, wsServer } from '../src/tunnel/test-support.ts';
 
-const peerDir = resolve(dirname(fileURLToPath(import.meta.url)), '../../hack/tools/yamux-peer');
+const peerDir = resolve(dirname(fileURLToPath(import.meta.url)), '../hack/tools/yamux-peer');
 const binDir = join(process.env.KEDGE_CACHE ?? join(homedir(), '.cache', 'kedge'), 'bin');
 const peerBin = join(binDir, 'yamux-peer');
 const stampFile = join(binDir, '.yamux-peer.stamp');
@@ -52,10 +53,10 @@ interface Peer {
 function startPeer(args: string[]): Peer {
   const child = spawn(peerBin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
-  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   const lines: string[] = [];
   const waiters: (() => void)[] = [];
-  createInterface({ input: child.stdout! }).on('line', (l) => {
+  createInterface({ input: child.stdout }).on('line', (l) => {
     lines.push(l);
     for (const w of waiters.splice(0)) w();
   });
