@@ -4,14 +4,22 @@ import { pino } from 'pino';
 import { startHub } from '../src/hub/hub.ts';
 
 const port = Number(process.env.KEDGE_BENCH_HUB_PORT);
-const hub = await startHub({
-  listenHost: '127.0.0.1',
-  port,
-  externalURL: `https://127.0.0.1:${port}`,
-  dataDir: process.env.KEDGE_BENCH_DIR ?? '',
-  staticTokens: [`bench=${process.env.KEDGE_BENCH_TOKEN ?? ''}`],
-  kcp: { mode: 'child', binary: process.env.KEDGE_BENCH_KCP ?? '', port: Number(process.env.KEDGE_BENCH_KCP_PORT), unsafeNoFsync: true },
-}, pino({ level: process.env.KEDGE_BENCH_LOG ?? 'warn' }));
+const hub = await startHub(
+  {
+    listenHost: '127.0.0.1',
+    port,
+    externalURL: `https://127.0.0.1:${port}`,
+    dataDir: process.env.KEDGE_BENCH_DIR ?? '',
+    staticTokens: [`bench=${process.env.KEDGE_BENCH_TOKEN ?? ''}`],
+    kcp: {
+      mode: 'child',
+      binary: process.env.KEDGE_BENCH_KCP ?? '',
+      port: Number(process.env.KEDGE_BENCH_KCP_PORT),
+      unsafeNoFsync: true,
+    },
+  },
+  pino({ level: process.env.KEDGE_BENCH_LOG ?? 'warn' }),
+);
 await hub.ready;
 
 process.on('message', (msg: { type: string }) => {
@@ -19,7 +27,14 @@ process.on('message', (msg: { type: string }) => {
     globalThis.gc?.();
     globalThis.gc?.();
     const m = process.memoryUsage();
-    process.send?.({ type: 'stats', rss: m.rss, heapUsed: m.heapUsed, external: m.external, tunnels: hub.edges?.tunnels.registry.size ?? 0, cpu: process.cpuUsage() });
+    process.send?.({
+      type: 'stats',
+      rss: m.rss,
+      heapUsed: m.heapUsed,
+      external: m.external,
+      tunnels: hub.edges?.tunnels.registry.size ?? 0,
+      cpu: process.cpuUsage(),
+    });
   } else if (msg.type === 'cpu') {
     process.send?.({ type: 'cpu', cpu: process.cpuUsage() });
   } else if (msg.type === 'stop') {

@@ -25,32 +25,60 @@ import { freePort } from '../src/util/free-port.ts';
 const bin = join(process.env.KEDGE_CACHE ?? join(homedir(), '.cache', 'kedge'), 'bin');
 const repo = new URL('../', import.meta.url).pathname;
 const sh = promisify(execFile);
-const edgeScript = (...args: string[]) => sh(join(repo, 'hack/edge-cluster.sh'), args, { env: { ...process.env, PATH: `${bin}:${process.env.PATH}` }, timeout: 180_000 });
+const edgeScript = (...args: string[]) =>
+  sh(join(repo, 'hack/edge-cluster.sh'), args, {
+    env: { ...process.env, PATH: `${bin}:${process.env.PATH}` },
+    timeout: 180_000,
+  });
 
 type Stats = { rss: number; heapUsed: number; external: number; tunnels: number; cpu: NodeJS.CpuUsage };
 
 type HubChild = { child: ChildProcess; caFile: string; stats(): Promise<Stats>; cpu(): Promise<NodeJS.CpuUsage> };
 
 function startHubChild(dir: string, token: string, port: number): Promise<HubChild> {
-  return freePort().then((kcpPort) => new Promise((resolve, reject) => {
-    const child = fork(new URL('./edges-hub.ts', import.meta.url).pathname, [], {
-      execArgv: ['--expose-gc'],
-      env: { ...process.env, KEDGE_BENCH_HUB_PORT: String(port), KEDGE_BENCH_DIR: dir, KEDGE_BENCH_TOKEN: token, KEDGE_BENCH_KCP: join(bin, 'kcp'), KEDGE_BENCH_KCP_PORT: String(kcpPort) },
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    });
-    const stats = (): Promise<Stats> => new Promise((res) => {
-      const on = (m: { type: string } & Stats): void => { if (m.type === 'stats') { child.off('message', on); res(m); } };
-      child.on('message', on);
-      child.send({ type: 'stats' });
-    });
-    const cpu = (): Promise<NodeJS.CpuUsage> => new Promise((res) => {
-      const on = (m: { type: string; cpu: NodeJS.CpuUsage }): void => { if (m.type === 'cpu') { child.off('message', on); res(m.cpu); } };
-      child.on('message', on);
-      child.send({ type: 'cpu' });
-    });
-    child.once('exit', (code) => reject(new Error(`hub child exited with ${code}`)));
-    child.on('message', (m: { type: string; caFile?: string }) => { if (m.type === 'ready') resolve({ child, caFile: m.caFile ?? '', stats, cpu }); });
-  }));
+  return freePort().then(
+    (kcpPort) =>
+      new Promise((resolve, reject) => {
+        const child = fork(new URL('./edges-hub.ts', import.meta.url).pathname, [], {
+          execArgv: ['--expose-gc'],
+          env: {
+            ...process.env,
+            KEDGE_BENCH_HUB_PORT: String(port),
+            KEDGE_BENCH_DIR: dir,
+            KEDGE_BENCH_TOKEN: token,
+            KEDGE_BENCH_KCP: join(bin, 'kcp'),
+            KEDGE_BENCH_KCP_PORT: String(kcpPort),
+          },
+          stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+        });
+        const stats = (): Promise<Stats> =>
+          new Promise((res) => {
+            const on = (m: { type: string } & Stats): void => {
+              if (m.type === 'stats') {
+                child.off('message', on);
+                res(m);
+              }
+            };
+            child.on('message', on);
+            child.send({ type: 'stats' });
+          });
+        const cpu = (): Promise<NodeJS.CpuUsage> =>
+          new Promise((res) => {
+            const on = (m: { type: string; cpu: NodeJS.CpuUsage }): void => {
+              if (m.type === 'cpu') {
+                child.off('message', on);
+                res(m.cpu);
+              }
+            };
+            child.on('message', on);
+            child.send({ type: 'cpu' });
+          });
+        child.once('exit', (code) => reject(new Error(`hub child exited with ${code}`)));
+        child.on('message', (m: { type: string; caFile?: string }) => {
+          if (m.type === 'ready') resolve({ child, caFile: m.caFile ?? '', stats, cpu });
+        });
+      }),
+  );
 }
 
 function pct(sorted: number[], p: number): number {
@@ -59,7 +87,9 @@ function pct(sorted: number[], p: number): number {
 
 /** User + system CPU of another process in µs (/proc/<pid>/stat, clock ticks of 10 ms). */
 function procCpuUs(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    .replace(/^.*\) /, '')
+    .split(' ');
   return (Number(fields[11]) + Number(fields[12])) * 10_000;
 }
 
@@ -93,14 +123,27 @@ export interface EdgesFigures {
   kibPerIdleTunnel?: number;
 }
 
-export const edgesDefaults: EdgesOptions = { requests: 500, tunnels: 1000, edgeCluster: 'bench-edges', keepEdge: false, agent: 'process' };
+export const edgesDefaults: EdgesOptions = {
+  requests: 500,
+  tunnels: 1000,
+  edgeCluster: 'bench-edges',
+  keepEdge: false,
+  agent: 'process',
+};
 
 /** Starts the hub (own kcp) and the edge cluster, measures, tears down; prints through `out`, returns the figures. */
-export async function benchEdges(options: Partial<EdgesOptions> = {}, out: (line?: string) => void = (l = '') => void process.stdout.write(`${l}\n`)): Promise<EdgesFigures> {
+export async function benchEdges(
+  options: Partial<EdgesOptions> = {},
+  out: (line?: string) => void = (l = '') => void process.stdout.write(`${l}\n`),
+): Promise<EdgesFigures> {
   const values = { ...edgesDefaults, ...options };
   const { requests, tunnels } = values;
   const edgeCluster = values.edgeCluster;
-  const figures: EdgesFigures = { direct: { p50: NaN, p99: NaN }, viaHub: { p50: NaN, p99: NaN }, hubCpuMsPerRequest: NaN };
+  const figures: EdgesFigures = {
+    direct: { p50: NaN, p99: NaN },
+    viaHub: { p50: NaN, p99: NaN },
+    hubCpuMsPerRequest: NaN,
+  };
   const dir = mkdtempSync(join(tmpdir(), 'kedge-bench-edges-'));
   const token = randomBytes(24).toString('base64url');
   const port = await freePort();
@@ -114,7 +157,11 @@ export async function benchEdges(options: Partial<EdgesOptions> = {}, out: (line
   const agents: TestAgent[] = [];
   const agentProcs: AgentProcess[] = [];
   try {
-    const login = await request(`${hubURL}/auth/token-login`, { method: 'POST', headers: { authorization: `Bearer ${token}` }, dispatcher: new Agent({ connect: { ca } }) });
+    const login = await request(`${hubURL}/auth/token-login`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}` },
+      dispatcher: new Agent({ connect: { ca } }),
+    });
     if (login.statusCode !== 200) throw new Error(`token login: ${login.statusCode} ${await login.body.text()}`);
     const { workspace } = (await login.body.json()) as { workspace: string };
     const user = new KubeClient({ server: `${hubURL}/clusters/${workspace}`, token, ca, timeoutMs: 60_000 });
@@ -122,24 +169,54 @@ export async function benchEdges(options: Partial<EdgesOptions> = {}, out: (line
     const edgeKubeconfig = (await edgeScript('kubeconfig', edgeCluster)).stdout.trim();
 
     const makeEdge = async (name: string): Promise<{ credential: string; cluster: string }> => {
-      await user.create('/apis/kedge.faros.sh/v1alpha1/edges', { apiVersion: 'kedge.faros.sh/v1alpha1', kind: 'Edge', metadata: { name }, spec: { type: 'kubernetes' } });
+      await user.create('/apis/kedge.faros.sh/v1alpha1/edges', {
+        apiVersion: 'kedge.faros.sh/v1alpha1',
+        kind: 'Edge',
+        metadata: { name },
+        spec: { type: 'kubernetes' },
+      });
       const j = await createJoinToken(user, hubURL, name, 3_600_000);
-      const res = await request(`${agentBase(hubURL, j.cluster, name)}/join`, { method: 'POST', headers: { authorization: `Bearer ${j.token}` }, dispatcher: new Agent({ connect: { ca } }) });
+      const res = await request(`${agentBase(hubURL, j.cluster, name)}/join`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${j.token}` },
+        dispatcher: new Agent({ connect: { ca } }),
+      });
       if (res.statusCode !== 200) throw new Error(`join ${name}: ${res.statusCode} ${await res.body.text()}`);
       return { credential: ((await res.body.json()) as { token: string }).token, cluster: j.cluster };
     };
 
     // (1) latency
     const viaHubLatency = async (): Promise<void> => {
-      await user.create('/apis/kedge.faros.sh/v1alpha1/edges', { apiVersion: 'kedge.faros.sh/v1alpha1', kind: 'Edge', metadata: { name: 'e1' }, spec: { type: 'kubernetes' } });
+      await user.create('/apis/kedge.faros.sh/v1alpha1/edges', {
+        apiVersion: 'kedge.faros.sh/v1alpha1',
+        kind: 'Edge',
+        metadata: { name: 'e1' },
+        spec: { type: 'kubernetes' },
+      });
       const j = await createJoinToken(user, hubURL, 'e1', 3_600_000);
       let agentCpu = (): number => NaN;
       if (values.agent === 'in-process') {
-        const res = await request(`${agentBase(hubURL, j.cluster, 'e1')}/join`, { method: 'POST', headers: { authorization: `Bearer ${j.token}` }, dispatcher: new Agent({ connect: { ca } }) });
+        const res = await request(`${agentBase(hubURL, j.cluster, 'e1')}/join`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${j.token}` },
+          dispatcher: new Agent({ connect: { ca } }),
+        });
         const { token: credential } = (await res.body.json()) as { token: string };
         agents.push(await connectTunnel(agentBase(hubURL, j.cluster, 'e1'), hub.caFile, credential, edgeKubeconfig));
       } else {
-        const a = startAgent({ hubURL, cluster: j.cluster, edge: 'e1', token: j.token, kubeconfig: edgeKubeconfig, hubCAFile: hub.caFile, logLevel: 'info', heartbeatInterval: '30s', resyncInterval: '60s', keepaliveInterval: '15s', keepaliveTimeout: '10s' });
+        const a = startAgent({
+          hubURL,
+          cluster: j.cluster,
+          edge: 'e1',
+          token: j.token,
+          kubeconfig: edgeKubeconfig,
+          hubCAFile: hub.caFile,
+          logLevel: 'info',
+          heartbeatInterval: '30s',
+          resyncInterval: '60s',
+          keepaliveInterval: '15s',
+          keepaliveTimeout: '10s',
+        });
         agentProcs.push(a);
         await a.waitForOutput(/Tunnel connection established/, 60_000);
         agentCpu = () => procCpuUs(a.child?.pid ?? 0);
@@ -166,17 +243,24 @@ export async function benchEdges(options: Partial<EdgesOptions> = {}, out: (line
       }
       hubMs.sort((a, b) => a - b);
       directMs.sort((a, b) => a - b);
-      const row = (what: string, a: number[]) => `${what.padEnd(28)} p50 ${pct(a, 0.5).toFixed(2).padStart(6)} ms   p99 ${pct(a, 0.99).toFixed(2).padStart(6)} ms`;
+      const row = (what: string, a: number[]) =>
+        `${what.padEnd(28)} p50 ${pct(a, 0.5).toFixed(2).padStart(6)} ms   p99 ${pct(a, 0.99).toFixed(2).padStart(6)} ms`;
       const perReq = (us: number) => (us / hubMs.length / 1000).toFixed(2);
       out();
-      out(`GET ${path} (keep-alive, sequential, ${hubMs.length} each, interleaved in 10 rounds; agent: ${values.agent})`);
+      out(
+        `GET ${path} (keep-alive, sequential, ${hubMs.length} each, interleaved in 10 rounds; agent: ${values.agent})`,
+      );
       out(row('direct to edge apiserver', directMs));
       out(row('via hub + tunnel + agent', hubMs));
-      out(`ratio via-hub/direct: p50 ${(pct(hubMs, 0.5) / pct(directMs, 0.5)).toFixed(2)}x, p99 ${(pct(hubMs, 0.99) / pct(directMs, 0.99)).toFixed(2)}x; added p50 ${(pct(hubMs, 0.5) - pct(directMs, 0.5)).toFixed(2)} ms`);
+      out(
+        `ratio via-hub/direct: p50 ${(pct(hubMs, 0.5) / pct(directMs, 0.5)).toFixed(2)}x, p99 ${(pct(hubMs, 0.99) / pct(directMs, 0.99)).toFixed(2)}x; added p50 ${(pct(hubMs, 0.5) - pct(directMs, 0.5)).toFixed(2)} ms`,
+      );
       figures.direct = { p50: pct(directMs, 0.5), p99: pct(directMs, 0.99) };
       figures.viaHub = { p50: pct(hubMs, 0.5), p99: pct(hubMs, 0.99) };
       figures.hubCpuMsPerRequest = cpu.hub / hubMs.length / 1000;
-      out(`CPU ms per request: via hub — hub ${perReq(cpu.hub)}, agent ${values.agent === 'in-process' ? '(in the client process)' : perReq(cpu.agent)}, client ${perReq(cpu.client)}; direct — client ${perReq(cpu.direct)}`);
+      out(
+        `CPU ms per request: via hub — hub ${perReq(cpu.hub)}, agent ${values.agent === 'in-process' ? '(in the client process)' : perReq(cpu.agent)}, client ${perReq(cpu.client)}; direct — client ${perReq(cpu.direct)}`,
+      );
       await viaHub.close();
       await direct.close();
     };
@@ -187,14 +271,20 @@ export async function benchEdges(options: Partial<EdgesOptions> = {}, out: (line
       const names = Array.from({ length: tunnels }, (_, i) => `idle-${i}`);
       const creds: { name: string; credential: string; cluster: string }[] = [];
       const tj = Date.now();
-      await forEachLimit(names, 16, async (name) => { creds.push({ name, ...(await makeEdge(name)) }); });
+      await forEachLimit(names, 16, async (name) => {
+        creds.push({ name, ...(await makeEdge(name)) });
+      });
       const joinS = (Date.now() - tj) / 1000;
       out();
-      out(`${tunnels} edges created and joined (real SA + token Secret + TokenReview) in ${joinS.toFixed(1)} s (${(tunnels / joinS).toFixed(0)}/s, concurrency 16)`);
+      out(
+        `${tunnels} edges created and joined (real SA + token Secret + TokenReview) in ${joinS.toFixed(1)} s (${(tunnels / joinS).toFixed(0)}/s, concurrency 16)`,
+      );
       await new Promise((r) => setTimeout(r, 5000));
       const before = await hub.stats();
       const tc = Date.now();
-      await forEachLimit(creds, 32, async (c) => { agents.push(await connectTunnel(agentBase(hubURL, c.cluster, c.name), hub.caFile, c.credential)); });
+      await forEachLimit(creds, 32, async (c) => {
+        agents.push(await connectTunnel(agentBase(hubURL, c.cluster, c.name), hub.caFile, c.credential));
+      });
       const connectS = (Date.now() - tc) / 1000;
       for (let i = 0; i < 100; i++) {
         if ((await hub.stats()).tunnels >= tunnels + 1) break;
@@ -203,14 +293,18 @@ export async function benchEdges(options: Partial<EdgesOptions> = {}, out: (line
       await new Promise((r) => setTimeout(r, 20_000)); // let Opened signals and first keepalives settle
       const after = await hub.stats();
       out(`${tunnels} tunnels connected in ${connectS.toFixed(1)} s; hub registry holds ${after.tunnels}`);
-      out(`hub RSS ${(before.rss / 2 ** 20).toFixed(0)} → ${(after.rss / 2 ** 20).toFixed(0)} MiB: ${((after.rss - before.rss) / tunnels / 1024).toFixed(1)} KiB per idle tunnel`
-        + ` (heap ${((after.heapUsed - before.heapUsed) / tunnels / 1024).toFixed(1)} KiB, external ${((after.external - before.external) / tunnels / 1024).toFixed(1)} KiB)`);
+      out(
+        `hub RSS ${(before.rss / 2 ** 20).toFixed(0)} → ${(after.rss / 2 ** 20).toFixed(0)} MiB: ${((after.rss - before.rss) / tunnels / 1024).toFixed(1)} KiB per idle tunnel` +
+          ` (heap ${((after.heapUsed - before.heapUsed) / tunnels / 1024).toFixed(1)} KiB, external ${((after.external - before.external) / tunnels / 1024).toFixed(1)} KiB)`,
+      );
       figures.kibPerIdleTunnel = (after.rss - before.rss) / tunnels / 1024;
       const idle0 = await hub.stats();
       await new Promise((r) => setTimeout(r, 30_000));
       const idle1 = await hub.stats();
       const cpuMs = (idle1.cpu.user + idle1.cpu.system - idle0.cpu.user - idle0.cpu.system) / 1000;
-      out(`hub CPU with ${tunnels} idle tunnels (keepalive both ways): ${(cpuMs / 30_000 * 100).toFixed(1)} % of one core`);
+      out(
+        `hub CPU with ${tunnels} idle tunnels (keepalive both ways): ${((cpuMs / 30_000) * 100).toFixed(1)} % of one core`,
+      );
     }
   } finally {
     await Promise.all(agents.map((a) => a.close().catch(() => {})));
@@ -233,6 +327,13 @@ if (import.meta.main) {
       agent: { type: 'string', default: edgesDefaults.agent },
     },
   });
-  if (values.agent !== 'process' && values.agent !== 'in-process') throw new Error(`--agent must be process or in-process, not ${values.agent}`);
-  await benchEdges({ requests: Number(values.requests), tunnels: Number(values.tunnels), edgeCluster: values['edge-cluster'], keepEdge: values['keep-edge'], agent: values.agent });
+  if (values.agent !== 'process' && values.agent !== 'in-process')
+    throw new Error(`--agent must be process or in-process, not ${values.agent}`);
+  await benchEdges({
+    requests: Number(values.requests),
+    tunnels: Number(values.tunnels),
+    edgeCluster: values['edge-cluster'],
+    keepEdge: values['keep-edge'],
+    agent: values.agent,
+  });
 }

@@ -15,8 +15,13 @@ type Name = (typeof ALL)[number];
 const { values } = parseArgs({
   options: { only: { type: 'string', default: ALL.join(',') }, quick: { type: 'boolean', default: false } },
 });
-const only = values.only.split(',').map((s) => s.trim()).filter(Boolean);
-for (const n of only) if (!(ALL as readonly string[]).includes(n)) throw new Error(`--only: unknown benchmark ${n} (known: ${ALL.join(', ')})`);
+const only = values.only
+  .split(',')
+  .map((s) => s.trim())
+  .filter(Boolean);
+for (const n of only)
+  if (!(ALL as readonly string[]).includes(n))
+    throw new Error(`--only: unknown benchmark ${n} (known: ${ALL.join(', ')})`);
 const quick = values.quick;
 const out = (line = ''): void => void process.stdout.write(`${line}\n`);
 
@@ -37,23 +42,39 @@ const ms = (v: number): string => `${v.toFixed(2)} ms`;
 
 function tunnelRatios(f: TunnelFigures): void {
   ratios.push({
-    bench: 'tunnel', what: 'yamux, many streams', baseline: 'one raw WebSocket, same bytes', ratio: f.manyStreamsVsWebSocket,
-    detail: `per CPU-second ${x(f.manyStreamsVsWebSocketCpu)}`, bar: '≥ 0.60×',
+    bench: 'tunnel',
+    what: 'yamux, many streams',
+    baseline: 'one raw WebSocket, same bytes',
+    ratio: f.manyStreamsVsWebSocket,
+    detail: `per CPU-second ${x(f.manyStreamsVsWebSocketCpu)}`,
+    bar: '≥ 0.60×',
   });
   ratios.push({
-    bench: 'tunnel', what: 'yamux, one stream', baseline: 'one raw WebSocket, same bytes', ratio: f.singleStreamVsWebSocket,
-    detail: `${f.singleStreamMiBps.toFixed(0)} MiB/s`, bar: '≥ 119 MiB/s',
+    bench: 'tunnel',
+    what: 'yamux, one stream',
+    baseline: 'one raw WebSocket, same bytes',
+    ratio: f.singleStreamVsWebSocket,
+    detail: `${f.singleStreamMiBps.toFixed(0)} MiB/s`,
+    bar: '≥ 119 MiB/s',
   });
 }
 
 function edgesRatios(f: EdgesFigures): void {
   ratios.push({
-    bench: 'edges', what: 'GET via hub + tunnel + agent, p50', baseline: 'GET direct to the edge API server, p50', ratio: f.viaHub.p50 / f.direct.p50,
-    detail: `${ms(f.viaHub.p50)} vs ${ms(f.direct.p50)}; hub CPU ${ms(f.hubCpuMsPerRequest)}/request`, bar: '≤ 1.2× (not met, see below)',
+    bench: 'edges',
+    what: 'GET via hub + tunnel + agent, p50',
+    baseline: 'GET direct to the edge API server, p50',
+    ratio: f.viaHub.p50 / f.direct.p50,
+    detail: `${ms(f.viaHub.p50)} vs ${ms(f.direct.p50)}; hub CPU ${ms(f.hubCpuMsPerRequest)}/request`,
+    bar: '≤ 1.2× (not met, see below)',
   });
   ratios.push({
-    bench: 'edges', what: 'GET via hub + tunnel + agent, p99', baseline: 'GET direct, p99', ratio: f.viaHub.p99 / f.direct.p99,
-    detail: `${ms(f.viaHub.p99)} vs ${ms(f.direct.p99)}${f.kibPerIdleTunnel === undefined ? '' : `; ${f.kibPerIdleTunnel.toFixed(0)} KiB hub RSS per idle tunnel`}`, bar: '',
+    bench: 'edges',
+    what: 'GET via hub + tunnel + agent, p99',
+    baseline: 'GET direct, p99',
+    ratio: f.viaHub.p99 / f.direct.p99,
+    detail: `${ms(f.viaHub.p99)} vs ${ms(f.direct.p99)}${f.kibPerIdleTunnel === undefined ? '' : `; ${f.kibPerIdleTunnel.toFixed(0)} KiB hub RSS per idle tunnel`}`,
+    bar: '',
   });
 }
 
@@ -61,14 +82,21 @@ function schedulingRatios(f: SchedulingFigures): void {
   const vw = f.kcpWritesPerSec.viaVW;
   for (const s of f.sizes) {
     ratios.push({
-      bench: 'scheduling', what: `Placements created by the controllers, ${s.edges} edges`, baseline: "kcp's own create rate through the VW",
-      ratio: s.hubCreatesPerSec / vw, detail: `${s.hubCreatesPerSec.toFixed(0)}/s vs ${vw.toFixed(0)}/s; placed p50 ${s.placedP50Ms.toFixed(0)} ms, p99 ${s.placedP99Ms.toFixed(0)} ms`,
+      bench: 'scheduling',
+      what: `Placements created by the controllers, ${s.edges} edges`,
+      baseline: "kcp's own create rate through the VW",
+      ratio: s.hubCreatesPerSec / vw,
+      detail: `${s.hubCreatesPerSec.toFixed(0)}/s vs ${vw.toFixed(0)}/s; placed p50 ${s.placedP50Ms.toFixed(0)} ms, p99 ${s.placedP99Ms.toFixed(0)} ms`,
       bar: s.edges === 1000 ? 'placed p99 ≤ 2 s' : '',
     });
   }
   ratios.push({
-    bench: 'scheduling', what: 'kcp creates through the APIExport VW', baseline: 'kcp creates straight to the workspace',
-    ratio: vw / f.kcpWritesPerSec.direct, detail: `${vw.toFixed(0)}/s vs ${f.kcpWritesPerSec.direct.toFixed(0)}/s`, bar: '',
+    bench: 'scheduling',
+    what: 'kcp creates through the APIExport VW',
+    baseline: 'kcp creates straight to the workspace',
+    ratio: vw / f.kcpWritesPerSec.direct,
+    detail: `${vw.toFixed(0)}/s vs ${f.kcpWritesPerSec.direct.toFixed(0)}/s`,
+    bar: '',
   });
 }
 
@@ -78,9 +106,11 @@ for (const name of ALL) {
   out(`\n==== bench/${name}.ts${quick ? ' (quick)' : ''} ====\n`);
   const t0 = Date.now();
   try {
-    if (name === 'tunnel') tunnelRatios(await benchTunnel(quick ? { mib: 1, streams: 20, singleMib: 16, reps: 1 } : {}, out));
+    if (name === 'tunnel')
+      tunnelRatios(await benchTunnel(quick ? { mib: 1, streams: 20, singleMib: 16, reps: 1 } : {}, out));
     if (name === 'edges') edgesRatios(await benchEdges(quick ? { requests: 200, tunnels: 0 } : {}, out));
-    if (name === 'scheduling') schedulingRatios(await benchScheduling(quick ? { sizes: [100], runs: 2, workloads: 0 } : {}, out));
+    if (name === 'scheduling')
+      schedulingRatios(await benchScheduling(quick ? { sizes: [100], runs: 2, workloads: 0 } : {}, out));
   } catch (err) {
     // One broken benchmark must not hide the others' figures.
     failures.push(`${name}: ${(err as Error).stack ?? String(err)}`);
@@ -89,7 +119,9 @@ for (const name of ALL) {
   out(`(bench/${name}.ts took ${((Date.now() - t0) / 1000).toFixed(0)} s)`);
 }
 
-out(`\n==== headline ratios (${new Date().toISOString()}, ${((Date.now() - started) / 60_000).toFixed(1)} min${quick ? ', --quick' : ''}) ====\n`);
+out(
+  `\n==== headline ratios (${new Date().toISOString()}, ${((Date.now() - started) / 60_000).toFixed(1)} min${quick ? ', --quick' : ''}) ====\n`,
+);
 out('| benchmark | measure | baseline | ratio | figures | bar |');
 out('|---|---|---|---|---|---|');
 for (const r of ratios) out(`| ${r.bench} | ${r.what} | ${r.baseline} | **${x(r.ratio)}** | ${r.detail} | ${r.bar} |`);

@@ -13,13 +13,19 @@ const kcp = new KubeClient({
   userAgent: 'kedge-bench-hub',
 });
 const writeConcurrency = Number(process.env.KEDGE_BENCH_WRITE_CONCURRENCY ?? 0) || undefined;
-const manager = startControllerManager({ kcp, identity: 'bench-hub', endpointPollMs: 200, ...(writeConcurrency ? { writeConcurrency } : {}) }, pino({ level: process.env.KEDGE_BENCH_LOG ?? 'warn' }));
+const manager = startControllerManager(
+  { kcp, identity: 'bench-hub', endpointPollMs: 200, ...(writeConcurrency ? { writeConcurrency } : {}) },
+  pino({ level: process.env.KEDGE_BENCH_LOG ?? 'warn' }),
+);
 
 process.on('message', (msg: { type: string }) => {
   if (msg.type === 'stats') {
     process.send?.({ type: 'stats', stats: manager.stats(), cpu: process.cpuUsage(), rss: process.memoryUsage().rss });
   } else if (msg.type === 'stop') {
-    void manager.stop().then(() => kcp.close()).then(() => process.exit(0));
+    void manager
+      .stop()
+      .then(() => kcp.close())
+      .then(() => process.exit(0));
   }
 });
 await manager.whenRunning();

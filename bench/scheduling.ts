@@ -24,9 +24,20 @@ const log = pino({ level: process.env.KEDGE_BENCH_LOG ?? 'warn' });
 
 type HubSample = { stats: ControllerStats; cpu: NodeJS.CpuUsage; rss: number };
 
-function startHubChild(url: string, token: string, caFile: string, writeConcurrency: string): Promise<{ child: ChildProcess; sample(): Promise<HubSample> }> {
+function startHubChild(
+  url: string,
+  token: string,
+  caFile: string,
+  writeConcurrency: string,
+): Promise<{ child: ChildProcess; sample(): Promise<HubSample> }> {
   const child = fork(new URL('./scheduling-hub.ts', import.meta.url).pathname, [], {
-    env: { ...process.env, KCP_URL: url, KCP_TOKEN: token, KCP_CA_FILE: caFile, KEDGE_BENCH_WRITE_CONCURRENCY: writeConcurrency },
+    env: {
+      ...process.env,
+      KCP_URL: url,
+      KCP_TOKEN: token,
+      KCP_CA_FILE: caFile,
+      KEDGE_BENCH_WRITE_CONCURRENCY: writeConcurrency,
+    },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   const sample = (): Promise<HubSample> =>
@@ -77,14 +88,23 @@ async function settle(sample: () => Promise<HubSample>, quietMs = 1_000): Promis
 }
 
 /** Counts Placements of `vw` as their ADDED events arrive on a watch opened before the workload exists. */
-async function watchPlacements(ws: KubeClient, vw: string, signal: AbortSignal): Promise<{ count: () => number; done: Promise<void> }> {
+async function watchPlacements(
+  ws: KubeClient,
+  vw: string,
+  signal: AbortSignal,
+): Promise<{ count: () => number; done: Promise<void> }> {
   const list = await ws.list(`${G}/namespaces/default/placements`, { limit: 1 });
   const seen = new Set<string>();
-  const events = await ws.stream<Placement & KubeObject>(`${G}/namespaces/default/placements`, { resourceVersion: list.metadata.resourceVersion, allowWatchBookmarks: 'false' }, signal);
+  const events = await ws.stream<Placement & KubeObject>(
+    `${G}/namespaces/default/placements`,
+    { resourceVersion: list.metadata.resourceVersion, allowWatchBookmarks: 'false' },
+    signal,
+  );
   const done = (async () => {
     try {
       for await (const e of events) {
-        if (e.type === 'ADDED' && (e.object as Placement).spec.workloadRef.name === vw) seen.add((e.object as Placement).metadata.name ?? '');
+        if (e.type === 'ADDED' && (e.object as Placement).spec.workloadRef.name === vw)
+          seen.add((e.object as Placement).metadata.name ?? '');
       }
     } catch {
       // aborted
@@ -93,7 +113,12 @@ async function watchPlacements(ws: KubeClient, vw: string, signal: AbortSignal):
   return { count: () => seen.size, done };
 }
 
-async function until(what: string, fn: () => Promise<boolean> | boolean, timeoutMs = 600_000, intervalMs = 10): Promise<void> {
+async function until(
+  what: string,
+  fn: () => Promise<boolean> | boolean,
+  timeoutMs = 600_000,
+  intervalMs = 10,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await fn())) {
     if (Date.now() > deadline) throw new Error(`timed out: ${what}`);
@@ -114,17 +139,26 @@ function kcpCpuMs(pid: number): number {
 /** `n` Placement creates at 32 in flight, through `client` (direct workspace path or the VW); writes per second. */
 async function placementWriteRate(client: KubeClient, n: number, tag: string): Promise<number> {
   const t0 = performance.now();
-  await forEachLimit(Array.from({ length: n }, (_, i) => i), 32, async (i) => {
-    await client.create(`${G}/namespaces/default/placements`, {
-      apiVersion: 'kedge.faros.sh/v1alpha1', kind: 'Placement',
-      metadata: { name: `${tag}-${i}` },
-      spec: { workloadRef: { name: `${tag}-nonexistent`, uid: 'none' }, edgeName: `edge-${i}`, replicas: 1 },
-    });
-  });
+  await forEachLimit(
+    Array.from({ length: n }, (_, i) => i),
+    32,
+    async (i) => {
+      await client.create(`${G}/namespaces/default/placements`, {
+        apiVersion: 'kedge.faros.sh/v1alpha1',
+        kind: 'Placement',
+        metadata: { name: `${tag}-${i}` },
+        spec: { workloadRef: { name: `${tag}-nonexistent`, uid: 'none' }, edgeName: `edge-${i}`, replicas: 1 },
+      });
+    },
+  );
   const rate = (n / (performance.now() - t0)) * 1000;
-  await forEachLimit(Array.from({ length: n }, (_, i) => i), 32, async (i) => {
-    await client.delete(`${G}/namespaces/default/placements/${tag}-${i}`);
-  });
+  await forEachLimit(
+    Array.from({ length: n }, (_, i) => i),
+    32,
+    async (i) => {
+      await client.delete(`${G}/namespaces/default/placements/${tag}-${i}`);
+    },
+  );
   return rate;
 }
 
@@ -137,22 +171,42 @@ function pureDecision(n: number): { firstMs: number; steadyMs: number } {
   const cluster = 'bench';
   const edges: Edge[] = Array.from({ length: n }, (_, i) => ({
     ...edgeManifest(`edge-${i}`, { half: i % 2 === 0 ? 'a' : 'b' }),
-    metadata: { name: `edge-${i}`, labels: { half: i % 2 === 0 ? 'a' : 'b' }, annotations: { 'kcp.io/cluster': cluster } },
+    metadata: {
+      name: `edge-${i}`,
+      labels: { half: i % 2 === 0 ? 'a' : 'b' },
+      annotations: { 'kcp.io/cluster': cluster },
+    },
   }));
   const vw: VirtualWorkload = {
     ...workloadManifest('web', { edgeSelector: { matchLabels: { half: 'a' } } }),
-    metadata: { name: 'web', namespace: 'default', uid: 'u-1', generation: 1, annotations: { 'kcp.io/cluster': cluster } },
+    metadata: {
+      name: 'web',
+      namespace: 'default',
+      uid: 'u-1',
+      generation: 1,
+      annotations: { 'kcp.io/cluster': cluster },
+    },
   };
   const now = new Date();
   const time = (placements: Placement[]): number => {
     const reps = Math.max(3, Math.round(20_000 / n));
     const t0 = performance.now();
-    for (let i = 0; i < reps; i++) reconcileWorkload(vw, { edges, placements, namesInUse: new Set(placements.map((p) => p.metadata.name ?? '')) }, now, { failoverGraceMs: 300_000 });
+    for (let i = 0; i < reps; i++)
+      reconcileWorkload(
+        vw,
+        { edges, placements, namesInUse: new Set(placements.map((p) => p.metadata.name ?? '')) },
+        now,
+        { failoverGraceMs: 300_000 },
+      );
     return (performance.now() - t0) / reps;
   };
   const firstMs = time([]);
-  const created = reconcileWorkload(vw, { edges, placements: [], namesInUse: new Set() }, now, { failoverGraceMs: 300_000 }).diff.create
-    .map((p) => ({ ...p, metadata: { ...p.metadata, uid: `p-${p.metadata.name}`, annotations: { 'kcp.io/cluster': cluster } } }));
+  const created = reconcileWorkload(vw, { edges, placements: [], namesInUse: new Set() }, now, {
+    failoverGraceMs: 300_000,
+  }).diff.create.map((p) => ({
+    ...p,
+    metadata: { ...p.metadata, uid: `p-${p.metadata.name}`, annotations: { 'kcp.io/cluster': cluster } },
+  }));
   return { firstMs, steadyMs: time(created) };
 }
 
@@ -176,10 +230,20 @@ export interface SchedulingFigures {
   kcpWritesPerSec: { direct: number; viaVW: number };
 }
 
-export const schedulingDefaults: SchedulingOptions = { sizes: [100, 1000, 5000], runs: 5, workloads: 100, multiEdges: 1000, multiFraction: 0.1, writeConcurrency: '' };
+export const schedulingDefaults: SchedulingOptions = {
+  sizes: [100, 1000, 5000],
+  runs: 5,
+  workloads: 100,
+  multiEdges: 1000,
+  multiFraction: 0.1,
+  writeConcurrency: '',
+};
 
 /** Starts a kcp of its own and the hub child, measures, stops both; prints through `out`, returns the figures. */
-export async function benchScheduling(options: Partial<SchedulingOptions> = {}, out: (line?: string) => void = (l = '') => void process.stdout.write(`${l}\n`)): Promise<SchedulingFigures> {
+export async function benchScheduling(
+  options: Partial<SchedulingOptions> = {},
+  out: (line?: string) => void = (l = '') => void process.stdout.write(`${l}\n`),
+): Promise<SchedulingFigures> {
   const values = { ...schedulingDefaults, ...options };
   const { sizes, runs, multiEdges, multiFraction } = values;
   const multiWorkloads = values.workloads;
@@ -200,9 +264,13 @@ export async function benchScheduling(options: Partial<SchedulingOptions> = {}, 
     await createTenant(own.client, 'bench-0', log);
     hub = await startHubChild(own.kcp.url, own.adminToken, own.kcp.caFile, values.writeConcurrency);
     const { sample } = hub;
-    out(`# Scheduling benchmark (${new Date().toISOString()}, ${runs} runs per size, write concurrency ${values.writeConcurrency || 'default'})`);
+    out(
+      `# Scheduling benchmark (${new Date().toISOString()}, ${runs} runs per size, write concurrency ${values.writeConcurrency || 'default'})`,
+    );
     out();
-    out('| edges | selected | edge create (kcp, 32 parallel) | placed p50 | placed p99 | status p50 | hub CPU / run | kcp CPU / run | hub RSS | decide (pure) first / steady | hub creates/s |');
+    out(
+      '| edges | selected | edge create (kcp, 32 parallel) | placed p50 | placed p99 | status p50 | hub CPU / run | kcp CPU / run | hub RSS | decide (pure) first / steady | hub creates/s |',
+    );
     out('|---|---|---|---|---|---|---|---|---|---|---|');
     for (const n of sizes) {
       const tenant = await createTenant(own.client, `bench-${n}`, log);
@@ -221,13 +289,21 @@ export async function benchScheduling(options: Partial<SchedulingOptions> = {}, 
         const before = await sample();
         const kcpBefore = kcpCpuMs(own.kcp.pid);
         const t0 = performance.now();
-        await ws.create(`${G}/namespaces/default/virtualworkloads`, workloadManifest(name, { edgeSelector: { matchLabels: { half: 'a' } } }));
+        await ws.create(
+          `${G}/namespaces/default/virtualworkloads`,
+          workloadManifest(name, { edgeSelector: { matchLabels: { half: 'a' } } }),
+        );
         await until(`${n / 2} placements`, () => watch.count() >= Math.ceil(n / 2));
         placed.push(performance.now() - t0);
-        await until('status edgeCount', async () => {
-          const vw = await ws.get<VirtualWorkload & KubeObject>(`${G}/namespaces/default/virtualworkloads/${name}`);
-          return (vw.status?.edgeCount ?? 0) >= Math.ceil(n / 2);
-        }, 600_000, 20);
+        await until(
+          'status edgeCount',
+          async () => {
+            const vw = await ws.get<VirtualWorkload & KubeObject>(`${G}/namespaces/default/virtualworkloads/${name}`);
+            return (vw.status?.edgeCount ?? 0) >= Math.ceil(n / 2);
+          },
+          600_000,
+          20,
+        );
         statusDone.push(performance.now() - t0);
         await settle(sample, 300);
         const after = await sample();
@@ -242,8 +318,16 @@ export async function benchScheduling(options: Partial<SchedulingOptions> = {}, 
       }
       const pure = pureDecision(n);
       const creatRate = (Math.ceil(n / 2) / percentile(placed, 50)) * 1000;
-    figures.sizes.push({ edges: n, selected: Math.ceil(n / 2), placedP50Ms: percentile(placed, 50), placedP99Ms: percentile(placed, 99), hubCreatesPerSec: creatRate });
-      out(`| ${n} | ${Math.ceil(n / 2)} | ${(createMs / 1000).toFixed(1)} s (${Math.round((n / createMs) * 1000)}/s) | ${Math.round(percentile(placed, 50))} ms | ${Math.round(percentile(placed, 99))} ms | ${Math.round(percentile(statusDone, 50))} ms | ${Math.round(percentile(cpu, 50))} ms | ${Math.round(percentile(kcpCpu, 50))} ms | ${Math.round(rss / 2 ** 20)} MiB | ${pure.firstMs.toFixed(1)} / ${pure.steadyMs.toFixed(1)} ms | ${Math.round(creatRate)} |`);
+      figures.sizes.push({
+        edges: n,
+        selected: Math.ceil(n / 2),
+        placedP50Ms: percentile(placed, 50),
+        placedP99Ms: percentile(placed, 99),
+        hubCreatesPerSec: creatRate,
+      });
+      out(
+        `| ${n} | ${Math.ceil(n / 2)} | ${(createMs / 1000).toFixed(1)} s (${Math.round((n / createMs) * 1000)}/s) | ${Math.round(percentile(placed, 50))} ms | ${Math.round(percentile(placed, 99))} ms | ${Math.round(percentile(statusDone, 50))} ms | ${Math.round(percentile(cpu, 50))} ms | ${Math.round(percentile(kcpCpu, 50))} ms | ${Math.round(rss / 2 ** 20)} MiB | ${pure.firstMs.toFixed(1)} / ${pure.steadyMs.toFixed(1)} ms | ${Math.round(creatRate)} |`,
+      );
     }
 
     if (multiWorkloads > 0) {
@@ -252,33 +336,57 @@ export async function benchScheduling(options: Partial<SchedulingOptions> = {}, 
       const groups = Math.max(1, Math.round(1 / multiFraction));
       await createEdges(ws, multiEdges, (i) => ({ group: `g${i % groups}` }));
       await settle(sample);
-      const expected = Array.from({ length: multiWorkloads }, (_, w) => Math.ceil((multiEdges - (w % groups)) / groups)).reduce((x, y) => x + y, 0);
+      const expected = Array.from({ length: multiWorkloads }, (_, w) =>
+        Math.ceil((multiEdges - (w % groups)) / groups),
+      ).reduce((x, y) => x + y, 0);
       const before = await sample();
       const t0 = performance.now();
-      await forEachLimit(Array.from({ length: multiWorkloads }, (_, w) => w), 16, async (w) => {
-        await ws.create(`${G}/namespaces/default/virtualworkloads`, workloadManifest(`multi-${w}`, { edgeSelector: { matchLabels: { group: `g${w % groups}` } } }));
-      });
-      await until(`${expected} placements`, async () => (await sample()).stats.cache.placements >= expected, 900_000, 200);
+      await forEachLimit(
+        Array.from({ length: multiWorkloads }, (_, w) => w),
+        16,
+        async (w) => {
+          await ws.create(
+            `${G}/namespaces/default/virtualworkloads`,
+            workloadManifest(`multi-${w}`, { edgeSelector: { matchLabels: { group: `g${w % groups}` } } }),
+          );
+        },
+      );
+      await until(
+        `${expected} placements`,
+        async () => (await sample()).stats.cache.placements >= expected,
+        900_000,
+        200,
+      );
       const placedMs = performance.now() - t0;
       await settle(sample, 1_000);
       const after = await sample();
       const cpuMs = (after.cpu.user + after.cpu.system - before.cpu.user - before.cpu.system) / 1000;
       const w = after.stats.workloads;
       out();
-      out(`| workloads × edges | placements | all placed | hub CPU | hub RSS | reconciles | decide (pure, total) | status writes | 409 on create |`);
+      out(
+        `| workloads × edges | placements | all placed | hub CPU | hub RSS | reconciles | decide (pure, total) | status writes | 409 on create |`,
+      );
       out('|---|---|---|---|---|---|---|---|---|');
-      out(`| ${multiWorkloads} × ${multiEdges} (each selects ${Math.round(multiFraction * 100)} %) | ${expected} | ${(placedMs / 1000).toFixed(1)} s | ${(cpuMs / 1000).toFixed(1)} s | ${Math.round(after.rss / 2 ** 20)} MiB | ${w.reconciles} | ${(w.decideMs / 1000).toFixed(2)} s | ${w.statusWrites} | ${w.createConflicts} |`);
+      out(
+        `| ${multiWorkloads} × ${multiEdges} (each selects ${Math.round(multiFraction * 100)} %) | ${expected} | ${(placedMs / 1000).toFixed(1)} s | ${(cpuMs / 1000).toFixed(1)} s | ${Math.round(after.rss / 2 ** 20)} MiB | ${w.reconciles} | ${(w.decideMs / 1000).toFixed(2)} s | ${w.statusWrites} | ${w.createConflicts} |`,
+      );
     }
     {
       const tenant = await createTenant(own.client, 'bench-writes', log);
       const direct = own.client.forCluster(tenant.workspacePath);
-      const slice = await own.client.forCluster('root:kedge:providers').get<KubeObject & { status?: { endpoints?: { url: string }[] } }>('/apis/apis.kcp.io/v1alpha1/apiexportendpointslices/kedge.faros.sh');
+      const slice = await own.client
+        .forCluster('root:kedge:providers')
+        .get<KubeObject & { status?: { endpoints?: { url: string }[] } }>(
+          '/apis/apis.kcp.io/v1alpha1/apiexportendpointslices/kedge.faros.sh',
+        );
       const viaVW = own.client.withServer(slice.status?.endpoints?.[0]?.url ?? '').forCluster(tenant.cluster);
       const d = await placementWriteRate(direct, 500, 'direct');
       const v = await placementWriteRate(viaVW, 500, 'vw');
-    figures.kcpWritesPerSec = { direct: d, viaVW: v };
+      figures.kcpWritesPerSec = { direct: d, viaVW: v };
       out();
-      out(`kcp write baseline (500 Placement creates, 32 in flight, no controller work): direct ${Math.round(d)}/s, through the APIExport VW ${Math.round(v)}/s`);
+      out(
+        `kcp write baseline (500 Placement creates, 32 in flight, no controller work): direct ${Math.round(d)}/s, through the APIExport VW ${Math.round(v)}/s`,
+      );
     }
     const final = await sample();
     out();
@@ -304,7 +412,10 @@ if (import.meta.main) {
     },
   });
   await benchScheduling({
-    sizes: values.sizes.split(',').map(Number).filter((n) => n > 0),
+    sizes: values.sizes
+      .split(',')
+      .map(Number)
+      .filter((n) => n > 0),
     runs: Number(values.runs),
     workloads: Number(values.workloads),
     multiEdges: Number(values['multi-edges']),

@@ -100,9 +100,12 @@ async function tunnelCase(label: string, n: number, bytes: number): Promise<Row>
   const agent = createWebSocketSession(client, { role: 'client', logger, config: { keepAliveIntervalMs: 0 } });
   try {
     return await timed(label, n * bytes, async () => {
-      const got = await Promise.all(Array.from({ length: n }, async () => exchange(await agent.openStream({ kind: StreamKind.PingTest }), bytes)));
+      const got = await Promise.all(
+        Array.from({ length: n }, async () => exchange(await agent.openStream({ kind: StreamKind.PingTest }), bytes)),
+      );
       const hubGot = await Promise.all(hubDone);
-      if (hubGot.length !== n || hubGot.some((b) => b !== bytes)) throw new Error(`${label}: hub side read ${hubGot.join(',')}`);
+      if (hubGot.length !== n || hubGot.some((b) => b !== bytes))
+        throw new Error(`${label}: hub side read ${hubGot.join(',')}`);
       return got;
     });
   } finally {
@@ -116,7 +119,10 @@ async function rawWsCase(label: string, bytes: number): Promise<Row> {
   const { client, server, close } = await wsPair();
   try {
     return await timed(label, bytes, async () => {
-      const [got, hubGot] = await Promise.all([exchange(createWebSocketStream(client), bytes, true), exchange(createWebSocketStream(server), bytes, true)]);
+      const [got, hubGot] = await Promise.all([
+        exchange(createWebSocketStream(client), bytes, true),
+        exchange(createWebSocketStream(server), bytes, true),
+      ]);
       if (hubGot !== bytes) throw new Error(`${label}: server side read ${hubGot}`);
       return [got];
     });
@@ -165,23 +171,33 @@ export interface TunnelFigures {
 export const tunnelDefaults: TunnelOptions = { mib: 4, streams: 50, singleMib: 64, reps: 3 };
 
 /** Runs every case (best of `reps`), prints the tables through `out`, and returns the figures. */
-export async function benchTunnel(options: Partial<TunnelOptions> = {}, out: (line?: string) => void = (l = '') => console.log(l)): Promise<TunnelFigures> {
+export async function benchTunnel(
+  options: Partial<TunnelOptions> = {},
+  out: (line?: string) => void = (l = '') => console.log(l),
+): Promise<TunnelFigures> {
   const { mib, streams, singleMib, reps } = { ...tunnelDefaults, ...options };
   const perStream = mib * MiB;
   const singleBytes = singleMib * MiB;
   const total = streams * perStream;
   const tcp = await best(reps, () => tcpCase(`raw TCP, 1 connection x ${total / MiB} MiB each way`, total));
-  const ws = await best(reps, () => rawWsCase(`raw WebSocket (createWebSocketStream), 1 x ${total / MiB} MiB each way`, total));
-  const tunnel50 = await best(reps, () => tunnelCase(`yamux over WebSocket, ${streams} streams x ${perStream / MiB} MiB each way`, streams, perStream));
+  const ws = await best(reps, () =>
+    rawWsCase(`raw WebSocket (createWebSocketStream), 1 x ${total / MiB} MiB each way`, total),
+  );
+  const tunnel50 = await best(reps, () =>
+    tunnelCase(`yamux over WebSocket, ${streams} streams x ${perStream / MiB} MiB each way`, streams, perStream),
+  );
   const ws1 = await best(reps, () => rawWsCase(`raw WebSocket, 1 x ${singleBytes / MiB} MiB each way`, singleBytes));
-  const tunnel1 = await best(reps, () => tunnelCase(`yamux over WebSocket, 1 stream x ${singleBytes / MiB} MiB each way`, 1, singleBytes));
+  const tunnel1 = await best(reps, () =>
+    tunnelCase(`yamux over WebSocket, 1 stream x ${singleBytes / MiB} MiB each way`, 1, singleBytes),
+  );
   const rows = [tcp, ws, tunnel50, ws1, tunnel1];
   out(`best of ${reps}; MiB/s counts both directions; CPU = user+system seconds of this process\n`);
   out('| case | MiB/s (wall) | MiB per CPU-second |\n|---|---|---|');
   for (const r of rows) out(`| ${r.label} | ${r.mibps.toFixed(1)} | ${r.mibPerCpuSec.toFixed(1)} |`);
   out('');
   out('| ratio | wall | CPU | bar |\n|---|---|---|---|');
-  const ratio = (a: Row, b: Row): string => `${(a.mibps / b.mibps).toFixed(2)} | ${(a.mibPerCpuSec / b.mibPerCpuSec).toFixed(2)}`;
+  const ratio = (a: Row, b: Row): string =>
+    `${(a.mibps / b.mibps).toFixed(2)} | ${(a.mibPerCpuSec / b.mibPerCpuSec).toFixed(2)}`;
   out(`| yamux ${streams} streams / raw WebSocket | ${ratio(tunnel50, ws)} | >= 0.60 |`);
   out(`| yamux ${streams} streams / raw TCP | ${ratio(tunnel50, tcp)} | |`);
   out(`| yamux 1 stream / raw WebSocket (1 x ${singleBytes / MiB} MiB) | ${ratio(tunnel1, ws1)} | |`);
@@ -197,7 +213,17 @@ export async function benchTunnel(options: Partial<TunnelOptions> = {}, out: (li
 
 if (import.meta.main) {
   const { values } = parseArgs({
-    options: { mib: { type: 'string', default: '4' }, streams: { type: 'string', default: '50' }, 'single-mib': { type: 'string', default: '64' }, reps: { type: 'string', default: '3' } },
+    options: {
+      mib: { type: 'string', default: '4' },
+      streams: { type: 'string', default: '50' },
+      'single-mib': { type: 'string', default: '64' },
+      reps: { type: 'string', default: '3' },
+    },
   });
-  await benchTunnel({ mib: Number(values.mib), streams: Number(values.streams), singleMib: Number(values['single-mib']), reps: Number(values.reps) });
+  await benchTunnel({
+    mib: Number(values.mib),
+    streams: Number(values.streams),
+    singleMib: Number(values['single-mib']),
+    reps: Number(values.reps),
+  });
 }

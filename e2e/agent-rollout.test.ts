@@ -44,7 +44,9 @@ async function localDeployment(): Promise<Deployment | undefined> {
   }
 }
 
-function container(d: Deployment | undefined): { image?: string; env?: { name: string; value?: string }[] } | undefined {
+function container(
+  d: Deployment | undefined,
+): { image?: string; env?: { name: string; value?: string }[] } | undefined {
   return d?.spec?.template?.spec.containers[0];
 }
 
@@ -61,19 +63,30 @@ function vwJSON(image: string, envVars: { name: string; value: string }[] = []):
 }
 
 /** Applies `manifest` and resolves once the edge's Deployment satisfies `done`; returns the elapsed milliseconds. */
-async function applyAndTime(manifest: string, what: string, done: (d: Deployment | undefined) => boolean): Promise<number> {
+async function applyAndTime(
+  manifest: string,
+  what: string,
+  done: (d: Deployment | undefined) => boolean,
+): Promise<number> {
   const t0 = Date.now();
   await k(['apply', '-f', '-'], manifest);
-  await eventually(async () => {
-    const d = await localDeployment();
-    if (!done(d)) throw new Error(`edge Deployment: ${JSON.stringify(container(d))}`);
-  }, { what, timeoutMs: ROLLOUT_BUDGET_MS, intervalMs: 100 });
+  await eventually(
+    async () => {
+      const d = await localDeployment();
+      if (!done(d)) throw new Error(`edge Deployment: ${JSON.stringify(container(d))}`);
+    },
+    { what, timeoutMs: ROLLOUT_BUDGET_MS, intervalMs: 100 },
+  );
   return Date.now() - t0;
 }
 
 async function placementGeneration(): Promise<{ annotation?: string; resourceVersion?: string; phase?: string }> {
   const p = await getJSON<Placement>(['get', 'placements.kedge.faros.sh', 'web-site']);
-  return { annotation: p.metadata.annotations?.[GEN], resourceVersion: p.metadata.resourceVersion, phase: p.status?.phase };
+  return {
+    annotation: p.metadata.annotations?.[GEN],
+    resourceVersion: p.metadata.resourceVersion,
+    phase: p.status?.phase,
+  };
 }
 
 async function vwGeneration(): Promise<number> {
@@ -83,7 +96,17 @@ async function vwGeneration(): Promise<number> {
 beforeAll(async () => {
   const cluster = startEdgeCluster(`ro-${sfx}`);
   hub = await startTestHub([`${tenant}=${userToken}`], { controllers: { heartbeatIntervalMs: 5_000 } });
-  const login = await kedge(['login', '--hub-url', hubURL, '--token', userToken, '--certificate-authority', env.hubCAFile, '--kubeconfig', kc]);
+  const login = await kedge([
+    'login',
+    '--hub-url',
+    hubURL,
+    '--token',
+    userToken,
+    '--certificate-authority',
+    env.hubCAFile,
+    '--kubeconfig',
+    kc,
+  ]);
   if (login.code !== 0) throw new Error(`kedge login: ${login.stderr}`);
   const created = await kedge(['edge', 'create', 'site', '--labels', 'site=one', '--kubeconfig', kc]);
   if (created.code !== 0) throw new Error(`edge create: ${created.stderr}`);
@@ -92,12 +115,21 @@ beforeAll(async () => {
   const m = /kedge agent join --hub-url \S+ --cluster (\S+) --edge \S+ --token (\S+)/.exec(jc.stdout);
   if (jc.code !== 0 || !m?.[1] || !m[2]) throw new Error(`join-command: ${jc.stderr}${jc.stdout}`);
   agent = startAgent({
-    hubURL, cluster: m[1], edge: 'site', token: m[2], kubeconfig: site.kubeconfig, hubCAFile: env.hubCAFile, resyncInterval: '10m',
+    hubURL,
+    cluster: m[1],
+    edge: 'site',
+    token: m[2],
+    kubeconfig: site.kubeconfig,
+    hubCAFile: env.hubCAFile,
+    resyncInterval: '10m',
   });
-  await eventually(async () => {
-    const e = await getJSON<Edge>(['get', 'edge', 'site']);
-    if (e.status?.phase !== 'Ready') throw new Error(`edge site is ${e.status?.phase}`);
-  }, { what: 'edge site Ready', timeoutMs: 60_000, intervalMs: 250 });
+  await eventually(
+    async () => {
+      const e = await getJSON<Edge>(['get', 'edge', 'site']);
+      if (e.status?.phase !== 'Ready') throw new Error(`edge site is ${e.status?.phase}`);
+    },
+    { what: 'edge site Ready', timeoutMs: 60_000, intervalMs: 250 },
+  );
 }, 300_000);
 
 afterAll(async () => {
@@ -110,39 +142,60 @@ afterAll(async () => {
 describe('rollout of a VirtualWorkload edit', () => {
   it('a new workload lands on the edge and its Placement carries the workload generation', async () => {
     await k(['apply', '-f', '-'], vwJSON('nginx:1.27'));
-    await eventually(async () => {
-      const d = await localDeployment();
-      if (d?.status?.readyReplicas !== 1) throw new Error(`edge Deployment ${JSON.stringify(d?.status)}`);
-    }, { what: 'Deployment web Ready on the edge', timeoutMs: 60_000 });
+    await eventually(
+      async () => {
+        const d = await localDeployment();
+        if (d?.status?.readyReplicas !== 1) throw new Error(`edge Deployment ${JSON.stringify(d?.status)}`);
+      },
+      { what: 'Deployment web Ready on the edge', timeoutMs: 60_000 },
+    );
     expect(container(await localDeployment())?.image).toBe('nginx:1.27');
     const gen = await vwGeneration();
-    await eventually(async () => {
-      const p = await placementGeneration();
-      if (p.annotation !== String(gen) || p.phase !== 'Running') throw new Error(JSON.stringify(p));
-    }, { what: 'Placement Running with the workload generation' });
+    await eventually(
+      async () => {
+        const p = await placementGeneration();
+        if (p.annotation !== String(gen) || p.phase !== 'Running') throw new Error(JSON.stringify(p));
+      },
+      { what: 'Placement Running with the workload generation' },
+    );
   }, 120_000);
 
   it('kubectl apply of a new image reaches the edge within seconds (agent resync is 10 min); the workload is Running again', async () => {
     const before = await vwGeneration();
-    const ms = await applyAndTime(vwJSON('nginx:1.28'), 'new image on the edge', (d) => container(d)?.image === 'nginx:1.28');
+    const ms = await applyAndTime(
+      vwJSON('nginx:1.28'),
+      'new image on the edge',
+      (d) => container(d)?.image === 'nginx:1.28',
+    );
     expect(ms).toBeLessThan(ROLLOUT_BUDGET_MS);
     expect(await vwGeneration()).toBe(before + 1);
     expect((await placementGeneration()).annotation).toBe(String(before + 1));
-    await eventually(async () => {
-      const d = await localDeployment();
-      if (d?.status?.updatedReplicas !== 1 || d.status.readyReplicas !== 1 || (d.status.observedGeneration ?? 0) < (d.metadata.generation ?? 0)) {
-        throw new Error(`rollout ${JSON.stringify(d?.status)}`);
-      }
-      const v = await getJSON<VirtualWorkload>(['get', 'vw', 'web']);
-      if (v.status?.phase !== 'Running' || v.status.observedGeneration !== before + 1) throw new Error(`vw ${JSON.stringify(v.status)}`);
-    }, { what: 'rolled out and VW Running', timeoutMs: 60_000 });
+    await eventually(
+      async () => {
+        const d = await localDeployment();
+        if (
+          d?.status?.updatedReplicas !== 1 ||
+          d.status.readyReplicas !== 1 ||
+          (d.status.observedGeneration ?? 0) < (d.metadata.generation ?? 0)
+        ) {
+          throw new Error(`rollout ${JSON.stringify(d?.status)}`);
+        }
+        const v = await getJSON<VirtualWorkload>(['get', 'vw', 'web']);
+        if (v.status?.phase !== 'Running' || v.status.observedGeneration !== before + 1)
+          throw new Error(`vw ${JSON.stringify(v.status)}`);
+      },
+      { what: 'rolled out and VW Running', timeoutMs: 60_000 },
+    );
     const applied = (agent?.output() ?? '').split('\n').filter((l) => l.includes('"msg":"applied"'));
     expect(applied.some((l) => l.includes(`"workloadGeneration":${before + 1}`))).toBe(true);
   }, 120_000);
 
   it('a template-level change (new env) also rolls out at once', async () => {
-    const ms = await applyAndTime(vwJSON('nginx:1.28', [{ name: 'MODE', value: 'blue' }]), 'new env on the edge', (d) =>
-      container(d)?.env?.some((e) => e.name === 'MODE' && e.value === 'blue') === true);
+    const ms = await applyAndTime(
+      vwJSON('nginx:1.28', [{ name: 'MODE', value: 'blue' }]),
+      'new env on the edge',
+      (d) => container(d)?.env?.some((e) => e.name === 'MODE' && e.value === 'blue') === true,
+    );
     expect(ms).toBeLessThan(ROLLOUT_BUDGET_MS);
   }, 60_000);
 
@@ -150,26 +203,36 @@ describe('rollout of a VirtualWorkload edit', () => {
     await k(['apply', '-f', '-'], vwJSON('nginx:1.29', [{ name: 'MODE', value: 'blue' }]));
     await k(['apply', '-f', '-'], vwJSON('nginx:1.28', [{ name: 'MODE', value: 'blue' }]));
     const gen = await vwGeneration();
-    await eventually(async () => {
-      const p = await placementGeneration();
-      if (p.annotation !== String(gen)) throw new Error(JSON.stringify(p));
-    }, { what: 'Placement at the last generation', timeoutMs: ROLLOUT_BUDGET_MS });
+    await eventually(
+      async () => {
+        const p = await placementGeneration();
+        if (p.annotation !== String(gen)) throw new Error(JSON.stringify(p));
+      },
+      { what: 'Placement at the last generation', timeoutMs: ROLLOUT_BUDGET_MS },
+    );
     // Whether or not the agent saw nginx:1.29 in between, what stays is nginx:1.28.
-    await eventually(async () => {
-      if (container(await localDeployment())?.image !== 'nginx:1.28') throw new Error(JSON.stringify(container(await localDeployment())));
-    }, { what: 'nginx:1.28 on the edge', timeoutMs: ROLLOUT_BUDGET_MS });
+    await eventually(
+      async () => {
+        if (container(await localDeployment())?.image !== 'nginx:1.28')
+          throw new Error(JSON.stringify(container(await localDeployment())));
+      },
+      { what: 'nginx:1.28 on the edge', timeoutMs: ROLLOUT_BUDGET_MS },
+    );
     // Bounded on purpose: what is proven is that nothing flips the image back later (a stale apply of 1.29).
     await new Promise((r) => setTimeout(r, 3_000));
     expect(container(await localDeployment())?.image).toBe('nginx:1.28');
   }, 60_000);
 
   it('a settled workload causes no Placement writes (no write storm from status updates)', async () => {
-    await eventually(async () => {
-      const p = await placementGeneration();
-      if (p.phase !== 'Running') throw new Error(JSON.stringify(p));
-      const v = await getJSON<VirtualWorkload>(['get', 'vw', 'web']);
-      if (v.status?.phase !== 'Running') throw new Error(`vw ${JSON.stringify(v.status)}`);
-    }, { what: 'settled', timeoutMs: 60_000 });
+    await eventually(
+      async () => {
+        const p = await placementGeneration();
+        if (p.phase !== 'Running') throw new Error(JSON.stringify(p));
+        const v = await getJSON<VirtualWorkload>(['get', 'vw', 'web']);
+        if (v.status?.phase !== 'Running') throw new Error(`vw ${JSON.stringify(v.status)}`);
+      },
+      { what: 'settled', timeoutMs: 60_000 },
+    );
     const a = await placementGeneration();
     const vwA = (await getJSON<VirtualWorkload>(['get', 'vw', 'web'])).metadata.resourceVersion;
     // Bounded on purpose: that no write follows once settled is the claim (a storm shows within seconds).

@@ -14,7 +14,14 @@ import type { Edge, Placement, VirtualWorkload } from '../src/api/types.ts';
 import type { Deployment } from '../src/agent/workload/desired.ts';
 import { isNotFound } from '../src/kube/api-error.ts';
 import { kedge, kubectl, kubectlOK, kubectlJSON } from './harness/cli.ts';
-import { startAgent, startEdgeCluster, startRelay, type AgentProcess, type EdgeCluster, type FreezableRelay } from './harness/edges.ts';
+import {
+  startAgent,
+  startEdgeCluster,
+  startRelay,
+  type AgentProcess,
+  type EdgeCluster,
+  type FreezableRelay,
+} from './harness/edges.ts';
 import { loadTestEnv } from './harness/env.ts';
 import { eventually } from './harness/http.ts';
 
@@ -54,10 +61,13 @@ async function edgeStatus(name: string): Promise<NonNullable<Edge['status']>> {
 
 async function waitEdge(name: string, phase: 'Ready' | 'Disconnected', timeoutMs = 30_000): Promise<number> {
   const t0 = Date.now();
-  await eventually(async () => {
-    const s = await edgeStatus(name);
-    if (s.phase !== phase) throw new Error(`edge ${name} is ${s.phase}`);
-  }, { what: `edge ${name} ${phase}`, timeoutMs, intervalMs: 250 });
+  await eventually(
+    async () => {
+      const s = await edgeStatus(name);
+      if (s.phase !== phase) throw new Error(`edge ${name} is ${s.phase}`);
+    },
+    { what: `edge ${name} ${phase}`, timeoutMs, intervalMs: 250 },
+  );
   return Date.now() - t0;
 }
 
@@ -75,20 +85,51 @@ function vwYAML(name: string, region: string, extra: Partial<VirtualWorkload['sp
     apiVersion: 'kedge.faros.sh/v1alpha1',
     kind: 'VirtualWorkload',
     metadata: { name, namespace: 'default' },
-    spec: { simple: { image: 'nginx:1.27', ports: [{ name: 'http', containerPort: 80 }] }, placement: { edgeSelector: { matchLabels: { region } } }, ...extra },
+    spec: {
+      simple: { image: 'nginx:1.27', ports: [{ name: 'http', containerPort: 80 }] },
+      placement: { edgeSelector: { matchLabels: { region } } },
+      ...extra,
+    },
   });
 }
 
-function agentFor(edge: 'eu' | 'us', url: string, token: string | undefined, c: EdgeCluster, stateDir?: string): AgentProcess {
-  return startAgent({ hubURL: url, cluster, edge, token, kubeconfig: c.kubeconfig, hubCAFile: env.hubCAFile, stateDir });
+function agentFor(
+  edge: 'eu' | 'us',
+  url: string,
+  token: string | undefined,
+  c: EdgeCluster,
+  stateDir?: string,
+): AgentProcess {
+  return startAgent({
+    hubURL: url,
+    cluster,
+    edge,
+    token,
+    kubeconfig: c.kubeconfig,
+    hubCAFile: env.hubCAFile,
+    stateDir,
+  });
 }
 
 beforeAll(async () => {
   const clusters = Promise.all([startEdgeCluster(`eu-${sfx}`), startEdgeCluster(`us-${sfx}`)]);
   hub = await startTestHub();
-  const login = await kedge(['login', '--hub-url', hubURL, '--token', userToken, '--certificate-authority', env.hubCAFile, '--kubeconfig', kc]);
+  const login = await kedge([
+    'login',
+    '--hub-url',
+    hubURL,
+    '--token',
+    userToken,
+    '--certificate-authority',
+    env.hubCAFile,
+    '--kubeconfig',
+    kc,
+  ]);
   if (login.code !== 0) throw new Error(`kedge login: ${login.stderr}`);
-  for (const [name, region] of [['eu', 'eu'], ['us', 'us']] as const) {
+  for (const [name, region] of [
+    ['eu', 'eu'],
+    ['us', 'us'],
+  ] as const) {
     const r = await kedge(['edge', 'create', name, '--labels', `region=${region}`, '--kubeconfig', kc]);
     if (r.code !== 0) throw new Error(`edge create ${name}: ${r.stderr}`);
   }
@@ -113,12 +154,20 @@ describe('kedge-agent', () => {
     // The us agent goes through a relay the keepalive test freezes later.
     agents.us = agentFor('us', `https://127.0.0.1:${relay.port}`, usJoin.token, us);
     await Promise.all([waitEdge('eu', 'Ready', 60_000), waitEdge('us', 'Ready', 60_000)]);
-    const s = await eventually(async () => {
-      const st = await edgeStatus('eu');
-      if (!st.kubernetesVersion) throw new Error('no facts yet');
-      return st;
-    }, { what: 'edge facts' });
-    expect(s).toMatchObject({ connected: true, agentVersion: expect.any(String), hostname: expect.any(String), kubernetesVersion: 'v1.36.4' });
+    const s = await eventually(
+      async () => {
+        const st = await edgeStatus('eu');
+        if (!st.kubernetesVersion) throw new Error('no facts yet');
+        return st;
+      },
+      { what: 'edge facts' },
+    );
+    expect(s).toMatchObject({
+      connected: true,
+      agentVersion: expect.any(String),
+      hostname: expect.any(String),
+      kubernetesVersion: 'v1.36.4',
+    });
     expect(s.lastHeartbeatTime).toBeDefined();
     const credFile = join(agents.eu.opts.stateDir, 'credential.json');
     expect(statSync(credFile).mode & 0o777).toBe(0o600);
@@ -127,46 +176,74 @@ describe('kedge-agent', () => {
 
   it('places a VirtualWorkload with edgeSelector region=eu on the eu edge only; it turns Ready and the hub shows Running', async () => {
     await k(['apply', '-f', '-'], vwYAML('web', 'eu'));
-    const dep = await eventually(async () => {
-      const d = await localDeployment(eu, 'default', 'web');
-      if (d?.status?.readyReplicas !== 1) throw new Error(`eu deployment ${JSON.stringify(d?.status)}`);
-      return d;
-    }, { what: 'Deployment web Ready on eu', timeoutMs: 60_000 });
-    expect(dep.metadata.labels).toMatchObject({ 'kedge.faros.sh/placement': 'web-eu', 'kedge.faros.sh/virtualworkload': 'web', 'kedge.faros.sh/cluster': cluster });
+    const dep = await eventually(
+      async () => {
+        const d = await localDeployment(eu, 'default', 'web');
+        if (d?.status?.readyReplicas !== 1) throw new Error(`eu deployment ${JSON.stringify(d?.status)}`);
+        return d;
+      },
+      { what: 'Deployment web Ready on eu', timeoutMs: 60_000 },
+    );
+    expect(dep.metadata.labels).toMatchObject({
+      'kedge.faros.sh/placement': 'web-eu',
+      'kedge.faros.sh/virtualworkload': 'web',
+      'kedge.faros.sh/cluster': cluster,
+    });
     expect(dep.metadata.annotations?.['kedge.faros.sh/placement-uid']).toBeDefined();
-    const svc = await eu.client.get<{ spec: { ports: { port: number }[] } } & { metadata: { name: string } }>('/api/v1/namespaces/default/services/web');
+    const svc = await eu.client.get<{ spec: { ports: { port: number }[] } } & { metadata: { name: string } }>(
+      '/api/v1/namespaces/default/services/web',
+    );
     expect(svc.spec.ports[0]?.port).toBe(80);
-    const vw = await eventually(async () => {
-      const v = await getJSON<VirtualWorkload>(['get', 'vw', 'web']);
-      if (v.status?.phase !== 'Running') throw new Error(`vw ${JSON.stringify(v.status)}`);
-      return v;
-    }, { what: 'VW web Running', timeoutMs: 60_000 });
+    const vw = await eventually(
+      async () => {
+        const v = await getJSON<VirtualWorkload>(['get', 'vw', 'web']);
+        if (v.status?.phase !== 'Running') throw new Error(`vw ${JSON.stringify(v.status)}`);
+        return v;
+      },
+      { what: 'VW web Running', timeoutMs: 60_000 },
+    );
     expect(vw.status?.readyReplicas).toBe(1);
     const table = await k(['get', 'vw', 'web']);
     expect(table).toMatch(/web\s+Running\s+1\s+1/);
     const pl = await getJSON<Placement>(['get', 'placements.kedge.faros.sh', 'web-eu']);
-    expect(pl.status).toMatchObject({ phase: 'Running', readyReplicas: 1, availableReplicas: 1, observedGeneration: pl.metadata.generation });
+    expect(pl.status).toMatchObject({
+      phase: 'Running',
+      readyReplicas: 1,
+      availableReplicas: 1,
+      observedGeneration: pl.metadata.generation,
+    });
     expect(await localDeployment(us, 'default', 'web')).toBeUndefined();
   }, 120_000);
 
   it('moves the workload when the edges are relabelled', async () => {
     await k(['label', 'edge', 'eu', 'region=ap', '--overwrite']);
     await k(['label', 'edge', 'us', 'region=eu', '--overwrite']);
-    await eventually(async () => {
-      const d = await localDeployment(us, 'default', 'web');
-      if (d?.status?.readyReplicas !== 1) throw new Error('not on us yet');
-      if (await localDeployment(eu, 'default', 'web')) throw new Error('still on eu');
-    }, { what: 'web moved from eu to us', timeoutMs: 60_000 });
-    await eventually(async () => {
-      const v = await getJSON<VirtualWorkload>(['get', 'vw', 'web']);
-      if (v.status?.phase !== 'Running' || v.status.edges?.[0]?.edgeName !== 'us') throw new Error(JSON.stringify(v.status));
-    }, { what: 'VW Running on us' });
+    await eventually(
+      async () => {
+        const d = await localDeployment(us, 'default', 'web');
+        if (d?.status?.readyReplicas !== 1) throw new Error('not on us yet');
+        if (await localDeployment(eu, 'default', 'web')) throw new Error('still on eu');
+      },
+      { what: 'web moved from eu to us', timeoutMs: 60_000 },
+    );
+    await eventually(
+      async () => {
+        const v = await getJSON<VirtualWorkload>(['get', 'vw', 'web']);
+        if (v.status?.phase !== 'Running' || v.status.edges?.[0]?.edgeName !== 'us')
+          throw new Error(JSON.stringify(v.status));
+      },
+      { what: 'VW Running on us' },
+    );
     await k(['label', 'edge', 'eu', 'region=eu', '--overwrite']);
     await k(['label', 'edge', 'us', 'region=us', '--overwrite']);
-    await eventually(async () => {
-      if ((await localDeployment(eu, 'default', 'web'))?.status?.readyReplicas !== 1) throw new Error('not back on eu');
-      if (await localDeployment(us, 'default', 'web')) throw new Error('still on us');
-    }, { what: 'web back on eu', timeoutMs: 60_000 });
+    await eventually(
+      async () => {
+        if ((await localDeployment(eu, 'default', 'web'))?.status?.readyReplicas !== 1)
+          throw new Error('not back on eu');
+        if (await localDeployment(us, 'default', 'web')) throw new Error('still on us');
+      },
+      { what: 'web back on eu', timeoutMs: 60_000 },
+    );
   }, 180_000);
 
   it("serves kubectl through the hub with the agent's own credentials (kedge kubeconfig edge)", async () => {
@@ -185,23 +262,33 @@ describe('kedge-agent', () => {
     // every apply failed (404) and the Placement stayed Failed until the agent restarted.
     await k(['create', 'namespace', 'gone']);
     await k(['apply', '-f', '-'], vwYAML('nsweb', 'eu').replace('"namespace":"default"', '"namespace":"gone"'));
-    const before = await eventually(async () => {
-      const d = await localDeployment(eu, 'gone', 'nsweb');
-      if (d?.status?.readyReplicas !== 1) throw new Error(`eu deployment ${JSON.stringify(d?.status)}`);
-      return d;
-    }, { what: 'Deployment gone/nsweb Ready on eu', timeoutMs: 60_000 });
+    const before = await eventually(
+      async () => {
+        const d = await localDeployment(eu, 'gone', 'nsweb');
+        if (d?.status?.readyReplicas !== 1) throw new Error(`eu deployment ${JSON.stringify(d?.status)}`);
+        return d;
+      },
+      { what: 'Deployment gone/nsweb Ready on eu', timeoutMs: 60_000 },
+    );
     await kubectlOK(eu.kubeconfig, ['delete', 'namespace', 'gone', '--wait=true', '--timeout=90s']);
-    const after = await eventually(async () => {
-      const d = await localDeployment(eu, 'gone', 'nsweb');
-      if (d === undefined || d.metadata.uid === before.metadata.uid) throw new Error('no new Deployment yet');
-      if (d.status?.readyReplicas !== 1) throw new Error(`new deployment ${JSON.stringify(d.status)}`);
-      return d;
-    }, { what: 'Deployment gone/nsweb made again and Ready', timeoutMs: 90_000, intervalMs: 500 });
+    const after = await eventually(
+      async () => {
+        const d = await localDeployment(eu, 'gone', 'nsweb');
+        if (d === undefined || d.metadata.uid === before.metadata.uid) throw new Error('no new Deployment yet');
+        if (d.status?.readyReplicas !== 1) throw new Error(`new deployment ${JSON.stringify(d.status)}`);
+        return d;
+      },
+      { what: 'Deployment gone/nsweb made again and Ready', timeoutMs: 90_000, intervalMs: 500 },
+    );
     expect(after.metadata.namespace).toBe('gone');
-    await eventually(async () => {
-      const pl = await getJSON<Placement>(['get', 'placements.kedge.faros.sh', 'nsweb-eu', '-n', 'gone']);
-      if (pl.status?.phase !== 'Running' || pl.status.readyReplicas !== 1) throw new Error(`placement ${JSON.stringify(pl.status)}`);
-    }, { what: 'Placement gone/nsweb-eu Running again', timeoutMs: 60_000 });
+    await eventually(
+      async () => {
+        const pl = await getJSON<Placement>(['get', 'placements.kedge.faros.sh', 'nsweb-eu', '-n', 'gone']);
+        if (pl.status?.phase !== 'Running' || pl.status.readyReplicas !== 1)
+          throw new Error(`placement ${JSON.stringify(pl.status)}`);
+      },
+      { what: 'Placement gone/nsweb-eu Running again', timeoutMs: 60_000 },
+    );
     await k(['delete', 'vw', 'nsweb', '-n', 'gone', '--wait=true']);
   }, 240_000);
 
@@ -220,36 +307,51 @@ describe('kedge-agent', () => {
 
   it('removes local objects of Placements deleted while the agent was down', async () => {
     await k(['apply', '-f', '-'], vwYAML('batch', 'eu', { replicas: 2 }));
-    await eventually(async () => {
-      if ((await localDeployment(eu, 'default', 'batch'))?.status?.readyReplicas !== 2) throw new Error('not ready');
-    }, { what: 'batch Ready on eu', timeoutMs: 60_000 });
+    await eventually(
+      async () => {
+        if ((await localDeployment(eu, 'default', 'batch'))?.status?.readyReplicas !== 2) throw new Error('not ready');
+      },
+      { what: 'batch Ready on eu', timeoutMs: 60_000 },
+    );
     const a = agents.eu;
     if (!a) throw new Error('no agent');
     await a.stop();
     await k(['delete', 'vw', 'batch', '--wait=true']);
-    await eventually(async () => {
-      const pls = await getJSON<{ items: Placement[] }>(['get', 'placements.kedge.faros.sh']);
-      if (pls.items.some((p) => p.spec.workloadRef.name === 'batch')) throw new Error('placement still there');
-    }, { what: 'batch placements gone' });
+    await eventually(
+      async () => {
+        const pls = await getJSON<{ items: Placement[] }>(['get', 'placements.kedge.faros.sh']);
+        if (pls.items.some((p) => p.spec.workloadRef.name === 'batch')) throw new Error('placement still there');
+      },
+      { what: 'batch placements gone' },
+    );
     expect(await localDeployment(eu, 'default', 'batch')).toBeDefined(); // nobody removed it while the agent was down
     a.restart();
-    await eventually(async () => {
-      if (await localDeployment(eu, 'default', 'batch')) throw new Error('orphan still there');
-    }, { what: 'orphan batch removed after restart', timeoutMs: 30_000 });
+    await eventually(
+      async () => {
+        if (await localDeployment(eu, 'default', 'batch')) throw new Error('orphan still there');
+      },
+      { what: 'orphan batch removed after restart', timeoutMs: 30_000 },
+    );
     expect((await localDeployment(eu, 'default', 'web'))?.status?.readyReplicas).toBe(1); // the live one is kept
   }, 150_000);
 
   it('survives a restart of its local API server and applies changes afterwards', async () => {
     await eu.restartApiServer({ downMs: 3_000 });
     await k(['patch', 'vw', 'web', '--type=merge', '-p', '{"spec":{"replicas":2}}']);
-    await eventually(async () => {
-      const d = await localDeployment(eu, 'default', 'web');
-      if (d?.spec?.replicas !== 2 || d.status?.readyReplicas !== 2) throw new Error(JSON.stringify(d?.status));
-    }, { what: 'web scaled to 2 on eu after the API server restart', timeoutMs: 60_000 });
-    await eventually(async () => {
-      const v = await getJSON<VirtualWorkload>(['get', 'vw', 'web']);
-      if (v.status?.phase !== 'Running' || v.status.readyReplicas !== 2) throw new Error(JSON.stringify(v.status));
-    }, { what: 'VW Running with 2 ready' });
+    await eventually(
+      async () => {
+        const d = await localDeployment(eu, 'default', 'web');
+        if (d?.spec?.replicas !== 2 || d.status?.readyReplicas !== 2) throw new Error(JSON.stringify(d?.status));
+      },
+      { what: 'web scaled to 2 on eu after the API server restart', timeoutMs: 60_000 },
+    );
+    await eventually(
+      async () => {
+        const v = await getJSON<VirtualWorkload>(['get', 'vw', 'web']);
+        if (v.status?.phase !== 'Running' || v.status.readyReplicas !== 2) throw new Error(JSON.stringify(v.status));
+      },
+      { what: 'VW Running with 2 ready' },
+    );
     expect(agents.eu?.child?.exitCode).toBeNull();
   }, 120_000);
 
@@ -276,11 +378,13 @@ describe('kedge-agent', () => {
     relay.freeze();
     await a.waitForOutput(/KEDGE_TUNNEL_KEEPALIVE_TIMEOUT/, 15_000, mark);
     const agentDetect = Date.now() - t0;
-    const hubDetect = await waitEdge('us', 'Disconnected', 45_000) + agentDetect;
+    const hubDetect = (await waitEdge('us', 'Disconnected', 45_000)) + agentDetect;
     relay.cutAll();
     relay.thaw();
     const back = await waitEdge('us', 'Ready', 60_000);
-    process.stderr.write(`[agent e2e] frozen relay: agent detected in ${agentDetect} ms, hub marked Disconnected after ~${hubDetect} ms, Ready again ${back} ms after thaw\n`);
+    process.stderr.write(
+      `[agent e2e] frozen relay: agent detected in ${agentDetect} ms, hub marked Disconnected after ~${hubDetect} ms, Ready again ${back} ms after thaw\n`,
+    );
     expect(agentDetect).toBeLessThan(6_000);
   }, 150_000);
 
@@ -307,14 +411,20 @@ describe('kedge-agent local kubeconfigs', () => {
     try {
       await waitEdge(edge, 'Ready', 60_000);
       await k(['apply', '-f', '-'], vwYAML(`w-${edge}`, edge));
-      await eventually(async () => {
-        const d = await localDeployment(us, 'default', `w-${edge}`);
-        if (d?.status?.readyReplicas !== 1) throw new Error(`deployment ${JSON.stringify(d?.status)}`);
-      }, { what: `Deployment w-${edge} Ready on the us cluster`, timeoutMs: 60_000 });
-      await eventually(async () => {
-        const v = await getJSON<VirtualWorkload>(['get', 'vw', `w-${edge}`]);
-        if (v.status?.phase !== 'Running') throw new Error(`vw ${JSON.stringify(v.status)}`);
-      }, { what: `VW w-${edge} Running`, timeoutMs: 60_000 });
+      await eventually(
+        async () => {
+          const d = await localDeployment(us, 'default', `w-${edge}`);
+          if (d?.status?.readyReplicas !== 1) throw new Error(`deployment ${JSON.stringify(d?.status)}`);
+        },
+        { what: `Deployment w-${edge} Ready on the us cluster`, timeoutMs: 60_000 },
+      );
+      await eventually(
+        async () => {
+          const v = await getJSON<VirtualWorkload>(['get', 'vw', `w-${edge}`]);
+          if (v.status?.phase !== 'Running') throw new Error(`vw ${JSON.stringify(v.status)}`);
+        },
+        { what: `VW w-${edge} Running`, timeoutMs: 60_000 },
+      );
     } catch (err) {
       throw new Error(`${(err as Error).message}\nagent output:\n${a.output().slice(-4000)}`, { cause: err });
     } finally {
@@ -326,17 +436,34 @@ describe('kedge-agent local kubeconfigs', () => {
   it('joins with a kubeconfig whose user is an exec plugin printing an ExecCredential', async () => {
     const runs = join(dir, 'exec-plugin.runs');
     const plugin = join(dir, 'exec-plugin.sh');
-    writeFileSync(plugin, `#!/bin/sh
+    writeFileSync(
+      plugin,
+      `#!/bin/sh
 echo run >> '${runs}'
 printf '%s' '{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","status":{"token":"${us.token}"}}'
-`, { mode: 0o755 });
+`,
+      { mode: 0o755 },
+    );
     const execKc = join(dir, 'exec.kubeconfig');
-    writeFileSync(execKc, JSON.stringify({
-      apiVersion: 'v1', kind: 'Config', 'current-context': 'edge',
-      clusters: [{ name: 'edge', cluster: { server: us.server, 'certificate-authority': us.caFile } }],
-      users: [{ name: 'plugin', user: { exec: { apiVersion: 'client.authentication.k8s.io/v1', command: plugin, interactiveMode: 'Never' } } }],
-      contexts: [{ name: 'edge', context: { cluster: 'edge', user: 'plugin' } }],
-    }), { mode: 0o600 });
+    writeFileSync(
+      execKc,
+      JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'Config',
+        'current-context': 'edge',
+        clusters: [{ name: 'edge', cluster: { server: us.server, 'certificate-authority': us.caFile } }],
+        users: [
+          {
+            name: 'plugin',
+            user: {
+              exec: { apiVersion: 'client.authentication.k8s.io/v1', command: plugin, interactiveMode: 'Never' },
+            },
+          },
+        ],
+        contexts: [{ name: 'edge', context: { cluster: 'edge', user: 'plugin' } }],
+      }),
+      { mode: 0o600 },
+    );
     await joinOnUs(`ex-${sfx}`, { kubeconfig: execKc });
     // The credential has no expiry: client-node caches it, so one agent process runs the plugin once.
     expect(readFileSync(runs, 'utf8').trim().split('\n')).toEqual(['run']);
@@ -345,15 +472,27 @@ printf '%s' '{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredent
   it('joins with KUBECONFIG=a:b, the context and cluster in one file and the user in the other', async () => {
     const a = join(dir, 'split-a.kubeconfig');
     const b = join(dir, 'split-b.kubeconfig');
-    writeFileSync(a, JSON.stringify({
-      apiVersion: 'v1', kind: 'Config', 'current-context': 'edge',
-      clusters: [{ name: 'edge', cluster: { server: us.server, 'certificate-authority': us.caFile } }],
-      contexts: [{ name: 'edge', context: { cluster: 'edge', user: 'admin' } }],
-    }), { mode: 0o600 });
-    writeFileSync(b, JSON.stringify({
-      apiVersion: 'v1', kind: 'Config', 'current-context': 'elsewhere',
-      users: [{ name: 'admin', user: { token: us.token } }],
-    }), { mode: 0o600 });
+    writeFileSync(
+      a,
+      JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'Config',
+        'current-context': 'edge',
+        clusters: [{ name: 'edge', cluster: { server: us.server, 'certificate-authority': us.caFile } }],
+        contexts: [{ name: 'edge', context: { cluster: 'edge', user: 'admin' } }],
+      }),
+      { mode: 0o600 },
+    );
+    writeFileSync(
+      b,
+      JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'Config',
+        'current-context': 'elsewhere',
+        users: [{ name: 'admin', user: { token: us.token } }],
+      }),
+      { mode: 0o600 },
+    );
     await joinOnUs(`split-${sfx}`, { env: { KUBECONFIG: `${a}:${b}` } });
   }, 180_000);
 });

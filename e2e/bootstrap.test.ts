@@ -10,7 +10,10 @@ import { startTestHub, type TestHub } from './harness/hub.ts';
 const env = loadTestEnv();
 const admin = new KubeClient(loadKubeconfig({ path: env.kcpAdminKubeconfig }));
 let hub: TestHub | undefined;
-afterAll(async () => { await hub?.stop(); await admin.close(); });
+afterAll(async () => {
+  await hub?.stop();
+  await admin.close();
+});
 
 async function bootstrapVersions(): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
@@ -36,8 +39,11 @@ describe('hub bootstrap', () => {
     expect(ready.status).toBe(200);
     const versions = await bootstrapVersions();
     expect(Object.keys(versions).filter((k) => k.startsWith('schema ')).length).toBe(3);
-    const exp = await admin.forCluster(WORKSPACE_PROVIDERS).get<{ metadata: { name: string }; status?: { identityHash?: string } }>(
-      `/apis/apis.kcp.io/v1alpha2/apiexports/${EXPORT_NAME}`);
+    const exp = await admin
+      .forCluster(WORKSPACE_PROVIDERS)
+      .get<{ metadata: { name: string }; status?: { identityHash?: string } }>(
+        `/apis/apis.kcp.io/v1alpha2/apiexports/${EXPORT_NAME}`,
+      );
     expect(exp.status?.identityHash).toMatch(/^[0-9a-f]{20,}$/);
   });
 

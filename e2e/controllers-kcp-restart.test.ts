@@ -3,7 +3,14 @@
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import { bootstrap } from '../src/hub/bootstrap/bootstrap.ts';
 import { startControllerManager, type ControllerManager } from '../src/hub/controllers/manager.ts';
-import { createTenant, startOwnKcp, TenantApi, testLogger, workloadManifest, type OwnKcp } from './harness/controllers.ts';
+import {
+  createTenant,
+  startOwnKcp,
+  TenantApi,
+  testLogger,
+  workloadManifest,
+  type OwnKcp,
+} from './harness/controllers.ts';
 import { eventually } from './harness/http.ts';
 
 const log = testLogger();
@@ -16,12 +23,15 @@ beforeAll(async () => {
   await bootstrap(own.client, log);
   const tenant = await createTenant(own.client, 'restart', log);
   api = new TenantApi(own.client.forCluster(tenant.workspacePath));
-  manager = startControllerManager({
-    kcp: own.client,
-    identity: 'kcp-restart-test',
-    leaderElection: { leaseDurationMs: 6_000, renewDeadlineMs: 4_000, retryPeriodMs: 500 },
-    informers: { backoff: { initialMs: 200, maxMs: 2_000 } },
-  }, log);
+  manager = startControllerManager(
+    {
+      kcp: own.client,
+      identity: 'kcp-restart-test',
+      leaderElection: { leaseDurationMs: 6_000, renewDeadlineMs: 4_000, retryPeriodMs: 500 },
+      informers: { backoff: { initialMs: 200, maxMs: 2_000 } },
+    },
+    log,
+  );
   await manager.whenRunning();
 });
 
@@ -33,16 +43,21 @@ afterAll(async () => {
 it('resumes scheduling after kcp restarts', async () => {
   await api.createEdge('e-1', { site: 'x' });
   await api.createWorkload(workloadManifest('before', { edgeSelector: { matchLabels: { site: 'x' } } }));
-  await eventually(async () => expect(await api.placementEdges('before')).toEqual(['e-1']), { what: 'placement before restart' });
+  await eventually(async () => expect(await api.placementEdges('before')).toEqual(['e-1']), {
+    what: 'placement before restart',
+  });
 
   const termsBefore = manager!.stats().terms;
   await own.restart();
   await api.createEdge('e-2', { site: 'x' });
   await api.createWorkload(workloadManifest('after', { edgeSelector: { matchLabels: { site: 'x' } } }));
-  await eventually(async () => {
-    expect(await api.placementEdges('after')).toEqual(['e-1', 'e-2']);
-    expect(await api.placementEdges('before')).toEqual(['e-1', 'e-2']);
-  }, { what: 'placements after restart', timeoutMs: 90_000, intervalMs: 500 });
+  await eventually(
+    async () => {
+      expect(await api.placementEdges('after')).toEqual(['e-1', 'e-2']);
+      expect(await api.placementEdges('before')).toEqual(['e-1', 'e-2']);
+    },
+    { what: 'placements after restart', timeoutMs: 90_000, intervalMs: 500 },
+  );
   expect(manager!.isRunning).toBe(true);
   // Either the informers re-watched by themselves or leadership lapsed and a new term started: both are "by itself".
   expect(manager!.stats().terms).toBeGreaterThanOrEqual(termsBefore);

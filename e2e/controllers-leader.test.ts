@@ -19,10 +19,16 @@ beforeAll(async () => {
   await bootstrap(kcp, log);
   root = kcp.forCluster(WORKSPACE_ROOT);
 });
-afterAll(async () => { await kcp?.close(); });
+afterAll(async () => {
+  await kcp?.close();
+});
 
 const elector = (identity: string): LeaderElector =>
-  new LeaderElector(root, { namespace: 'default', name, identity, leaseDurationMs: 2_000, renewDeadlineMs: 1_500, retryPeriodMs: 200 }, log);
+  new LeaderElector(
+    root,
+    { namespace: 'default', name, identity, leaseDurationMs: 2_000, renewDeadlineMs: 1_500, retryPeriodMs: 200 },
+    log,
+  );
 
 it('refuses a held Lease, takes it over after the holder stopped renewing for a lease duration', async () => {
   const a = elector('replica-a');
@@ -37,9 +43,12 @@ it('refuses a held Lease, takes it over after the holder stopped renewing for a 
   // b must first observe the record, then see it unchanged for a whole lease duration on its own clock.
   const observed = Date.now();
   expect(await b.tryAcquireOrRenew()).toBe(false);
-  await eventually(async () => {
-    if (!(await b.tryAcquireOrRenew())) throw new Error('replica-b has not taken the Lease over');
-  }, { what: 'replica-b takes over the lapsed Lease', timeoutMs: 15_000, intervalMs: 100 });
+  await eventually(
+    async () => {
+      if (!(await b.tryAcquireOrRenew())) throw new Error('replica-b has not taken the Lease over');
+    },
+    { what: 'replica-b takes over the lapsed Lease', timeoutMs: 15_000, intervalMs: 100 },
+  );
   expect(Date.now() - observed).toBeGreaterThanOrEqual(2_000); // not before a whole lease duration
   const taken = await root.get<Lease>(leasePath('default', name));
   expect(taken.spec).toMatchObject({ holderIdentity: 'replica-b', leaseTransitions: 1 });
@@ -57,9 +66,12 @@ it('run() leads until stopped, then releases so a successor acquires at once', a
     cLeading = false;
   }, stopC.signal);
   // replica-b still holds the Lease from the first test: c waits until it lapses.
-  await eventually(async () => {
-    if (!cLeading) throw new Error('replica-c does not lead yet');
-  }, { what: 'replica-c leads once the Lease lapsed', timeoutMs: 15_000, intervalMs: 100 });
+  await eventually(
+    async () => {
+      if (!cLeading) throw new Error('replica-c does not lead yet');
+    },
+    { what: 'replica-c leads once the Lease lapsed', timeoutMs: 15_000, intervalMs: 100 },
+  );
   expect(await d.tryAcquireOrRenew()).toBe(false);
   stopC.abort();
   await cRun;

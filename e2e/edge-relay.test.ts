@@ -19,15 +19,20 @@ afterEach(async () => {
 
 async function listen(server: Server): Promise<number> {
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  cleanups.push(() => new Promise<void>((r) => {
-    server.closeAllConnections();
-    server.close(() => r());
-  }));
+  cleanups.push(
+    () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
+  );
   return (server.address() as AddressInfo).port;
 }
 
 /** upstream (the edge's API server) ← K8sProxy (agent) ← yamux ← front (the hub's forwarding). */
-async function chain(opts: { agentClosesEachExchange?: boolean } = {}): Promise<{ pair: SessionPair; proxy: K8sProxy; front: number; upstreamConnections: () => number }> {
+async function chain(
+  opts: { agentClosesEachExchange?: boolean } = {},
+): Promise<{ pair: SessionPair; proxy: K8sProxy; front: number; upstreamConnections: () => number }> {
   let conns = 0;
   const upstream = createServer((req, res) => {
     if (req.url?.startsWith('/slow')) {
@@ -44,7 +49,10 @@ async function chain(opts: { agentClosesEachExchange?: boolean } = {}): Promise<
     socket.on('end', () => socket.end());
   });
   const upPort = await listen(upstream);
-  const proxy = new K8sProxy({ url: new URL(`http://127.0.0.1:${upPort}`), rejectUnauthorized: true, authorization: () => 'Bearer agent' }, log);
+  const proxy = new K8sProxy(
+    { url: new URL(`http://127.0.0.1:${upPort}`), rejectUnauthorized: true, authorization: () => 'Bearer agent' },
+    log,
+  );
   cleanups.push(() => proxy.close());
   const pair = await sessionPair('memory', {
     onClientStream: (stream) => {
@@ -65,7 +73,9 @@ async function chain(opts: { agentClosesEachExchange?: boolean } = {}): Promise<
   });
   cleanups.push(() => pair.close());
   const front = createServer((req, res) => forwardRequest(pair.server, req, res, req.url ?? '/', log));
-  front.on('upgrade', (req: IncomingMessage, socket, head: Buffer) => forwardUpgrade(pair.server, req, socket, head, req.url ?? '/', log));
+  front.on('upgrade', (req: IncomingMessage, socket, head: Buffer) =>
+    forwardUpgrade(pair.server, req, socket, head, req.url ?? '/', log),
+  );
   return { pair, proxy, front: await listen(front), upstreamConnections: () => conns };
 }
 
@@ -113,7 +123,9 @@ describe('HTTP over tunnel streams', () => {
     cleanups.push(() => client.destroy());
     await get(front, '/version', client);
     const socket = connect(front, '127.0.0.1');
-    socket.write('POST /api/v1/namespaces/a/pods/p/exec HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: SPDY/3.1\r\n\r\n');
+    socket.write(
+      'POST /api/v1/namespaces/a/pods/p/exec HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: SPDY/3.1\r\n\r\n',
+    );
     let got = '';
     await new Promise<void>((resolve) => {
       socket.on('data', (b: Buffer) => {
@@ -127,7 +139,11 @@ describe('HTTP over tunnel streams', () => {
     expect(streamPool(pair.server).idleStreams).toBe(1);
     socket.end();
     await new Promise((r) => socket.once('close', r));
-    await poll(async () => (pair.server.streamCount <= 1 ? true : undefined), { what: 'the upgrade stream closed', timeoutMs: 5_000, intervalMs: 5 });
+    await poll(async () => (pair.server.streamCount <= 1 ? true : undefined), {
+      what: 'the upgrade stream closed',
+      timeoutMs: 5_000,
+      intervalMs: 5,
+    });
     expect(pair.server.streamCount).toBe(1);
   });
 
@@ -137,25 +153,34 @@ describe('HTTP over tunnel streams', () => {
     cleanups.push(() => client.destroy());
     for (let i = 0; i < 3; i++) expect((await get(front, `/x/${i}`, client)).status).toBe(200);
     expect(proxy.stats.requests).toBe(3);
-    await poll(async () => (pair.server.streamCount === 0 ? true : undefined), { what: 'every stream closed', timeoutMs: 5_000, intervalMs: 5 });
+    await poll(async () => (pair.server.streamCount === 0 ? true : undefined), {
+      what: 'every stream closed',
+      timeoutMs: 5_000,
+      intervalMs: 5,
+    });
     expect(streamPool(pair.server).idleStreams).toBe(0);
   });
 
   it('closes a stream idle for longer than idleMs; the next request opens a new one', async () => {
     const { pair, proxy } = await chain();
     const pool = new StreamPool(pair.server, { idleMs: 30 });
-    const viaPool = (path: string): Promise<number> => new Promise((resolve, reject) => {
-      const req = request({ agent: pool, path, headers: { connection: 'keep-alive' } }, (res) => {
-        res.resume();
-        res.on('end', () => resolve(res.statusCode ?? 0));
+    const viaPool = (path: string): Promise<number> =>
+      new Promise((resolve, reject) => {
+        const req = request({ agent: pool, path, headers: { connection: 'keep-alive' } }, (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.statusCode ?? 0));
+        });
+        req.on('error', reject);
+        req.end();
       });
-      req.on('error', reject);
-      req.end();
-    });
     expect(await viaPool('/a')).toBe(200);
     expect(pool.idleStreams).toBe(1);
     // FIN both ways, not a reset
-    await poll(async () => (pair.server.streamCount === 0 ? true : undefined), { what: 'the idle stream closed', timeoutMs: 5_000, intervalMs: 5 });
+    await poll(async () => (pair.server.streamCount === 0 ? true : undefined), {
+      what: 'the idle stream closed',
+      timeoutMs: 5_000,
+      intervalMs: 5,
+    });
     expect(pool.idleStreams).toBe(0);
     expect(await viaPool('/b')).toBe(200);
     expect(proxy.stats.requests).toBe(2);

@@ -20,12 +20,21 @@ export interface TestAgent {
 }
 
 /** Opens the tunnel with `credential`; resolves once the WebSocket is open (rejects with the HTTP status otherwise). */
-export function connectTunnel(base: string, caFile: string, credential: string, edgeKubeconfig?: string): Promise<TestAgent> {
+export function connectTunnel(
+  base: string,
+  caFile: string,
+  credential: string,
+  edgeKubeconfig?: string,
+): Promise<TestAgent> {
   const log = pino({ level: process.env.KEDGE_TEST_LOG ?? 'warn' });
   const ws = new WebSocket(`${base.replace(/^https/, 'wss')}/proxy`, {
-    headers: { authorization: `Bearer ${credential}` }, ca: readFileSync(caFile), ...webSocketOptions(),
+    headers: { authorization: `Bearer ${credential}` },
+    ca: readFileSync(caFile),
+    ...webSocketOptions(),
   });
-  const proxy = edgeKubeconfig ? new K8sProxy(openLocalCluster(loadKubeconfig({ path: edgeKubeconfig })).target, log) : undefined;
+  const proxy = edgeKubeconfig
+    ? new K8sProxy(openLocalCluster(loadKubeconfig({ path: edgeKubeconfig })).target, log)
+    : undefined;
   const session = createWebSocketSession(ws, {
     role: 'client',
     logger: log,
@@ -35,7 +44,16 @@ export function connectTunnel(base: string, caFile: string, credential: string, 
     },
   });
   return new Promise((resolve, reject) => {
-    ws.once('open', () => resolve({ session, ws, close: async () => { proxy?.close(); await session.close(); } }));
+    ws.once('open', () =>
+      resolve({
+        session,
+        ws,
+        close: async () => {
+          proxy?.close();
+          await session.close();
+        },
+      }),
+    );
     ws.once('unexpected-response', (_req, res) => {
       void session.close();
       reject(new Error(`tunnel refused: ${res.statusCode}`));
@@ -46,7 +64,10 @@ export function connectTunnel(base: string, caFile: string, credential: string, 
 
 /** Opens the tunnel WebSocket but writes raw bytes instead of yamux (hostile peer). */
 export function rawTunnel(base: string, caFile: string, credential: string): Promise<WebSocket> {
-  const ws = new WebSocket(`${base.replace(/^https/, 'wss')}/proxy`, { headers: { authorization: `Bearer ${credential}` }, ca: readFileSync(caFile) });
+  const ws = new WebSocket(`${base.replace(/^https/, 'wss')}/proxy`, {
+    headers: { authorization: `Bearer ${credential}` },
+    ca: readFileSync(caFile),
+  });
   return new Promise((resolve, reject) => {
     ws.once('open', () => resolve(ws));
     ws.once('unexpected-response', (_req, res) => reject(new Error(`tunnel refused: ${res.statusCode}`)));

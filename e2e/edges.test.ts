@@ -32,8 +32,13 @@ const agents: TestAgent[] = [];
 const agentProcs: AgentProcess[] = [];
 
 const sh = promisify(execFile);
-const edgeScript = (...args: string[]) => sh(join(repo, 'hack/edge-cluster.sh'), args, { env: { ...process.env, PATH: `${toolsBin()}:${process.env.PATH}` }, timeout: 120_000 });
-const req = (method: string, path: string, opts: Parameters<typeof hubRequest>[4] = {}) => hubRequest(hub.hubURL, hub.caFile, method, path, opts);
+const edgeScript = (...args: string[]) =>
+  sh(join(repo, 'hack/edge-cluster.sh'), args, {
+    env: { ...process.env, PATH: `${toolsBin()}:${process.env.PATH}` },
+    timeout: 120_000,
+  });
+const req = (method: string, path: string, opts: Parameters<typeof hubRequest>[4] = {}) =>
+  hubRequest(hub.hubURL, hub.caFile, method, path, opts);
 const pathOf = (url: string) => new URL(url).pathname;
 
 async function joinCommand(name: string, kc = kcA, ttl = '1h'): Promise<{ token: string; cluster: string }> {
@@ -67,10 +72,20 @@ function tunnelCount(a: AgentProcess): number {
   return a.output().match(/Tunnel connection established/g)?.length ?? 0;
 }
 
-interface Bounded { code: number | null; signal: string | null; timedOut: boolean; stdout: string; stderr: string }
+interface Bounded {
+  code: number | null;
+  signal: string | null;
+  timedOut: boolean;
+  stdout: string;
+  stderr: string;
+}
 
 /** Runs a command, killed after `timeoutMs` (a hang fails fast and says so). */
-function runBounded(cmd: string, args: string[], opts: { input?: string; env?: Record<string, string>; timeoutMs: number }): Promise<Bounded> {
+function runBounded(
+  cmd: string,
+  args: string[],
+  opts: { input?: string; env?: Record<string, string>; timeoutMs: number },
+): Promise<Bounded> {
   return new Promise((resolve) => {
     const child = spawn(cmd, args, { env: { ...process.env, ...opts.env }, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
@@ -102,8 +117,21 @@ async function join1(name: string, kc = kcA): Promise<{ credential: string; clus
 beforeAll(async () => {
   const up = edgeScript('up', edgeCluster);
   hub = await startTestHub([`${tenantA}=${tokenA}`, `${tenantB}=${tokenB}`]);
-  for (const [kc, t] of [[kcA, tokenA], [kcB, tokenB]] as const) {
-    const res = await kedge(['login', '--hub-url', hub.hubURL, '--token', t, '--certificate-authority', hub.caFile, '--kubeconfig', kc]);
+  for (const [kc, t] of [
+    [kcA, tokenA],
+    [kcB, tokenB],
+  ] as const) {
+    const res = await kedge([
+      'login',
+      '--hub-url',
+      hub.hubURL,
+      '--token',
+      t,
+      '--certificate-authority',
+      hub.caFile,
+      '--kubeconfig',
+      kc,
+    ]);
     if (res.code !== 0) throw new Error(`kedge login failed: ${res.stderr}`);
   }
   await up;
@@ -124,11 +152,16 @@ describe('kedge edge (CLI)', () => {
     expect(c.stderr).toBe('');
     expect(c.stdout).toContain('edge/e1 created');
     expect((await kedge(['edge', 'create', 'e2', '--kubeconfig', kcA])).code).toBe(0);
-    expect((await kedge(['edge', 'create', 's1', '--type', 'server', '--ssh-port', '2222', '--kubeconfig', kcA])).code).toBe(0);
+    expect(
+      (await kedge(['edge', 'create', 's1', '--type', 'server', '--ssh-port', '2222', '--kubeconfig', kcA])).code,
+    ).toBe(0);
     const list = await kedge(['edge', 'list', '--kubeconfig', kcA]);
     expect(list.stdout).toMatch(/^NAME\s+TYPE\s+PHASE\s+CONNECTED\s+AGE\s+LABELS/);
     expect(list.stdout).toMatch(/\ne1\s+kubernetes\s+Pending\s+false\s+\S+\s+region=eu,tier=edge/);
-    const got = JSON.parse((await kedge(['edge', 'get', 's1', '-o', 'json', '--kubeconfig', kcA])).stdout) as { spec: unknown; metadata: { annotations: Record<string, string> } };
+    const got = JSON.parse((await kedge(['edge', 'get', 's1', '-o', 'json', '--kubeconfig', kcA])).stdout) as {
+      spec: unknown;
+      metadata: { annotations: Record<string, string> };
+    };
     expect(got.spec).toEqual({ type: 'server', server: { sshPort: 2222 } });
     lcA = got.metadata.annotations['kcp.io/cluster'] ?? '';
     expect(lcA).toMatch(/^[a-z0-9]+$/);
@@ -173,8 +206,12 @@ describe('join', () => {
     const a = await join1('e1');
     const b = await join1('e1');
     expect(b.credential).toBe(a.credential);
-    const edge = JSON.parse((await kedge(['edge', 'get', 'e1', '-o', 'json', '--kubeconfig', kcA])).stdout) as { status: { URL: string } };
-    expect(edge.status.URL).toBe(`${hub.hubURL}/services/edges-proxy/clusters/${lcA}/apis/kedge.faros.sh/v1alpha1/edges/e1/k8s`);
+    const edge = JSON.parse((await kedge(['edge', 'get', 'e1', '-o', 'json', '--kubeconfig', kcA])).stdout) as {
+      status: { URL: string };
+    };
+    expect(edge.status.URL).toBe(
+      `${hub.hubURL}/services/edges-proxy/clusters/${lcA}/apis/kedge.faros.sh/v1alpha1/edges/e1/k8s`,
+    );
   });
 });
 
@@ -188,30 +225,60 @@ describe('agent-proxy with the edge credential', () => {
     base1 = pathOf(agentBase(hub.hubURL, lcA, 'e1'));
   }, 60_000);
 
-  it('auth matrix: only this edge\'s credential reads this edge', async () => {
-    const unsigned = [{ alg: 'none', typ: 'JWT' }, { iss: 'kubernetes/serviceaccount', sub: 'system:serviceaccount:kedge-system:edge-e1', 'kubernetes.io/serviceaccount/clusterName': lcA }]
-      .map((p) => Buffer.from(JSON.stringify(p)).toString('base64url')).join('.') + '.x';
+  it("auth matrix: only this edge's credential reads this edge", async () => {
+    const unsigned =
+      [
+        { alg: 'none', typ: 'JWT' },
+        {
+          iss: 'kubernetes/serviceaccount',
+          sub: 'system:serviceaccount:kedge-system:edge-e1',
+          'kubernetes.io/serviceaccount/clusterName': lcA,
+        },
+      ]
+        .map((p) => Buffer.from(JSON.stringify(p)).toString('base64url'))
+        .join('.') + '.x';
     const cases: [string | undefined, number][] = [
-      [undefined, 401], ['garbage', 401], [unsigned, 401], [tokenA, 401], [cred2, 401], [cred1, 200],
+      [undefined, 401],
+      ['garbage', 401],
+      [unsigned, 401],
+      [tokenA, 401],
+      [cred2, 401],
+      [cred1, 200],
     ];
     for (const [token, code] of cases) {
       const r = await req('GET', base1, token === undefined ? {} : { token });
       expect({ token: token?.slice(0, 8), code: r.status }).toEqual({ token: token?.slice(0, 8), code });
       if (code !== 200) {
-        expect(r.json()).toMatchObject({ kind: 'Status', code, details: { causes: [{ type: 'KEDGE_HUB_UNAUTHORIZED' }] } });
+        expect(r.json()).toMatchObject({
+          kind: 'Status',
+          code,
+          details: { causes: [{ type: 'KEDGE_HUB_UNAUTHORIZED' }] },
+        });
         expect(r.body).not.toContain('e1"'); // nothing about the edge leaks
       }
     }
-    expect(JSON.parse((await req('GET', base1, { token: cred1 })).body)).toMatchObject({ kind: 'Edge', metadata: { name: 'e1' } });
+    expect(JSON.parse((await req('GET', base1, { token: cred1 })).body)).toMatchObject({
+      kind: 'Edge',
+      metadata: { name: 'e1' },
+    });
     // The credential is pinned to its workspace: the same edge name in tenant B's workspace refuses it.
     expect((await kedge(['edge', 'create', 'e1', '--kubeconfig', kcB])).code).toBe(0);
-    const bEdge = JSON.parse((await kedge(['edge', 'get', 'e1', '-o', 'json', '--kubeconfig', kcB])).stdout) as { metadata: { annotations: Record<string, string> } };
+    const bEdge = JSON.parse((await kedge(['edge', 'get', 'e1', '-o', 'json', '--kubeconfig', kcB])).stdout) as {
+      metadata: { annotations: Record<string, string> };
+    };
     const lcB = bEdge.metadata.annotations['kcp.io/cluster'] ?? '';
     expect((await req('GET', pathOf(agentBase(hub.hubURL, lcB, 'e1')), { token: cred1 })).status).toBe(401);
   });
 
-  it('allows only the contract\'s operations (403 otherwise)', async () => {
-    for (const [method, rest] of [['PUT', ''], ['DELETE', ''], ['GET', '/namespaces/kedge-system/secrets/edge-e1-token'], ['GET', '/k8s/api'], ['POST', '/placements'], ['GET', '/status']]) {
+  it("allows only the contract's operations (403 otherwise)", async () => {
+    for (const [method, rest] of [
+      ['PUT', ''],
+      ['DELETE', ''],
+      ['GET', '/namespaces/kedge-system/secrets/edge-e1-token'],
+      ['GET', '/k8s/api'],
+      ['POST', '/placements'],
+      ['GET', '/status'],
+    ]) {
       const r = await req(method ?? 'GET', base1 + rest, { token: cred1, body: {} });
       expect({ method, rest, code: r.status }).toEqual({ method, rest, code: 403 });
     }
@@ -222,8 +289,18 @@ describe('agent-proxy with the edge credential', () => {
   it('status: keeps agent-owned fields, stamps the heartbeat with the hub clock', async () => {
     const before = Date.now();
     const r = await req('PATCH', `${base1}/status`, {
-      token: cred1, headers: { 'content-type': 'application/merge-patch+json' },
-      body: { status: { hostname: 'pi-1', agentVersion: '9.9', phase: 'Ready', connected: true, lastHeartbeatTime: '2099-01-01T00:00:00Z', URL: 'https://evil' } },
+      token: cred1,
+      headers: { 'content-type': 'application/merge-patch+json' },
+      body: {
+        status: {
+          hostname: 'pi-1',
+          agentVersion: '9.9',
+          phase: 'Ready',
+          connected: true,
+          lastHeartbeatTime: '2099-01-01T00:00:00Z',
+          URL: 'https://evil',
+        },
+      },
     });
     expect(r.status).toBe(200);
     const st = r.json<{ status: Record<string, unknown> }>().status;
@@ -236,55 +313,103 @@ describe('agent-proxy with the edge credential', () => {
   });
 
   it('placements: list, watch, status of its own only; VirtualWorkloads its placements reference', async () => {
-    for (const [name, region] of [['web', 'eu'], ['other', 'us']]) {
+    for (const [name, region] of [
+      ['web', 'eu'],
+      ['other', 'us'],
+    ]) {
       const res = await kubectl(kcA, ['apply', '-f', '-'], {
         input: `apiVersion: kedge.faros.sh/v1alpha1\nkind: VirtualWorkload\nmetadata: {name: ${name}, namespace: default}\nspec:\n  simple: {image: nginx}\n  placement: {edgeSelector: {matchLabels: {region: ${region}}}}\n`,
       });
       expect(res.stderr).toBe('');
     }
     await kubectl(kcA, ['label', 'edge', 'e2', 'region=us']);
-    type PL = { items: { metadata: { name: string; namespace: string; resourceVersion: string }; spec: { edgeName: string } }[]; metadata: { resourceVersion: string } };
-    const list = await eventually(async () => {
-      const r = await req('GET', `${base1}/placements`, { token: cred1 });
-      const l = r.json<PL>();
-      if (l.items.length !== 1) throw new Error(`${l.items.length} placements`);
-      return l;
-    }, { what: 'the placement of e1', timeoutMs: 60_000 });
+    type PL = {
+      items: { metadata: { name: string; namespace: string; resourceVersion: string }; spec: { edgeName: string } }[];
+      metadata: { resourceVersion: string };
+    };
+    const list = await eventually(
+      async () => {
+        const r = await req('GET', `${base1}/placements`, { token: cred1 });
+        const l = r.json<PL>();
+        if (l.items.length !== 1) throw new Error(`${l.items.length} placements`);
+        return l;
+      },
+      { what: 'the placement of e1', timeoutMs: 60_000 },
+    );
     expect(list.items[0]?.spec.edgeName).toBe('e1');
     // The caller's selector cannot widen the list.
-    expect((await req('GET', `${base1}/placements?labelSelector=&fieldSelector=`, { token: cred1 })).json<PL>().items).toHaveLength(1);
+    expect(
+      (await req('GET', `${base1}/placements?labelSelector=&fieldSelector=`, { token: cred1 })).json<PL>().items,
+    ).toHaveLength(1);
     const pl = list.items[0]!;
     const put = await req('PUT', `${base1}/namespaces/default/placements/${pl.metadata.name}/status`, {
-      token: cred1, body: { metadata: { name: pl.metadata.name, namespace: 'default', resourceVersion: pl.metadata.resourceVersion }, status: { phase: 'Running', readyReplicas: 1 } },
+      token: cred1,
+      body: {
+        metadata: { name: pl.metadata.name, namespace: 'default', resourceVersion: pl.metadata.resourceVersion },
+        status: { phase: 'Running', readyReplicas: 1 },
+      },
     });
     expect(put.status).toBe(200);
     expect(put.json<{ status: unknown }>().status).toMatchObject({ phase: 'Running', readyReplicas: 1 });
     const stale = await req('PUT', `${base1}/namespaces/default/placements/${pl.metadata.name}/status`, {
-      token: cred1, body: { metadata: { resourceVersion: pl.metadata.resourceVersion }, status: { phase: 'Failed' } },
+      token: cred1,
+      body: { metadata: { resourceVersion: pl.metadata.resourceVersion }, status: { phase: 'Failed' } },
     });
     expect(stale.status).toBe(409);
     // e2's placement: invisible to e1 and not writable.
-    const e2pl = await eventually(async () => {
-      const l = (await req('GET', `${pathOf(agentBase(hub.hubURL, lcA, 'e2'))}/placements`, { token: cred2 })).json<PL>();
-      if (l.items.length !== 1) throw new Error('no placement for e2 yet');
-      return l.items[0]!;
-    }, { what: 'the placement of e2', timeoutMs: 60_000 });
-    expect((await req('PUT', `${base1}/namespaces/default/placements/${e2pl.metadata.name}/status`, { token: cred1, body: { status: { phase: 'Failed' } } })).status).toBe(403);
-    expect((await req('PUT', `${base1}/namespaces/default/placements/does-not-exist/status`, { token: cred1, body: { status: {} } })).status).toBe(403);
-    expect((await req('GET', `${base1}/namespaces/default/virtualworkloads/web`, { token: cred1 })).json()).toMatchObject({ kind: 'VirtualWorkload', metadata: { name: 'web' } });
+    const e2pl = await eventually(
+      async () => {
+        const l = (
+          await req('GET', `${pathOf(agentBase(hub.hubURL, lcA, 'e2'))}/placements`, { token: cred2 })
+        ).json<PL>();
+        if (l.items.length !== 1) throw new Error('no placement for e2 yet');
+        return l.items[0]!;
+      },
+      { what: 'the placement of e2', timeoutMs: 60_000 },
+    );
+    expect(
+      (
+        await req('PUT', `${base1}/namespaces/default/placements/${e2pl.metadata.name}/status`, {
+          token: cred1,
+          body: { status: { phase: 'Failed' } },
+        })
+      ).status,
+    ).toBe(403);
+    expect(
+      (
+        await req('PUT', `${base1}/namespaces/default/placements/does-not-exist/status`, {
+          token: cred1,
+          body: { status: {} },
+        })
+      ).status,
+    ).toBe(403);
+    expect(
+      (await req('GET', `${base1}/namespaces/default/virtualworkloads/web`, { token: cred1 })).json(),
+    ).toMatchObject({ kind: 'VirtualWorkload', metadata: { name: 'web' } });
     expect((await req('GET', `${base1}/namespaces/default/virtualworkloads/other`, { token: cred1 })).status).toBe(403);
 
     // A watch streams: a change to e1's placement arrives as an event.
     const events: string[] = [];
-    const url = new URL(`${hub.hubURL}${base1}/placements?watch=true&allowWatchBookmarks=true&resourceVersion=${list.metadata.resourceVersion}`);
+    const url = new URL(
+      `${hub.hubURL}${base1}/placements?watch=true&allowWatchBookmarks=true&resourceVersion=${list.metadata.resourceVersion}`,
+    );
     const ctl = new AbortController();
     const { request } = await import('node:https');
     const got = new Promise<void>((resolve, reject) => {
-      const r = request(url, { headers: { authorization: `Bearer ${cred1}` }, ca: readFileSync(hub.caFile), signal: ctl.signal }, (res) => {
-        res.on('data', (c: Buffer) => { events.push(c.toString()); if (events.join('').includes('"MODIFIED"')) resolve(); });
-        res.on('error', () => {});
+      const r = request(
+        url,
+        { headers: { authorization: `Bearer ${cred1}` }, ca: readFileSync(hub.caFile), signal: ctl.signal },
+        (res) => {
+          res.on('data', (c: Buffer) => {
+            events.push(c.toString());
+            if (events.join('').includes('"MODIFIED"')) resolve();
+          });
+          res.on('error', () => {});
+        },
+      );
+      r.on('error', (e) => {
+        if (!ctl.signal.aborted) reject(e);
       });
-      r.on('error', (e) => { if (!ctl.signal.aborted) reject(e); });
       r.end();
     });
     await kubectl(kcA, ['patch', 'vw', 'web', '--type=merge', '-p', '{"spec":{"replicas":2}}']);
@@ -310,17 +435,28 @@ describe('tunnel and edges-proxy', () => {
   }, 60_000);
 
   it('the tunnel makes the Edge Ready and connected', async () => {
-    await eventually(async () => {
-      const e = JSON.parse((await kedge(['edge', 'get', 'e1', '-o', 'json', '--kubeconfig', kcA])).stdout) as { status: { phase: string; connected: boolean } };
-      if (e.status.phase !== 'Ready' || !e.status.connected) throw new Error(JSON.stringify(e.status));
-    }, { what: 'e1 Ready', timeoutMs: 30_000 });
+    await eventually(
+      async () => {
+        const e = JSON.parse((await kedge(['edge', 'get', 'e1', '-o', 'json', '--kubeconfig', kcA])).stdout) as {
+          status: { phase: string; connected: boolean };
+        };
+        if (e.status.phase !== 'Ready' || !e.status.connected) throw new Error(JSON.stringify(e.status));
+      },
+      { what: 'e1 Ready', timeoutMs: 30_000 },
+    );
   });
 
   it('refuses the tunnel without a valid credential or with an Origin', async () => {
     await expect(connectTunnel(base1, hub.caFile, 'garbage')).rejects.toThrow('401');
     await expect(connectTunnel(base1, hub.caFile, tokenA)).rejects.toThrow('401');
-    const ws = new WebSocket(`${base1.replace(/^https/, 'wss')}/proxy`, { headers: { authorization: `Bearer ${cred1}`, origin: 'https://evil.example' }, ca: readFileSync(hub.caFile) });
-    const code = await new Promise<number>((resolve) => { ws.once('unexpected-response', (_q, res) => resolve(res.statusCode ?? 0)); ws.once('open', () => resolve(101)); });
+    const ws = new WebSocket(`${base1.replace(/^https/, 'wss')}/proxy`, {
+      headers: { authorization: `Bearer ${cred1}`, origin: 'https://evil.example' },
+      ca: readFileSync(hub.caFile),
+    });
+    const code = await new Promise<number>((resolve) => {
+      ws.once('unexpected-response', (_q, res) => resolve(res.statusCode ?? 0));
+      ws.once('open', () => resolve(101));
+    });
     expect(code).toBe(403);
   });
 
@@ -335,7 +471,10 @@ describe('tunnel and edges-proxy', () => {
     expect((await req('GET', `${proxyBase()}/nope/k8s/api`, { token: tokenB })).status).toBe(403); // existence does not leak
     expect((await req('GET', `${proxyBase()}/nope/k8s/api`, { token: tokenA })).status).toBe(404);
     const down = await req('GET', `${proxyBase()}/e2/k8s/api`, { token: tokenA });
-    expect([down.status, down.json()]).toMatchObject([502, { details: { causes: [{ type: 'KEDGE_HUB_EDGE_NOT_CONNECTED' }] } }]);
+    expect([down.status, down.json()]).toMatchObject([
+      502,
+      { details: { causes: [{ type: 'KEDGE_HUB_EDGE_NOT_CONNECTED' }] } },
+    ]);
     expect((await req('GET', `${proxyBase()}/s1/k8s/api`, { token: tokenA })).status).toBe(404);
     expect((await req('GET', `${proxyBase()}/e1/k8s/../../e2/k8s/api`, { token: tokenA })).status).toBe(400);
     const ok = await req('GET', nodes, { token: tokenA, headers: { 'impersonate-user': 'nobody' } });
@@ -343,10 +482,11 @@ describe('tunnel and edges-proxy', () => {
     expect(ok.body).toContain('kwok-node-0');
   });
 
-  it('/metrics counts the tunnel session, the edges-proxy outcomes and the controllers\' work queues, with no edge names as labels', async () => {
+  it("/metrics counts the tunnel session, the edges-proxy outcomes and the controllers' work queues, with no edge names as labels", async () => {
     const res = await req('GET', '/metrics');
     expect(res.status).toBe(200);
-    const valueIn = (body: string, series: string): number => Number(new RegExp(`^${series.replace(/[{}]/g, '\\$&')} (\\S+)$`, 'm').exec(body)?.[1] ?? NaN);
+    const valueIn = (body: string, series: string): number =>
+      Number(new RegExp(`^${series.replace(/[{}]/g, '\\$&')} (\\S+)$`, 'm').exec(body)?.[1] ?? NaN);
     const value = (series: string): number => valueIn(res.body, series);
     expect(value('kedge_hub_tunnel_sessions')).toBeGreaterThanOrEqual(1);
     expect(value('kedge_hub_tunnel_connects_total')).toBeGreaterThanOrEqual(1);
@@ -356,16 +496,31 @@ describe('tunnel and edges-proxy', () => {
     // The controllers' work queues (kedge_workqueue_*{name}): every series of both queues exists, and once the
     // controllers run, the Edge queue has taken and finished the Edges' keys.
     for (const name of ['workload', 'edge']) {
-      for (const series of ['kedge_workqueue_depth', 'kedge_workqueue_adds_total', 'kedge_workqueue_retries_total', 'kedge_workqueue_queue_duration_seconds_count', 'kedge_workqueue_work_duration_seconds_count']) {
-        expect({ series: `${series}{name="${name}"}`, present: value(`${series}{name="${name}"}`) >= 0 }).toEqual({ series: `${series}{name="${name}"}`, present: true });
+      for (const series of [
+        'kedge_workqueue_depth',
+        'kedge_workqueue_adds_total',
+        'kedge_workqueue_retries_total',
+        'kedge_workqueue_queue_duration_seconds_count',
+        'kedge_workqueue_work_duration_seconds_count',
+      ]) {
+        expect({ series: `${series}{name="${name}"}`, present: value(`${series}{name="${name}"}`) >= 0 }).toEqual({
+          series: `${series}{name="${name}"}`,
+          present: true,
+        });
       }
     }
     await hub.controllers?.whenRunning();
-    await eventually(async () => {
-      const body = (await req('GET', '/metrics')).body;
-      const got = { adds: valueIn(body, 'kedge_workqueue_adds_total{name="edge"}'), worked: valueIn(body, 'kedge_workqueue_work_duration_seconds_count{name="edge"}') };
-      if (!(got.adds >= 1 && got.worked >= 1)) throw new Error(JSON.stringify(got));
-    }, { what: 'the edge work queue to count its keys' });
+    await eventually(
+      async () => {
+        const body = (await req('GET', '/metrics')).body;
+        const got = {
+          adds: valueIn(body, 'kedge_workqueue_adds_total{name="edge"}'),
+          worked: valueIn(body, 'kedge_workqueue_work_duration_seconds_count{name="edge"}'),
+        };
+        if (!(got.adds >= 1 && got.worked >= 1)) throw new Error(JSON.stringify(got));
+      },
+      { what: 'the edge work queue to count its keys' },
+    );
     expect(res.body).not.toContain(lcA);
     expect(res.body).not.toContain('e1"');
   });
@@ -374,18 +529,36 @@ describe('tunnel and edges-proxy', () => {
     const nodes = await kubectl(edgeKc, ['get', 'nodes']);
     expect(nodes.stderr).toBe('');
     expect(nodes.stdout).toMatch(/kwok-node-0\s+Ready/);
-    const apply = await kubectl(edgeKc, ['apply', '-f', '-'], { input: 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: via-hub, namespace: default}\ndata: {a: "1"}\n' });
+    const apply = await kubectl(edgeKc, ['apply', '-f', '-'], {
+      input: 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: via-hub, namespace: default}\ndata: {a: "1"}\n',
+    });
     expect(apply.stdout).toContain('configmap/via-hub created');
     expect((await kubectl(edgeKubeconfig, ['get', 'cm', 'via-hub', '-o', 'jsonpath={.data.a}'])).stdout).toBe('1');
     expect((await kubectl(kcA, ['get', 'cm', 'via-hub'])).stderr).toContain('NotFound');
 
-    const watch = spawn(join(toolsBin(), 'kubectl'), ['--kubeconfig', edgeKc, 'get', 'cm', '-w', '--output-watch-events'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const watch = spawn(
+      join(toolsBin(), 'kubectl'),
+      ['--kubeconfig', edgeKc, 'get', 'cm', '-w', '--output-watch-events'],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     let out = '';
-    watch.stdout.on('data', (c: Buffer) => { out += c.toString(); });
+    watch.stdout.on('data', (c: Buffer) => {
+      out += c.toString();
+    });
     try {
-      await eventually(async () => { if (!out.includes('via-hub')) throw new Error(out); }, { what: 'watch started', timeoutMs: 20_000 });
+      await eventually(
+        async () => {
+          if (!out.includes('via-hub')) throw new Error(out);
+        },
+        { what: 'watch started', timeoutMs: 20_000 },
+      );
       await kubectl(edgeKubeconfig, ['create', 'cm', 'during-watch']);
-      await eventually(async () => { if (!/ADDED\s+during-watch/.test(out)) throw new Error(out); }, { what: 'watch event', timeoutMs: 20_000 });
+      await eventually(
+        async () => {
+          if (!/ADDED\s+during-watch/.test(out)) throw new Error(out);
+        },
+        { what: 'watch event', timeoutMs: 20_000 },
+      );
     } finally {
       watch.kill();
     }
@@ -415,34 +588,55 @@ spec: {selector: {}, forwards: [{target: {address: 127.0.0.1, port: ${echoPort}}
     try {
       expect((await kubectl(edgeKubeconfig, ['apply', '-f', '-'], { input: kwokObjects })).code).toBe(0);
       expect((await kubectl(edgeKc, ['run', 'p1', '--image=busybox', '--restart=Never'])).code).toBe(0);
-      await eventually(async () => {
-        const r = await kubectl(edgeKc, ['get', 'pod', 'p1', '-o', 'jsonpath={.status.phase}']);
-        if (r.stdout !== 'Running') throw new Error(r.stdout);
-      }, { what: 'pod Running', timeoutMs: 30_000 });
+      await eventually(
+        async () => {
+          const r = await kubectl(edgeKc, ['get', 'pod', 'p1', '-o', 'jsonpath={.status.phase}']);
+          if (r.stdout !== 'Running') throw new Error(r.stdout);
+        },
+        { what: 'pod Running', timeoutMs: 30_000 },
+      );
 
-      const logs = await eventually(async () => {
-        const r = await kubectl(edgeKc, ['logs', 'p1']);
-        if (!r.stdout.includes('hello from kwok')) throw new Error(r.stderr || r.stdout);
-        return r;
-      }, { what: 'kubectl logs', timeoutMs: 20_000 });
+      const logs = await eventually(
+        async () => {
+          const r = await kubectl(edgeKc, ['logs', 'p1']);
+          if (!r.stdout.includes('hello from kwok')) throw new Error(r.stderr || r.stdout);
+          return r;
+        },
+        { what: 'kubectl logs', timeoutMs: 20_000 },
+      );
       expect(logs.stdout).toContain('hello from kwok');
 
-      const execWS = await eventually(async () => {
-        const r = await kubectl(edgeKc, ['exec', 'p1', '--', 'sh', '-c', 'echo out-$((6*7)); echo err >&2']);
-        if (r.code !== 0) throw new Error(r.stderr);
-        return r;
-      }, { what: 'kubectl exec', timeoutMs: 20_000 });
+      const execWS = await eventually(
+        async () => {
+          const r = await kubectl(edgeKc, ['exec', 'p1', '--', 'sh', '-c', 'echo out-$((6*7)); echo err >&2']);
+          if (r.code !== 0) throw new Error(r.stderr);
+          return r;
+        },
+        { what: 'kubectl exec', timeoutMs: 20_000 },
+      );
       expect(execWS.stdout).toContain('out-42');
       expect(execWS.stderr).toContain('err');
-      const execSPDY = await run(join(toolsBin(), 'kubectl'), ['--kubeconfig', edgeKc, 'exec', 'p1', '--', 'echo', 'spdy-ok'], { env: { KUBECTL_REMOTE_COMMAND_WEBSOCKETS: 'false' } });
+      const execSPDY = await run(
+        join(toolsBin(), 'kubectl'),
+        ['--kubeconfig', edgeKc, 'exec', 'p1', '--', 'echo', 'spdy-ok'],
+        { env: { KUBECTL_REMOTE_COMMAND_WEBSOCKETS: 'false' } },
+      );
       expect(execSPDY.stderr).toBe('');
       expect(execSPDY.stdout).toContain('spdy-ok');
       // stdin: a command that ends once it has read its input exits 0 with it, over WebSocket and SPDY, promptly.
       const input = 'piped-through-stdin';
       for (const websockets of ['true', 'false']) {
-        const r = await runBounded(join(toolsBin(), 'kubectl'), ['--kubeconfig', edgeKc, 'exec', '-i', 'p1', '--', 'head', '-c', String(input.length)],
-          { input, env: { KUBECTL_REMOTE_COMMAND_WEBSOCKETS: websockets }, timeoutMs: 15_000 });
-        expect({ websockets, code: r.code, timedOut: r.timedOut, stdout: r.stdout }).toEqual({ websockets, code: 0, timedOut: false, stdout: input });
+        const r = await runBounded(
+          join(toolsBin(), 'kubectl'),
+          ['--kubeconfig', edgeKc, 'exec', '-i', 'p1', '--', 'head', '-c', String(input.length)],
+          { input, env: { KUBECTL_REMOTE_COMMAND_WEBSOCKETS: websockets }, timeoutMs: 15_000 },
+        );
+        expect({ websockets, code: r.code, timedOut: r.timedOut, stdout: r.stdout }).toEqual({
+          websockets,
+          code: 0,
+          timedOut: false,
+          stdout: input,
+        });
       }
       // `exec -i … -- cat` never ends on kwok, DIRECTLY against the edge API server too: kwok's local exec copies stdin
       // into the process's stdin pipe and never closes it at EOF (sigs.k8s.io/kwok pkg/utils/exec, v0.8.0), so cat
@@ -450,7 +644,10 @@ spec: {selector: {}, forwards: [{target: {address: 127.0.0.1, port: ${echoPort}}
       const kubectlBin = join(toolsBin(), 'kubectl');
       const [viaCat, directCat] = await Promise.all([
         runBounded(kubectlBin, ['--kubeconfig', edgeKc, 'exec', '-i', 'p1', '--', 'cat'], { input, timeoutMs: 4_000 }),
-        runBounded(kubectlBin, ['--kubeconfig', edgeKubeconfig, 'exec', '-i', 'p1', '--', 'cat'], { input, timeoutMs: 4_000 }),
+        runBounded(kubectlBin, ['--kubeconfig', edgeKubeconfig, 'exec', '-i', 'p1', '--', 'cat'], {
+          input,
+          timeoutMs: 4_000,
+        }),
       ]);
       expect(directCat.stdout).toBe(input);
       expect(viaCat.stdout).toBe(input);
@@ -461,21 +658,35 @@ spec: {selector: {}, forwards: [{target: {address: 127.0.0.1, port: ${echoPort}}
       expect(failing.code).not.toBe(0);
       expect(failing.code).toBe(failingDirect.code);
 
-      const pf = spawn(join(toolsBin(), 'kubectl'), ['--kubeconfig', edgeKc, 'port-forward', 'pod/p1', ':80'], { stdio: ['ignore', 'pipe', 'pipe'] });
+      const pf = spawn(join(toolsBin(), 'kubectl'), ['--kubeconfig', edgeKc, 'port-forward', 'pod/p1', ':80'], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
       try {
         let pfOut = '';
-        pf.stdout.on('data', (c: Buffer) => { pfOut += c.toString(); });
-        const localPort = await eventually(async () => {
-          const m = /Forwarding from 127\.0\.0\.1:(\d+)/.exec(pfOut);
-          if (!m) throw new Error(pfOut);
-          return Number(m[1]);
-        }, { what: 'port-forward listening', timeoutMs: 20_000 });
+        pf.stdout.on('data', (c: Buffer) => {
+          pfOut += c.toString();
+        });
+        const localPort = await eventually(
+          async () => {
+            const m = /Forwarding from 127\.0\.0\.1:(\d+)/.exec(pfOut);
+            if (!m) throw new Error(pfOut);
+            return Number(m[1]);
+          },
+          { what: 'port-forward listening', timeoutMs: 20_000 },
+        );
         const payload = randomBytes(256 * 1024);
         const echoed = await new Promise<Buffer>((resolve, reject) => {
           const s = connect(localPort, '127.0.0.1');
           const chunks: Buffer[] = [];
           let n = 0;
-          s.on('data', (c: Buffer) => { chunks.push(c); n += c.length; if (n >= payload.length) { s.destroy(); resolve(Buffer.concat(chunks)); } });
+          s.on('data', (c: Buffer) => {
+            chunks.push(c);
+            n += c.length;
+            if (n >= payload.length) {
+              s.destroy();
+              resolve(Buffer.concat(chunks));
+            }
+          });
           s.on('error', reject);
           s.write(payload);
         });
@@ -501,11 +712,22 @@ spec: {selector: {}, forwards: [{target: {address: 127.0.0.1, port: ${echoPort}}
     const before = tunnelCount(agent1);
     const intruder = await connectTunnel(base1, hub.caFile, cred1, edgeKubeconfig);
     agents.push(intruder);
-    await agent1.waitForOutput(/Tunnel connection established/, 30_000, agent1.output().lastIndexOf('Tunnel connection established') + 1);
+    await agent1.waitForOutput(
+      /Tunnel connection established/,
+      30_000,
+      agent1.output().lastIndexOf('Tunnel connection established') + 1,
+    );
     expect(tunnelCount(agent1)).toBe(before + 1);
-    await eventually(async () => { if (!intruder.session.closed) throw new Error('still open'); }, { what: 'replaced session closed', timeoutMs: 10_000 });
+    await eventually(
+      async () => {
+        if (!intruder.session.closed) throw new Error('still open');
+      },
+      { what: 'replaced session closed', timeoutMs: 10_000 },
+    );
     await hub.edges?.tunnels.settled();
-    const e = JSON.parse((await kedge(['edge', 'get', 'e1', '-o', 'json', '--kubeconfig', kcA])).stdout) as { status: { phase: string } };
+    const e = JSON.parse((await kedge(['edge', 'get', 'e1', '-o', 'json', '--kubeconfig', kcA])).stdout) as {
+      status: { phase: string };
+    };
     expect(e.status.phase).toBe('Ready');
     expect((await kubectl(edgeKc, ['get', 'nodes'])).stdout).toContain('kwok-node-0');
   }, 60_000);
@@ -513,10 +735,15 @@ spec: {selector: {}, forwards: [{target: {address: 127.0.0.1, port: ${echoPort}}
   it('stopping the agent makes the Edge Disconnected and the proxy answer 502', async () => {
     await agent1.stop();
     expect(await exitWithin(agent1, 15_000)).toBe(0);
-    await eventually(async () => {
-      const e = JSON.parse((await kedge(['edge', 'get', 'e1', '-o', 'json', '--kubeconfig', kcA])).stdout) as { status: { phase: string; connected: boolean } };
-      if (e.status.phase !== 'Disconnected' || e.status.connected) throw new Error(JSON.stringify(e.status));
-    }, { what: 'e1 Disconnected', timeoutMs: 30_000 });
+    await eventually(
+      async () => {
+        const e = JSON.parse((await kedge(['edge', 'get', 'e1', '-o', 'json', '--kubeconfig', kcA])).stdout) as {
+          status: { phase: string; connected: boolean };
+        };
+        if (e.status.phase !== 'Disconnected' || e.status.connected) throw new Error(JSON.stringify(e.status));
+      },
+      { what: 'e1 Disconnected', timeoutMs: 30_000 },
+    );
     expect((await req('GET', `${proxyBase()}/e1/k8s/api`, { token: tokenA })).status).toBe(502);
   });
 });
@@ -531,12 +758,20 @@ describe('revocation', () => {
     const rot = await kedge(['edge', 'rotate-credentials', 'e2', '--kubeconfig', kcA]);
     expect(rot.stdout).toContain('is revoked');
     const m = /--token (\S+)/.exec(rot.stdout);
-    await eventually(async () => {
-      const r = await req('GET', pathOf(base2), { token: credential });
-      if (r.status !== 401) throw new Error(String(r.status));
-    }, { what: 'old credential refused', timeoutMs: 40_000 });
+    await eventually(
+      async () => {
+        const r = await req('GET', pathOf(base2), { token: credential });
+        if (r.status !== 401) throw new Error(String(r.status));
+      },
+      { what: 'old credential refused', timeoutMs: 40_000 },
+    );
     await hub.edges?.tunnels.recheck();
-    await eventually(async () => { if (hub.edges?.tunnels.session(lcA, 'e2')) throw new Error('open'); }, { what: 'revoked tunnel closed', timeoutMs: 10_000 });
+    await eventually(
+      async () => {
+        if (hub.edges?.tunnels.session(lcA, 'e2')) throw new Error('open');
+      },
+      { what: 'revoked tunnel closed', timeoutMs: 10_000 },
+    );
     expect(await exitWithin(agent2, 20_000)).toBe(3);
     expect(agent2.output()).toContain('kedge edge join-command e2');
 
@@ -545,10 +780,15 @@ describe('revocation', () => {
     agent2.restart({ token: m?.[1] ?? '' });
     await agent2.waitForOutput(/Tunnel connection established/, 60_000, from);
     expect(storedCredential(agent2)).not.toBe(credential);
-    await eventually(async () => {
-      const e = JSON.parse((await kedge(['edge', 'get', 'e2', '-o', 'json', '--kubeconfig', kcA])).stdout) as { status: { phase: string } };
-      if (e.status.phase !== 'Ready') throw new Error(e.status.phase);
-    }, { what: 'e2 Ready again', timeoutMs: 30_000 });
+    await eventually(
+      async () => {
+        const e = JSON.parse((await kedge(['edge', 'get', 'e2', '-o', 'json', '--kubeconfig', kcA])).stdout) as {
+          status: { phase: string };
+        };
+        if (e.status.phase !== 'Ready') throw new Error(e.status.phase);
+      },
+      { what: 'e2 Ready again', timeoutMs: 30_000 },
+    );
   }, 120_000);
 
   it('deleting the Edge revokes its credential (GC) and closes its tunnel: the agent exits 3', async () => {
@@ -557,14 +797,22 @@ describe('revocation', () => {
     expect((await kedge(['edge', 'delete', 'e2', '--kubeconfig', kcA])).stdout).toContain('deleted');
     expect((await req('GET', pathOf(base2), { token: credential })).status).toBe(401);
     await hub.edges?.tunnels.recheck();
-    await eventually(async () => { if (hub.edges?.tunnels.session(lcA, 'e2')) throw new Error('open'); }, { what: 'revoked tunnel closed', timeoutMs: 10_000 });
+    await eventually(
+      async () => {
+        if (hub.edges?.tunnels.session(lcA, 'e2')) throw new Error('open');
+      },
+      { what: 'revoked tunnel closed', timeoutMs: 10_000 },
+    );
     expect(await exitWithin(agent2, 20_000)).toBe(3);
     // Re-creating an Edge of the same name does not bring the old credential back.
     expect((await kedge(['edge', 'create', 'e2', '--kubeconfig', kcA])).code).toBe(0);
-    await eventually(async () => {
-      const r = await kubectl(kcA, ['get', 'serviceaccount', '-n', 'kedge-system', 'edge-e2']);
-      if (r.code === 0) throw new Error('ServiceAccount not collected yet');
-    }, { what: 'garbage collection of the SA', timeoutMs: 40_000 });
+    await eventually(
+      async () => {
+        const r = await kubectl(kcA, ['get', 'serviceaccount', '-n', 'kedge-system', 'edge-e2']);
+        if (r.code === 0) throw new Error('ServiceAccount not collected yet');
+      },
+      { what: 'garbage collection of the SA', timeoutMs: 40_000 },
+    );
     expect((await req('GET', pathOf(base2), { token: credential })).status).toBe(401);
   }, 90_000);
 });

@@ -29,7 +29,10 @@ afterAll(async () => {
   await hub?.stop();
 });
 
-function expectStatus(reply: { status: number; json(): Record<string, unknown> }, code: number): Record<string, unknown> {
+function expectStatus(
+  reply: { status: number; json(): Record<string, unknown> },
+  code: number,
+): Record<string, unknown> {
   expect(reply.status).toBe(code);
   const s = reply.json();
   expect(s).toMatchObject({ kind: 'Status', status: 'Failure', code });
@@ -37,30 +40,57 @@ function expectStatus(reply: { status: number; json(): Record<string, unknown> }
 }
 
 it('relays kcp’s 413 for a 20 MB object instead of answering 502', async () => {
-  const reply = await uploadToHub(hub.hubURL, hub.caFile, { path: `/clusters/${ws}/api/v1/namespaces/default/configmaps`, token, size: 20 * 1024 * 1024 });
+  const reply = await uploadToHub(hub.hubURL, hub.caFile, {
+    path: `/clusters/${ws}/api/v1/namespaces/default/configmaps`,
+    token,
+    size: 20 * 1024 * 1024,
+  });
   expectStatus(reply, 413);
   expect(reply.body).not.toContain('unreachable');
   // The hub still works afterwards.
-  expect((await hubRequest(hub.hubURL, hub.caFile, 'GET', `/clusters/${ws}/api/v1/namespaces/default/configmaps`, { token })).status).toBe(200);
+  expect(
+    (await hubRequest(hub.hubURL, hub.caFile, 'GET', `/clusters/${ws}/api/v1/namespaces/default/configmaps`, { token }))
+      .status,
+  ).toBe(200);
 });
 
 it('still relays a 4 MB object’s 413', async () => {
-  const reply = await uploadToHub(hub.hubURL, hub.caFile, { path: `/clusters/${ws}/api/v1/namespaces/default/configmaps`, token, size: 4 * 1024 * 1024 });
+  const reply = await uploadToHub(hub.hubURL, hub.caFile, {
+    path: `/clusters/${ws}/api/v1/namespaces/default/configmaps`,
+    token,
+    size: 4 * 1024 * 1024,
+  });
   expectStatus(reply, 413);
 });
 
 it('answers 431 with a Status naming the limit to a 17 KiB header', async () => {
-  const reply = await uploadToHub(hub.hubURL, hub.caFile, { method: 'GET', path: `/clusters/${ws}/api/v1/namespaces`, token, headers: { 'x-padding': 'p'.repeat(17 * 1024) } });
+  const reply = await uploadToHub(hub.hubURL, hub.caFile, {
+    method: 'GET',
+    path: `/clusters/${ws}/api/v1/namespaces`,
+    token,
+    headers: { 'x-padding': 'p'.repeat(17 * 1024) },
+  });
   const s = expectStatus(reply, 431);
   expect(s.message).toContain('16384 bytes');
 });
 
 it('refuses a 1 MB token-login body with 413 and creates no tenant', async () => {
   for (const chunked of [false, true]) {
-    const reply = await uploadToHub(hub.hubURL, hub.caFile, { path: '/auth/token-login', token: idleToken, size: 1024 * 1024, chunked });
+    const reply = await uploadToHub(hub.hubURL, hub.caFile, {
+      path: '/auth/token-login',
+      token: idleToken,
+      size: 1024 * 1024,
+      chunked,
+    });
     const s = expectStatus(reply, 413);
     expect(s.message).toContain('65536 bytes');
   }
-  const lookup = await admin.forCluster('root:kedge:tenants').get(`/apis/tenancy.kcp.io/v1alpha1/workspaces/${idle}`).then(() => 'exists', (err: unknown) => (isNotFound(err) ? 'not found' : String(err)));
+  const lookup = await admin
+    .forCluster('root:kedge:tenants')
+    .get(`/apis/tenancy.kcp.io/v1alpha1/workspaces/${idle}`)
+    .then(
+      () => 'exists',
+      (err: unknown) => (isNotFound(err) ? 'not found' : String(err)),
+    );
   expect(lookup).toBe('not found');
 });

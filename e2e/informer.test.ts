@@ -28,7 +28,8 @@ const informers: Informer[] = [];
 
 beforeAll(async () => {
   hub = await startTestHub(tenants.map((t, i) => `${t}=${tokens[i]}`));
-  for (const t of tokens) expect((await hubRequest(hub.hubURL, hub.caFile, 'POST', '/auth/token-login', { token: t })).status).toBe(200);
+  for (const t of tokens)
+    expect((await hubRequest(hub.hubURL, hub.caFile, 'POST', '/auth/token-login', { token: t })).status).toBe(200);
 });
 afterAll(async () => {
   for (const i of informers) await i.stop(); // stop() is idempotent
@@ -54,24 +55,44 @@ describe('informer on a real kcp', () => {
       await client.create('/api/v1/namespaces/default/configmaps', cm('gone-1'));
       // Wait until etcd really compacted past `old` (kube-apiserver compacts up to the previous interval's revision,
       // so two intervals): an exact read at that revision then fails with 410, as the informer's watch will.
-      await eventually(async () => {
-        try {
-          await client.list('/api/v1/namespaces/default/configmaps', { resourceVersion: old.metadata.resourceVersion, resourceVersionMatch: 'Exact', limit: 1 });
-        } catch (err) {
-          if (isGone(err)) return;
-          throw err;
-        }
-        throw new Error(`revision ${old.metadata.resourceVersion} not compacted yet`);
-      }, { what: 'the old revision compacted', timeoutMs: 60_000, intervalMs: 500 });
-      const inf = new Informer({ client, path: '/api/v1/namespaces/default/configmaps', logger: log, watchResourceVersion: old.metadata.resourceVersion ?? '1' });
+      await eventually(
+        async () => {
+          try {
+            await client.list('/api/v1/namespaces/default/configmaps', {
+              resourceVersion: old.metadata.resourceVersion,
+              resourceVersionMatch: 'Exact',
+              limit: 1,
+            });
+          } catch (err) {
+            if (isGone(err)) return;
+            throw err;
+          }
+          throw new Error(`revision ${old.metadata.resourceVersion} not compacted yet`);
+        },
+        { what: 'the old revision compacted', timeoutMs: 60_000, intervalMs: 500 },
+      );
+      const inf = new Informer({
+        client,
+        path: '/api/v1/namespaces/default/configmaps',
+        logger: log,
+        watchResourceVersion: old.metadata.resourceVersion ?? '1',
+      });
       track(inf);
       await inf.waitForSync();
-      await eventually(async () => { if (inf.relists < 1) throw new Error(`relists=${inf.relists}`); }, { what: 'a relist after 410' });
+      await eventually(
+        async () => {
+          if (inf.relists < 1) throw new Error(`relists=${inf.relists}`);
+        },
+        { what: 'a relist after 410' },
+      );
       await client.create('/api/v1/namespaces/default/configmaps', cm('gone-2'));
-      await eventually(async () => {
-        const names = inf.list().map((o) => o.metadata.name);
-        if (!names.includes('gone-1') || !names.includes('gone-2')) throw new Error(names.join(','));
-      }, { what: 'both ConfigMaps in the store' });
+      await eventually(
+        async () => {
+          const names = inf.list().map((o) => o.metadata.name);
+          if (!names.includes('gone-1') || !names.includes('gone-2')) throw new Error(names.join(','));
+        },
+        { what: 'both ConfigMaps in the store' },
+      );
       await inf.stop();
     } finally {
       await scratch.stop();
@@ -83,25 +104,46 @@ describe('informer on a real kcp', () => {
     const sockets = new Set<Socket>();
     const relay: Server = createServer((down) => {
       const up = connect(hub.port, '127.0.0.1');
-      for (const s of [down, up]) { sockets.add(s); s.on('close', () => sockets.delete(s)); s.on('error', () => {}); }
+      for (const s of [down, up]) {
+        sockets.add(s);
+        s.on('close', () => sockets.delete(s));
+        s.on('error', () => {});
+      }
       down.pipe(up).pipe(down);
     });
     await new Promise<void>((r) => relay.listen(0, '127.0.0.1', () => r()));
     const port = (relay.address() as { port: number }).port;
-    const client = new KubeClient({ server: `https://127.0.0.1:${port}/clusters/${ws[0]}`, token: tokens[0], ca: readFileSync(hub.caFile) });
-    const inf = track(new Informer({ client, path: '/api/v1/namespaces/default/configmaps', logger: log, backoff: { initialMs: 100, maxMs: 500 } }));
+    const client = new KubeClient({
+      server: `https://127.0.0.1:${port}/clusters/${ws[0]}`,
+      token: tokens[0],
+      ca: readFileSync(hub.caFile),
+    });
+    const inf = track(
+      new Informer({
+        client,
+        path: '/api/v1/namespaces/default/configmaps',
+        logger: log,
+        backoff: { initialMs: 100, maxMs: 500 },
+      }),
+    );
     await inf.waitForSync();
     const writer = admin.forCluster(ws[0] ?? '');
     await writer.create('/api/v1/namespaces/default/configmaps', cm('before-cut'));
-    await eventually(async () => {
-      if (!inf.list().some((o) => o.metadata.name === 'before-cut')) throw new Error('not seen yet');
-    }, { what: 'the watch to be established' });
+    await eventually(
+      async () => {
+        if (!inf.list().some((o) => o.metadata.name === 'before-cut')) throw new Error('not seen yet');
+      },
+      { what: 'the watch to be established' },
+    );
     const listsBefore = inf.stats.lists;
     for (const s of sockets) s.destroy();
     await writer.create('/api/v1/namespaces/default/configmaps', cm('after-cut'));
-    await eventually(async () => {
-      if (!inf.list().some((o) => o.metadata.name === 'after-cut')) throw new Error('not seen yet');
-    }, { what: 'the ConfigMap created after the cut' });
+    await eventually(
+      async () => {
+        if (!inf.list().some((o) => o.metadata.name === 'after-cut')) throw new Error('not seen yet');
+      },
+      { what: 'the ConfigMap created after the cut' },
+    );
     expect(inf.watchRestarts).toBeGreaterThanOrEqual(1);
     expect(inf.stats.lists).toBe(listsBefore); // resumed from the last resourceVersion
     await inf.stop();
@@ -110,23 +152,46 @@ describe('informer on a real kcp', () => {
   });
 
   it('keeps identical names from two workspaces apart on the APIExport virtual workspace', async () => {
-    const slice = await admin.forCluster(WORKSPACE_PROVIDERS).get<{ metadata: { name: string }; status?: { endpoints?: { url: string }[] } }>(
-      `/apis/apis.kcp.io/v1alpha1/apiexportendpointslices/${EXPORT_NAME}`);
+    const slice = await admin
+      .forCluster(WORKSPACE_PROVIDERS)
+      .get<{ metadata: { name: string }; status?: { endpoints?: { url: string }[] } }>(
+        `/apis/apis.kcp.io/v1alpha1/apiexportendpointslices/${EXPORT_NAME}`,
+      );
     const url = slice.status?.endpoints?.[0]?.url;
     expect(url).toMatch(/\/services\/apiexport\//);
-    const vw = { apiVersion: 'kedge.faros.sh/v1alpha1', kind: 'VirtualWorkload', metadata: { name: `same-${suffix}` }, spec: { simple: { image: 'nginx' } } };
-    for (const w of ws) await admin.forCluster(w).create('/apis/kedge.faros.sh/v1alpha1/namespaces/default/virtualworkloads', vw);
-    const inf = track(new Informer({ client: admin.withServer(`${url}/clusters/*`), path: '/apis/kedge.faros.sh/v1alpha1/virtualworkloads', logger: log }));
+    const vw = {
+      apiVersion: 'kedge.faros.sh/v1alpha1',
+      kind: 'VirtualWorkload',
+      metadata: { name: `same-${suffix}` },
+      spec: { simple: { image: 'nginx' } },
+    };
+    for (const w of ws)
+      await admin.forCluster(w).create('/apis/kedge.faros.sh/v1alpha1/namespaces/default/virtualworkloads', vw);
+    const inf = track(
+      new Informer({
+        client: admin.withServer(`${url}/clusters/*`),
+        path: '/apis/kedge.faros.sh/v1alpha1/virtualworkloads',
+        logger: log,
+      }),
+    );
     await inf.waitForSync();
-    await eventually(async () => {
-      const mine = inf.list().filter((o) => o.metadata.name === `same-${suffix}`);
-      if (mine.length !== 2) throw new Error(`found ${mine.length}`);
-      expect(new Set(mine.map(clusterKey)).size).toBe(2);
-    }, { what: 'both same-named workloads in the store' });
-    await admin.forCluster(ws[0] ?? '').delete(`/apis/kedge.faros.sh/v1alpha1/namespaces/default/virtualworkloads/same-${suffix}`);
-    await eventually(async () => {
-      const mine = inf.list().filter((o) => o.metadata.name === `same-${suffix}`);
-      if (mine.length !== 1) throw new Error(`found ${mine.length}`);
-    }, { what: 'only the other workspace’s workload left' });
+    await eventually(
+      async () => {
+        const mine = inf.list().filter((o) => o.metadata.name === `same-${suffix}`);
+        if (mine.length !== 2) throw new Error(`found ${mine.length}`);
+        expect(new Set(mine.map(clusterKey)).size).toBe(2);
+      },
+      { what: 'both same-named workloads in the store' },
+    );
+    await admin
+      .forCluster(ws[0] ?? '')
+      .delete(`/apis/kedge.faros.sh/v1alpha1/namespaces/default/virtualworkloads/same-${suffix}`);
+    await eventually(
+      async () => {
+        const mine = inf.list().filter((o) => o.metadata.name === `same-${suffix}`);
+        if (mine.length !== 1) throw new Error(`found ${mine.length}`);
+      },
+      { what: 'only the other workspace’s workload left' },
+    );
   });
 });

@@ -17,10 +17,23 @@ let hub: TestHub;
 
 beforeAll(async () => {
   hub = await startTestHub([`${tenant}=${token}`]);
-  const res = await kedge(['login', '--hub-url', hub.hubURL, '--token', token, '--certificate-authority', hub.caFile, '--kubeconfig', kubeconfig]);
+  const res = await kedge([
+    'login',
+    '--hub-url',
+    hub.hubURL,
+    '--token',
+    token,
+    '--certificate-authority',
+    hub.caFile,
+    '--kubeconfig',
+    kubeconfig,
+  ]);
   if (res.code !== 0) throw new Error(`kedge login failed: ${res.stderr}`);
 });
-afterAll(async () => { await hub?.stop(); rmSync(dir, { recursive: true, force: true }); });
+afterAll(async () => {
+  await hub?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
 
 const vw = (name: string, spec: string) => `apiVersion: kedge.faros.sh/v1alpha1
 kind: VirtualWorkload
@@ -32,7 +45,11 @@ ${spec}`;
 
 describe('kedge login errors say what to do and change nothing', () => {
   it.each([
-    ['a wrong token', ['--token', 'not-the-right-token-at-all', '--certificate-authority'], /rejected the token \(401\)/],
+    [
+      'a wrong token',
+      ['--token', 'not-the-right-token-at-all', '--certificate-authority'],
+      /rejected the token \(401\)/,
+    ],
     ['an untrusted hub certificate', ['--token', token], /not trusted.*--certificate-authority/],
     ['a plain-http hub URL', ['--token', token, '--hub-url-override'], /must use https/],
   ])('with %s', async (_what, extra, message) => {
@@ -51,7 +68,10 @@ describe('kedge login errors say what to do and change nothing', () => {
 describe('kubectl through the hub', () => {
   it('applies a VirtualWorkload and lists it with the printer columns', async () => {
     const apply = await kubectl(kubeconfig, ['apply', '-f', '-'], {
-      input: vw('web', '  simple:\n    image: nginx:1.27\n    ports: [{containerPort: 80}]\n  placement:\n    edgeSelector: {matchLabels: {region: eu}}\n'),
+      input: vw(
+        'web',
+        '  simple:\n    image: nginx:1.27\n    ports: [{containerPort: 80}]\n  placement:\n    edgeSelector: {matchLabels: {region: eu}}\n',
+      ),
     });
     expect(apply.stderr).toBe('');
     expect(apply.stdout).toContain('virtualworkload.kedge.faros.sh/web created');
@@ -59,7 +79,9 @@ describe('kubectl through the hub', () => {
     expect(get.code).toBe(0);
     expect(get.stdout.split('\n')[0]).toMatch(/^NAME\s+PHASE\s+EDGES\s+READY\s+AGE/);
     expect(get.stdout).toMatch(/\nweb\s/);
-    const obj = JSON.parse((await kubectl(kubeconfig, ['get', 'vw', 'web', '-o', 'json'])).stdout) as { spec: { replicas: number; placement: { strategy: string } } };
+    const obj = JSON.parse((await kubectl(kubeconfig, ['get', 'vw', 'web', '-o', 'json'])).stdout) as {
+      spec: { replicas: number; placement: { strategy: string } };
+    };
     expect(obj.spec.replicas).toBe(1); // defaulted
     expect(obj.spec.placement.strategy).toBe('Spread'); // defaulted
   });
@@ -74,7 +96,14 @@ describe('kubectl through the hub', () => {
     }
     const replicas = await kubectl(kubeconfig, ['get', 'vw', 'web-ssa', '-o', 'jsonpath={.spec.replicas}']);
     expect(replicas.stdout).toBe('3');
-    const managers = await kubectl(kubeconfig, ['get', 'vw', 'web-ssa', '--show-managed-fields', '-o', 'jsonpath={.metadata.managedFields[*].manager}']);
+    const managers = await kubectl(kubeconfig, [
+      'get',
+      'vw',
+      'web-ssa',
+      '--show-managed-fields',
+      '-o',
+      'jsonpath={.metadata.managedFields[*].manager}',
+    ]);
     expect(managers.stdout).toContain('e2e');
   });
 
@@ -88,10 +117,22 @@ describe('kubectl through the hub', () => {
   });
 
   it.each([
-    ['both simple and template', '  simple: {image: nginx}\n  template: {spec: {containers: [{name: c, image: nginx}]}}\n', /exactly one of spec.simple or spec.template/],
+    [
+      'both simple and template',
+      '  simple: {image: nginx}\n  template: {spec: {containers: [{name: c, image: nginx}]}}\n',
+      /exactly one of spec.simple or spec.template/,
+    ],
     ['neither simple nor template', '  replicas: 1\n', /exactly one of spec.simple or spec.template/],
-    ['an unknown strategy', '  simple: {image: nginx}\n  placement: {strategy: Random}\n', /spec.placement.strategy: Unsupported value: "Random"/],
-    ['a simple workload without image', '  simple: {ports: [{containerPort: 80}]}\n', /spec.simple.image: Required value/],
+    [
+      'an unknown strategy',
+      '  simple: {image: nginx}\n  placement: {strategy: Random}\n',
+      /spec.placement.strategy: Unsupported value: "Random"/,
+    ],
+    [
+      'a simple workload without image',
+      '  simple: {ports: [{containerPort: 80}]}\n',
+      /spec.simple.image: Required value/,
+    ],
   ])('rejects a VirtualWorkload with %s, naming the problem', async (_what, spec, message) => {
     const name = `bad-${randomBytes(2).toString('hex')}`;
     const res = await kubectl(kubeconfig, ['apply', '-f', '-'], { input: vw(name, spec) });
@@ -117,14 +158,16 @@ describe('kubectl ws through the hub', () => {
     expect(created.code).toBe(0);
     const cur = await kubectl(kubeconfig, ['ws', '.']);
     expect(cur.stdout).toContain(`root:kedge:tenants:${tenant}:child`);
-    await eventually(async () => {
-      const cm = await kubectl(kubeconfig, ['create', 'configmap', 'in-child', '--from-literal=a=1']);
-      if (cm.code !== 0 && !cm.stderr.includes('AlreadyExists')) throw new Error(cm.stderr);
-    }, { what: 'a ConfigMap in the child workspace', timeoutMs: 60_000 });
+    await eventually(
+      async () => {
+        const cm = await kubectl(kubeconfig, ['create', 'configmap', 'in-child', '--from-literal=a=1']);
+        if (cm.code !== 0 && !cm.stderr.includes('AlreadyExists')) throw new Error(cm.stderr);
+      },
+      { what: 'a ConfigMap in the child workspace', timeoutMs: 60_000 },
+    );
     const get = await kubectl(kubeconfig, ['get', 'configmap', 'in-child', '-o', 'jsonpath={.data.a}']);
     expect(get.stdout).toBe('1');
     const back = await kubectl(kubeconfig, ['ws', 'use', '..']);
     expect(back.code).toBe(0);
   });
 });
-

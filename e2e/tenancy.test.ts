@@ -18,11 +18,17 @@ const wsA = `root:kedge:tenants:${tenantA}`;
 const wsB = `root:kedge:tenants:${tenantB}`;
 let hub: TestHub;
 
-beforeAll(async () => { hub = await startTestHub([`${tenantA}=${tokenA}`, `${tenantB}=${tokenB}`]); });
-afterAll(async () => { await hub?.stop(); });
+beforeAll(async () => {
+  hub = await startTestHub([`${tenantA}=${tokenA}`, `${tenantB}=${tokenB}`]);
+});
+afterAll(async () => {
+  await hub?.stop();
+});
 
-const get = (path: string, token?: string) => hubRequest(hub.hubURL, hub.caFile, 'GET', path, token === undefined ? {} : { token });
-const login = (token?: string) => hubRequest(hub.hubURL, hub.caFile, 'POST', '/auth/token-login', token === undefined ? {} : { token });
+const get = (path: string, token?: string) =>
+  hubRequest(hub.hubURL, hub.caFile, 'GET', path, token === undefined ? {} : { token });
+const login = (token?: string) =>
+  hubRequest(hub.hubURL, hub.caFile, 'POST', '/auth/token-login', token === undefined ? {} : { token });
 
 /** A Kubernetes Status with the HTTP code and the hub's error code (docs/errors.md) as its first cause. */
 function expectStatus(reply: { status: number; json(): Record<string, unknown> }, code: number): void {
@@ -39,9 +45,14 @@ describe('token login', () => {
     const body = a.json<{ kubeconfig: string; workspace: string; userId: string }>();
     expect(body.workspace).toBe(wsA);
     expect(body.userId).toBe(`kedge:static:${tenantA}`);
-    const kc = parse(Buffer.from(body.kubeconfig, 'base64').toString()) as { clusters: { cluster: Record<string, string> }[]; users: { user: { token: string } }[] };
+    const kc = parse(Buffer.from(body.kubeconfig, 'base64').toString()) as {
+      clusters: { cluster: Record<string, string> }[];
+      users: { user: { token: string } }[];
+    };
     expect(kc.clusters[0]?.cluster.server).toBe(`${hub.hubURL}/clusters/${wsA}`);
-    expect(Buffer.from(kc.clusters[0]?.cluster['certificate-authority-data'] ?? '', 'base64').toString()).toBe(readFileSync(hub.caFile, 'utf8'));
+    expect(Buffer.from(kc.clusters[0]?.cluster['certificate-authority-data'] ?? '', 'base64').toString()).toBe(
+      readFileSync(hub.caFile, 'utf8'),
+    );
     expect(kc.users[0]?.user.token).toBe(tokenA);
 
     const b = await login(tokenB);
@@ -66,7 +77,10 @@ describe('token login', () => {
   it.each([
     ['no token', undefined],
     ['a garbage token', 'garbage-token-that-is-long-enough'],
-    ['an unsigned JWT', `${Buffer.from('{"alg":"none","typ":"JWT"}').toString('base64url')}.${Buffer.from(`{"sub":"${tenantA}","iss":"kedge"}`).toString('base64url')}.`],
+    [
+      'an unsigned JWT',
+      `${Buffer.from('{"alg":"none","typ":"JWT"}').toString('base64url')}.${Buffer.from(`{"sub":"${tenantA}","iss":"kedge"}`).toString('base64url')}.`,
+    ],
   ])('answers 401 Status JSON to %s', async (_what, token) => {
     expectStatus(await login(token), 401);
     expectStatus(await get(`/clusters/${wsA}/api/v1/namespaces`, token), 401);
@@ -79,21 +93,44 @@ describe('token login', () => {
 
 describe('TokenReview webhook (only kcp may call it)', () => {
   const review = (token: string) => ({ apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token } });
-  const secret = (JSON.parse(readFileSync(join(env.hubDataDir, 'secrets.json'), 'utf8')) as { webhookToken: string }).webhookToken;
+  const secret = (JSON.parse(readFileSync(join(env.hubDataDir, 'secrets.json'), 'utf8')) as { webhookToken: string })
+    .webhookToken;
 
-  it.each([['no token', undefined], ['a user token', tokenA], ['a garbage token', 'x'.repeat(40)]])('answers 401 to %s', async (_what, token) => {
-    const res = await hubRequest(hub.hubURL, hub.caFile, 'POST', '/authn/tokenreview', { ...(token ? { token } : {}), body: review(tokenA) });
+  it.each([
+    ['no token', undefined],
+    ['a user token', tokenA],
+    ['a garbage token', 'x'.repeat(40)],
+  ])('answers 401 to %s', async (_what, token) => {
+    const res = await hubRequest(hub.hubURL, hub.caFile, 'POST', '/authn/tokenreview', {
+      ...(token ? { token } : {}),
+      body: review(tokenA),
+    });
     expectStatus(res, 401);
     expect(res.body).not.toContain(tenantA);
   });
 
   it('maps a known token to its kedge user and an unknown one to unauthenticated', async () => {
-    const ok = await hubRequest(hub.hubURL, hub.caFile, 'POST', '/authn/tokenreview', { token: secret, body: review(tokenA) });
+    const ok = await hubRequest(hub.hubURL, hub.caFile, 'POST', '/authn/tokenreview', {
+      token: secret,
+      body: review(tokenA),
+    });
     expect(ok.status).toBe(200);
-    expect(ok.json()).toMatchObject({ kind: 'TokenReview', status: { authenticated: true, user: { username: `kedge:static:${tenantA}`, groups: ['kedge:users', `kedge:tenant:${tenantA}`] } } });
-    const bad = await hubRequest(hub.hubURL, hub.caFile, 'POST', '/authn/tokenreview', { token: secret, body: review('unknown-token-unknown-token') });
+    expect(ok.json()).toMatchObject({
+      kind: 'TokenReview',
+      status: {
+        authenticated: true,
+        user: { username: `kedge:static:${tenantA}`, groups: ['kedge:users', `kedge:tenant:${tenantA}`] },
+      },
+    });
+    const bad = await hubRequest(hub.hubURL, hub.caFile, 'POST', '/authn/tokenreview', {
+      token: secret,
+      body: review('unknown-token-unknown-token'),
+    });
     expect(bad.json()).toMatchObject({ status: { authenticated: false } });
-    const malformed = await hubRequest(hub.hubURL, hub.caFile, 'POST', '/authn/tokenreview', { token: secret, headers: { 'content-type': 'application/json' } });
+    const malformed = await hubRequest(hub.hubURL, hub.caFile, 'POST', '/authn/tokenreview', {
+      token: secret,
+      headers: { 'content-type': 'application/json' },
+    });
     expect(malformed.status).toBe(400);
   });
 });
@@ -111,24 +148,47 @@ describe('hub endpoints', () => {
 
 describe('forwarding to kcp under the user identity', () => {
   it('lets a user work in their own workspace', async () => {
-    const res = await hubRequest(hub.hubURL, hub.caFile, 'POST', `/clusters/${wsA}/api/v1/namespaces/default/configmaps`, {
-      token: tokenA, body: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'hello' }, data: { a: '1' } },
-    });
+    const res = await hubRequest(
+      hub.hubURL,
+      hub.caFile,
+      'POST',
+      `/clusters/${wsA}/api/v1/namespaces/default/configmaps`,
+      {
+        token: tokenA,
+        body: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'hello' }, data: { a: '1' } },
+      },
+    );
     expect([201, 409]).toContain(res.status);
-    const whoami = await hubRequest(hub.hubURL, hub.caFile, 'POST', `/clusters/${wsA}/apis/authentication.k8s.io/v1/selfsubjectreviews`, {
-      token: tokenA, body: { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' },
-    });
+    const whoami = await hubRequest(
+      hub.hubURL,
+      hub.caFile,
+      'POST',
+      `/clusters/${wsA}/apis/authentication.k8s.io/v1/selfsubjectreviews`,
+      {
+        token: tokenA,
+        body: { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' },
+      },
+    );
     expect(whoami.status).toBe(201);
     // kcp saw the user themself, not an admin identity.
-    expect(whoami.json<{ status: { userInfo: { username: string; groups: string[] } } }>().status.userInfo).toMatchObject({
+    expect(
+      whoami.json<{ status: { userInfo: { username: string; groups: string[] } } }>().status.userInfo,
+    ).toMatchObject({
       username: `kedge:static:${tenantA}`,
     });
-    expect(whoami.json<{ status: { userInfo: { groups: string[] } } }>().status.userInfo.groups).not.toContain('system:kcp:admin');
+    expect(whoami.json<{ status: { userInfo: { groups: string[] } } }>().status.userInfo.groups).not.toContain(
+      'system:kcp:admin',
+    );
   });
 
   it('answers 403 for another tenant workspace, the parent, root and look-alike names', async () => {
-    for (const path of [`/clusters/${wsB}/api/v1/namespaces`, '/clusters/root:kedge:tenants/api/v1/namespaces',
-      '/clusters/root/api/v1/namespaces', '/clusters/root:kedge:providers/apis', `/clusters/${wsA}x/api/v1/namespaces`]) {
+    for (const path of [
+      `/clusters/${wsB}/api/v1/namespaces`,
+      '/clusters/root:kedge:tenants/api/v1/namespaces',
+      '/clusters/root/api/v1/namespaces',
+      '/clusters/root:kedge:providers/apis',
+      `/clusters/${wsA}x/api/v1/namespaces`,
+    ]) {
       expectStatus(await get(path, tokenA), 403);
     }
   });
@@ -136,7 +196,10 @@ describe('forwarding to kcp under the user identity', () => {
   it('is also refused by kcp itself when a user token is sent straight to kcp for another workspace', async () => {
     const dispatcher = new Agent({ connect: { ca: readFileSync(env.kcpCAFile) } });
     const direct = async (ws: string, token: string) => {
-      const r = await request(`${env.kcpURL}/clusters/${ws}/api/v1/namespaces`, { dispatcher, headers: { authorization: `Bearer ${token}` } });
+      const r = await request(`${env.kcpURL}/clusters/${ws}/api/v1/namespaces`, {
+        dispatcher,
+        headers: { authorization: `Bearer ${token}` },
+      });
       await r.body.text();
       return r.statusCode;
     };
@@ -161,11 +224,13 @@ describe('forwarding to kcp under the user identity', () => {
 
   it('strips impersonation headers a client sends', async () => {
     const res = await hubRequest(hub.hubURL, hub.caFile, 'GET', `/clusters/${wsB}/api/v1/namespaces`, {
-      token: tokenA, headers: { 'Impersonate-User': `kedge:static:${tenantB}`, 'Impersonate-Group': 'system:masters' },
+      token: tokenA,
+      headers: { 'Impersonate-User': `kedge:static:${tenantB}`, 'Impersonate-Group': 'system:masters' },
     });
     expect(res.status).toBe(403);
     const own = await hubRequest(hub.hubURL, hub.caFile, 'GET', `/clusters/${wsA}/api/v1/namespaces`, {
-      token: tokenA, headers: { 'Impersonate-Group': 'system:masters' },
+      token: tokenA,
+      headers: { 'Impersonate-Group': 'system:masters' },
     });
     expect(own.status).toBe(200);
   });

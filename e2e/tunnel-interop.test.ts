@@ -34,7 +34,9 @@ function ensurePeer(): void {
   if (existsSync(peerBin) && existsSync(stampFile) && readFileSync(stampFile, 'utf8') === hash) return;
   const go = spawnSync('go', ['version'], { encoding: 'utf8' });
   if (go.error !== undefined || go.status !== 0) {
-    throw new Error('the tunnel interop test needs the Go toolchain (`go` on PATH) to build hack/tools/yamux-peer; install Go >= 1.24');
+    throw new Error(
+      'the tunnel interop test needs the Go toolchain (`go` on PATH) to build hack/tools/yamux-peer; install Go >= 1.24',
+    );
   }
   mkdirSync(binDir, { recursive: true });
   const tmp = `${peerBin}.tmp-${process.pid}`;
@@ -116,7 +118,11 @@ describe('interop with hashicorp/yamux (Go)', () => {
     const endpoint = await wsServer();
     try {
       peer = startPeer(['-mode', 'client', '-url', endpoint.url, '-open', '12', '-bytes', '300000']);
-      session = createWebSocketSession(await endpoint.accept(), { role: 'server', logger: testLogger, onStream: echoHandler });
+      session = createWebSocketSession(await endpoint.accept(), {
+        role: 'server',
+        logger: testLogger,
+        onStream: echoHandler,
+      });
       await exchangeWithGo(session, 12);
       expectGoResult(await peer.line('RESULT'), 12);
       expect(session.closed).toBe(false);

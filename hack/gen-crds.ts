@@ -33,7 +33,9 @@ function main(): void {
   if (!existsSync(path)) throw new Error(`${path} not found (set KUBE_OPENAPI_V3 to an api__v1_openapi.json)`);
   const doc = JSON.parse(readFileSync(path, 'utf8')) as OpenApiDocument;
   const srcDir = join(root, 'crds', 'src');
-  for (const file of readdirSync(srcDir).filter((f) => f.endsWith('.yaml')).sort()) {
+  for (const file of readdirSync(srcDir)
+    .filter((f) => f.endsWith('.yaml'))
+    .sort()) {
     const source = parse(readFileSync(join(srcDir, file), 'utf8')) as Crd;
     const text = renderCrd(buildCrd(source, doc), `crds/src/${file}`);
     writeFileSync(join(root, 'crds', file), text);

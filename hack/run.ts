@@ -30,16 +30,27 @@ if (!token) {
 const tokensFile = join(dataDir, 'static-tokens');
 for (const f of [tokenFile, tokensFile]) if (existsSync(f)) chmodSync(f, 0o600);
 writeFileSync(tokenFile, `${token}\n`, { mode: 0o600 });
-writeFileSync(tokensFile, `# written by make run (hack/run.ts); one [name=]token per line\ndev=${token}\n`, { mode: 0o600 });
+writeFileSync(tokensFile, `# written by make run (hack/run.ts); one [name=]token per line\ndev=${token}\n`, {
+  mode: 0o600,
+});
 
 const hubURL = `https://127.0.0.1:${hubPort}`;
 const caFile = join(dataDir, 'pki', 'ca.crt');
-const hub = spawn(process.execPath, [
-  new URL('../bin/kedge-hub.js', import.meta.url).pathname,
-  `--data-dir=${dataDir}`, `--port=${hubPort}`, `--kcp-port=${kcpPort}`, `--static-tokens-file=${tokensFile}`,
-], { stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, KEDGE_STATIC_TOKEN: '' } });
+const hub = spawn(
+  process.execPath,
+  [
+    new URL('../bin/kedge-hub.js', import.meta.url).pathname,
+    `--data-dir=${dataDir}`,
+    `--port=${hubPort}`,
+    `--kcp-port=${kcpPort}`,
+    `--static-tokens-file=${tokensFile}`,
+  ],
+  { stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, KEDGE_STATIC_TOKEN: '' } },
+);
 hub.on('exit', (code, signal) => process.exit(code ?? (signal ? 0 : 1)));
-process.on('SIGINT', () => { /* the hub received it too and shuts down; we exit when it does */ });
+process.on('SIGINT', () => {
+  /* the hub received it too and shuts down; we exit when it does */
+});
 process.on('SIGTERM', () => hub.kill('SIGTERM'));
 
 const deadline = Date.now() + 300_000;
@@ -57,7 +68,9 @@ for (;;) {
     await res.body.text();
     await dispatcher.close();
     if (res.statusCode === 200) break;
-  } catch { /* not up yet */ }
+  } catch {
+    /* not up yet */
+  }
 }
 
 const repo = new URL('..', import.meta.url).pathname.replace(/\/$/, '');

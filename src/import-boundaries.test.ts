@@ -56,10 +56,13 @@ describe('import boundaries', () => {
   });
 
   it('reports a forbidden import', () => {
-    expect(violations([['agent/x.ts', 'hub/y.ts'], ['hub/a.ts', 'api/b.ts'], ['cli/c.ts', 'hub/d.ts']])).toEqual([
-      'src/agent/x.ts imports src/hub/y.ts',
-      'src/cli/c.ts imports src/hub/d.ts',
-    ]);
+    expect(
+      violations([
+        ['agent/x.ts', 'hub/y.ts'],
+        ['hub/a.ts', 'api/b.ts'],
+        ['cli/c.ts', 'hub/d.ts'],
+      ]),
+    ).toEqual(['src/agent/x.ts imports src/hub/y.ts', 'src/cli/c.ts imports src/hub/d.ts']);
   });
 
   it('holds for the whole tree', () => {

@@ -3,21 +3,42 @@ import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { toolsBin } from './env.ts';
 
-export interface RunResult { code: number; stdout: string; stderr: string }
+export interface RunResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
 
 const repo = new URL('../../', import.meta.url).pathname;
 
-export function run(cmd: string, args: string[], opts: { env?: Record<string, string>; input?: string; timeoutMs?: number } = {}): Promise<RunResult> {
+export function run(
+  cmd: string,
+  args: string[],
+  opts: { env?: Record<string, string>; input?: string; timeoutMs?: number } = {},
+): Promise<RunResult> {
   return new Promise((resolve) => {
-    const child = execFile(cmd, args, {
-      cwd: repo,
-      env: { ...process.env, PATH: `${toolsBin()}:${join(repo, 'node_modules', '.bin')}:${process.env.PATH}`, ...opts.env },
-      timeout: opts.timeoutMs ?? 60_000,
-      maxBuffer: 16 << 20,
-    }, (err, stdout, stderr) => {
-      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0;
-      resolve({ code, stdout: String(stdout), stderr: String(stderr) });
-    });
+    const child = execFile(
+      cmd,
+      args,
+      {
+        cwd: repo,
+        env: {
+          ...process.env,
+          PATH: `${toolsBin()}:${join(repo, 'node_modules', '.bin')}:${process.env.PATH}`,
+          ...opts.env,
+        },
+        timeout: opts.timeoutMs ?? 60_000,
+        maxBuffer: 16 << 20,
+      },
+      (err, stdout, stderr) => {
+        const code = err
+          ? typeof (err as { code?: unknown }).code === 'number'
+            ? (err as { code: number }).code
+            : 1
+          : 0;
+        resolve({ code, stdout: String(stdout), stderr: String(stderr) });
+      },
+    );
     if (opts.input !== undefined) child.stdin?.end(opts.input);
   });
 }

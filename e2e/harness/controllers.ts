@@ -31,7 +31,11 @@ export function createTenant(kcp: KubeClient, tenant: string, log = testLogger()
   return ensureTenant(kcp, { username: `kedge:test:${tenant}`, uid: tenant, groups: [], tenant }, log);
 }
 
-export function edgeManifest(name: string, labels: Record<string, string> = {}, spec: Partial<Edge['spec']> = {}): Edge {
+export function edgeManifest(
+  name: string,
+  labels: Record<string, string> = {},
+  spec: Partial<Edge['spec']> = {},
+): Edge {
   return { apiVersion: API_VERSION, kind: 'Edge', metadata: { name, labels }, spec: { type: 'kubernetes', ...spec } };
 }
 
@@ -57,7 +61,11 @@ export class TenantApi {
     this.ns = ns;
   }
 
-  createEdge(name: string, labels: Record<string, string> = {}, spec: Partial<Edge['spec']> = {}): Promise<Edge & KubeObject> {
+  createEdge(
+    name: string,
+    labels: Record<string, string> = {},
+    spec: Partial<Edge['spec']> = {},
+  ): Promise<Edge & KubeObject> {
     return this.ws.create(`${G}/edges`, edgeManifest(name, labels, spec));
   }
 
@@ -105,11 +113,15 @@ export class TenantApi {
   /** The Placements of workload `vw` (by spec.workloadRef.name), sorted by edge. */
   async placements(vw?: string): Promise<(Placement & KubeObject)[]> {
     const { items } = await this.ws.listAll<Placement & KubeObject>(`${G}/namespaces/${this.ns}/placements`);
-    return items.filter((p) => vw === undefined || p.spec.workloadRef.name === vw).sort((a, b) => a.spec.edgeName.localeCompare(b.spec.edgeName));
+    return items
+      .filter((p) => vw === undefined || p.spec.workloadRef.name === vw)
+      .sort((a, b) => a.spec.edgeName.localeCompare(b.spec.edgeName));
   }
 
   async placementEdges(vw: string): Promise<string[]> {
-    return (await this.placements(vw)).filter((p) => p.metadata.deletionTimestamp === undefined).map((p) => p.spec.edgeName);
+    return (await this.placements(vw))
+      .filter((p) => p.metadata.deletionTimestamp === undefined)
+      .map((p) => p.spec.edgeName);
   }
 
   async setPlacementStatus(name: string, status: Placement['status']): Promise<void> {
@@ -119,9 +131,15 @@ export class TenantApi {
 
   /** core/v1 Events about `vw`, oldest first. */
   async events(vw: string): Promise<{ reason: string; type: string; message: string }[]> {
-    const { items } = await this.ws.listAll<KubeObject & { involvedObject: { name: string; kind: string }; reason: string; type: string; message: string; firstTimestamp?: string }>(
-      `/api/v1/namespaces/${this.ns}/events`,
-    );
+    const { items } = await this.ws.listAll<
+      KubeObject & {
+        involvedObject: { name: string; kind: string };
+        reason: string;
+        type: string;
+        message: string;
+        firstTimestamp?: string;
+      }
+    >(`/api/v1/namespaces/${this.ns}/events`);
     return items
       .filter((e) => e.involvedObject.kind === 'VirtualWorkload' && e.involvedObject.name === vw)
       .sort((a, b) => (a.firstTimestamp ?? '').localeCompare(b.firstTimestamp ?? ''))
@@ -144,7 +162,11 @@ export function readyEdgeStatus(heartbeat: Date, readySince: Date = heartbeat): 
 }
 
 /** A hub on the run's kcp (port kcp's webhook trusts) with controller timings of the caller's choice. */
-export function startControllersHub(controllers: { failoverGraceMs?: number; heartbeatIntervalMs?: number; enabled?: boolean }): Promise<Hub> {
+export function startControllersHub(controllers: {
+  failoverGraceMs?: number;
+  heartbeatIntervalMs?: number;
+  enabled?: boolean;
+}): Promise<Hub> {
   return startTestHub([], { controllers });
 }
 

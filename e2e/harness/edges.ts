@@ -56,14 +56,20 @@ export async function startEdgeCluster(prefix: string): Promise<EdgeCluster> {
   const dir = need('KEDGE_EDGE_CLUSTER_DIR');
   const client = new KubeClient({ ...loadKubeconfig({ path: kubeconfig }), userAgent: 'kedge-e2e' });
   const cluster: EdgeCluster = {
-    name, dir, kubeconfig, env, client,
+    name,
+    dir,
+    kubeconfig,
+    env,
+    client,
     server: need('KEDGE_EDGE_SERVER'),
     token: need('KEDGE_EDGE_TOKEN'),
     caFile: need('KEDGE_EDGE_CA_FILE'),
     async restartApiServer(opts = {}) {
       const pidFile = join(dir, 'kube-apiserver.pid');
       const pid = Number(readFileSync(pidFile, 'utf8').trim());
-      const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter((a) => a !== '');
+      const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8')
+        .split('\0')
+        .filter((a) => a !== '');
       if (!argv.some((a) => a.includes(`${dir}/`))) throw new Error(`pid ${pid} is not this cluster's kube-apiserver`);
       process.kill(pid, 'SIGTERM');
       const killer = setTimeout(() => alive(pid) && process.kill(pid, 'SIGKILL'), 15_000);
@@ -76,7 +82,11 @@ export async function startEdgeCluster(prefix: string): Promise<EdgeCluster> {
       closeSync(log);
       child.unref();
       writeFileSync(pidFile, `${child.pid}\n`);
-      await waitFor(async () => (await run('bash', [script, 'status', name])).code === 0, 60_000, 'kube-apiserver /readyz');
+      await waitFor(
+        async () => (await run('bash', [script, 'status', name])).code === 0,
+        60_000,
+        'kube-apiserver /readyz',
+      );
     },
     async stop() {
       await client.close();
@@ -148,7 +158,10 @@ export function agentArgs(o: AgentOptions & { stateDir: string }): string[] {
 
 /** Starts `kedge-agent` as a child process (Node 24, the test's own execPath). */
 export function startAgent(options: AgentOptions): AgentProcess {
-  const opts = { ...options, stateDir: options.stateDir ?? mkdtempSync(join(tmpdir(), `kedge-agent-${options.edge}-`)) };
+  const opts = {
+    ...options,
+    stateDir: options.stateDir ?? mkdtempSync(join(tmpdir(), `kedge-agent-${options.edge}-`)),
+  };
   const logFile = join(opts.stateDir, 'agent.log');
   const log = createWriteStream(logFile, { flags: 'a' });
   let out = '';
@@ -158,7 +171,12 @@ export function startAgent(options: AgentOptions): AgentProcess {
   const launch = (o: AgentOptions & { stateDir: string }): void => {
     const c = spawn(process.execPath, [agentBin, ...agentArgs(o)], {
       cwd: repo,
-      env: { ...process.env, PATH: `${toolsBin()}:${process.env.PATH}`, KEDGE_LOG_LEVEL: o.logLevel ?? 'debug', ...o.env },
+      env: {
+        ...process.env,
+        PATH: `${toolsBin()}:${process.env.PATH}`,
+        KEDGE_LOG_LEVEL: o.logLevel ?? 'debug',
+        ...o.env,
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const onData = (b: Buffer): void => {
@@ -189,12 +207,18 @@ export function startAgent(options: AgentOptions): AgentProcess {
     output: () => out,
     exited: () => exit,
     async waitForOutput(pattern, timeoutMs = 30_000, sinceOffset = 0) {
-      await waitFor(() => pattern.test(out.slice(sinceOffset)), timeoutMs, `agent ${opts.edge} output ${pattern}`, () => out.slice(-4000));
+      await waitFor(
+        () => pattern.test(out.slice(sinceOffset)),
+        timeoutMs,
+        `agent ${opts.edge} output ${pattern}`,
+        () => out.slice(-4000),
+      );
     },
     stop: () => terminate('SIGTERM'),
     kill: () => terminate('SIGKILL'),
     restart(extra = {}) {
-      if (child !== undefined && child.exitCode === null && child.signalCode === null) throw new Error('agent still running');
+      if (child !== undefined && child.exitCode === null && child.signalCode === null)
+        throw new Error('agent still running');
       const next = { ...opts, ...extra, token: extra.token };
       launch(next);
     },
@@ -292,7 +316,12 @@ function alive(pid: number): boolean {
   }
 }
 
-async function waitFor(cond: () => boolean | Promise<boolean>, timeoutMs: number, what: string, detail?: () => string): Promise<void> {
+async function waitFor(
+  cond: () => boolean | Promise<boolean>,
+  timeoutMs: number,
+  what: string,
+  detail?: () => string,
+): Promise<void> {
   try {
     await poll(async () => ((await cond()) ? true : undefined), { what, timeoutMs, intervalMs: 100 });
   } catch (err) {

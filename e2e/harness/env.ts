@@ -22,7 +22,8 @@ export const ENV_FILE_VAR = 'KEDGE_TEST_ENV_FILE';
 
 export function loadTestEnv(): TestEnv {
   const file = process.env[ENV_FILE_VAR];
-  if (!file) throw new Error(`${ENV_FILE_VAR} is not set: run integration tests through jest (the global setup starts kcp)`);
+  if (!file)
+    throw new Error(`${ENV_FILE_VAR} is not set: run integration tests through jest (the global setup starts kcp)`);
   return JSON.parse(readFileSync(file, 'utf8')) as TestEnv;
 }
 

@@ -31,24 +31,50 @@ export default async function globalSetup(): Promise<void> {
   const log = pino({ level: process.env.KEDGE_TEST_LOG ?? 'warn' });
   const kcpLogFile = join(workDir, 'kcp.log');
   const started = Date.now();
-  const kcp = await startKcp({ binary: kcpBinary, rootDir: join(workDir, 'kcp'), port: kcpPort, auth, logFile: kcpLogFile, unsafeNoFsync: true,
-    // Compact etcd often so a test can provoke 410 Gone with a resourceVersion from before a compaction.
-    extraArgs: ['--etcd-compaction-interval=5s'] }, log);
+  const kcp = await startKcp(
+    {
+      binary: kcpBinary,
+      rootDir: join(workDir, 'kcp'),
+      port: kcpPort,
+      auth,
+      logFile: kcpLogFile,
+      unsafeNoFsync: true,
+      // Compact etcd often so a test can provoke 410 Gone with a resourceVersion from before a compaction.
+      extraArgs: ['--etcd-compaction-interval=5s'],
+    },
+    log,
+  );
   globalThis.__kedgeKcp = kcp;
-  process.stderr.write(`\n[harness] kcp ready on ${kcp.url} in ${((Date.now() - started) / 1000).toFixed(1)} s (log ${kcpLogFile})\n`);
+  process.stderr.write(
+    `\n[harness] kcp ready on ${kcp.url} in ${((Date.now() - started) / 1000).toFixed(1)} s (log ${kcpLogFile})\n`,
+  );
 
   const kcpAdminKubeconfig = join(workDir, 'kcp-admin.kubeconfig');
-  writeFileSync(kcpAdminKubeconfig, JSON.stringify({
-    apiVersion: 'v1', kind: 'Config',
-    clusters: [{ name: 'kcp', cluster: { server: kcp.url, 'certificate-authority': kcp.caFile } }],
-    users: [{ name: 'kedge-hub', user: { token: secrets.kcpAdminToken } }],
-    contexts: [{ name: 'kcp', context: { cluster: 'kcp', user: 'kedge-hub' } }],
-    'current-context': 'kcp',
-  }), { mode: 0o600 });
+  writeFileSync(
+    kcpAdminKubeconfig,
+    JSON.stringify({
+      apiVersion: 'v1',
+      kind: 'Config',
+      clusters: [{ name: 'kcp', cluster: { server: kcp.url, 'certificate-authority': kcp.caFile } }],
+      users: [{ name: 'kedge-hub', user: { token: secrets.kcpAdminToken } }],
+      contexts: [{ name: 'kcp', context: { cluster: 'kcp', user: 'kedge-hub' } }],
+      'current-context': 'kcp',
+    }),
+    { mode: 0o600 },
+  );
 
   const env: TestEnv = {
-    workDir, kcpURL: kcp.url, kcpCAFile: kcp.caFile, kcpAdminKubeconfig, kcpLogFile, kcpPid: kcp.pid, hubPort, hubDataDir,
-    hubCAFile: pki.caFile, hubCertFile: pki.certFile, hubKeyFile: pki.keyFile,
+    workDir,
+    kcpURL: kcp.url,
+    kcpCAFile: kcp.caFile,
+    kcpAdminKubeconfig,
+    kcpLogFile,
+    kcpPid: kcp.pid,
+    hubPort,
+    hubDataDir,
+    hubCAFile: pki.caFile,
+    hubCertFile: pki.certFile,
+    hubKeyFile: pki.keyFile,
   };
   const envFile = join(workDir, 'env.json');
   writeFileSync(envFile, JSON.stringify(env, null, 2));

@@ -21,17 +21,20 @@ export async function startTestHub(staticTokens: string[], extra: Partial<HubOpt
   writeFileSync(staticTokensFile, staticTokens.map((t) => `${t}\n`).join(''), { mode: 0o600 });
   let hub: Hub;
   try {
-    hub = await startHub({
-      listenHost: '127.0.0.1',
-      port: env.hubPort,
-      externalURL: `https://127.0.0.1:${env.hubPort}`,
-      dataDir: env.hubDataDir,
-      tls: { certFile: env.hubCertFile, keyFile: env.hubKeyFile, caFile: env.hubCAFile },
-      staticTokens: [],
-      staticTokensFile,
-      kcp: { mode: 'external', kubeconfig: env.kcpAdminKubeconfig },
-      ...extra,
-    }, pino({ level: process.env.KEDGE_TEST_LOG ?? 'warn' }));
+    hub = await startHub(
+      {
+        listenHost: '127.0.0.1',
+        port: env.hubPort,
+        externalURL: `https://127.0.0.1:${env.hubPort}`,
+        dataDir: env.hubDataDir,
+        tls: { certFile: env.hubCertFile, keyFile: env.hubKeyFile, caFile: env.hubCAFile },
+        staticTokens: [],
+        staticTokensFile,
+        kcp: { mode: 'external', kubeconfig: env.kcpAdminKubeconfig },
+        ...extra,
+      },
+      pino({ level: process.env.KEDGE_TEST_LOG ?? 'warn' }),
+    );
   } finally {
     // Read once at start: the file is not needed afterwards.
     rmSync(tokensDir, { recursive: true, force: true });

@@ -28,15 +28,29 @@ export interface OwnKcp {
  * A kcp of the caller's own on free ports (tests that restart kcp, the benchmark). Only the admin token works on
  * it: its TokenReview webhook points at a port nothing listens on.
  */
-export async function startOwnKcp(log: Logger = testLogger(), opts: { workDir?: string; extraArgs?: string[] } = {}): Promise<OwnKcp> {
+export async function startOwnKcp(
+  log: Logger = testLogger(),
+  opts: { workDir?: string; extraArgs?: string[] } = {},
+): Promise<OwnKcp> {
   const workDir = opts.workDir ?? mkdtempSync(join(tmpdir(), 'kedge-ownkcp-'));
   const pki = ensureDevPki(join(workDir, 'pki'), ['127.0.0.1']);
   const adminToken = `admin-${Math.random().toString(36).slice(2)}${Math.random().toString(36).slice(2)}`;
   const auth = writeKcpAuthFiles(join(workDir, 'auth'), {
-    adminToken, webhookURL: `https://127.0.0.1:${await freePort()}/authn/tokenreview`, hubCAFile: pki.caFile, webhookToken: 'unused',
+    adminToken,
+    webhookURL: `https://127.0.0.1:${await freePort()}/authn/tokenreview`,
+    hubCAFile: pki.caFile,
+    webhookToken: 'unused',
   });
   const port = await freePort();
-  const kcpOpts = { binary: tool('kcp'), rootDir: join(workDir, 'kcp'), port, auth, logFile: join(workDir, 'kcp.log'), unsafeNoFsync: true, extraArgs: opts.extraArgs ?? [] };
+  const kcpOpts = {
+    binary: tool('kcp'),
+    rootDir: join(workDir, 'kcp'),
+    port,
+    auth,
+    logFile: join(workDir, 'kcp.log'),
+    unsafeNoFsync: true,
+    extraArgs: opts.extraArgs ?? [],
+  };
   const own: OwnKcp = {
     kcp: await startKcp(kcpOpts, log),
     client: undefined as unknown as KubeClient,
@@ -52,6 +66,11 @@ export async function startOwnKcp(log: Logger = testLogger(), opts: { workDir?: 
       if (!opts.workDir && !process.env.KEDGE_TEST_KEEP) rmSync(workDir, { recursive: true, force: true });
     },
   };
-  own.client = new KubeClient({ server: own.kcp.url, token: adminToken, ca: readFileSync(own.kcp.caFile), userAgent: 'kedge-e2e' });
+  own.client = new KubeClient({
+    server: own.kcp.url,
+    token: adminToken,
+    ca: readFileSync(own.kcp.caFile),
+    userAgent: 'kedge-e2e',
+  });
   return own;
 }

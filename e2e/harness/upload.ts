@@ -4,9 +4,18 @@ import { readFileSync } from 'node:fs';
 import { request as httpsRequest } from 'node:https';
 import type { Reply } from './http.ts';
 
-export function uploadToHub(hubURL: string, caFile: string, opts: {
-  method?: string; path: string; token?: string; headers?: Record<string, string>; size?: number; chunked?: boolean;
-}): Promise<Reply> {
+export function uploadToHub(
+  hubURL: string,
+  caFile: string,
+  opts: {
+    method?: string;
+    path: string;
+    token?: string;
+    headers?: Record<string, string>;
+    size?: number;
+    chunked?: boolean;
+  },
+): Promise<Reply> {
   const u = new URL(hubURL);
   const size = opts.size ?? 0;
   const headers: Record<string, string> = { ...opts.headers };
@@ -17,17 +26,30 @@ export function uploadToHub(hubURL: string, caFile: string, opts: {
   }
   return new Promise((resolve, reject) => {
     let answered = false;
-    const req = httpsRequest({ hostname: u.hostname, port: u.port, method: opts.method ?? 'POST', path: opts.path, headers, ca: readFileSync(caFile), agent: false }, (res) => {
-      answered = true;
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        const body = Buffer.concat(chunks).toString('utf8');
-        resolve({ status: res.statusCode ?? 0, body, json: <T>() => JSON.parse(body) as T });
-        req.destroy(); // the answer is in: stop uploading
-      });
+    const req = httpsRequest(
+      {
+        hostname: u.hostname,
+        port: u.port,
+        method: opts.method ?? 'POST',
+        path: opts.path,
+        headers,
+        ca: readFileSync(caFile),
+        agent: false,
+      },
+      (res) => {
+        answered = true;
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const body = Buffer.concat(chunks).toString('utf8');
+          resolve({ status: res.statusCode ?? 0, body, json: <T>() => JSON.parse(body) as T });
+          req.destroy(); // the answer is in: stop uploading
+        });
+      },
+    );
+    req.on('error', (err) => {
+      if (!answered) reject(err);
     });
-    req.on('error', (err) => { if (!answered) reject(err); });
     const chunk = Buffer.alloc(64 * 1024, 0x20);
     let sent = 0;
     const pump = (): void => {

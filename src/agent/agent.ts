@@ -44,11 +44,19 @@ export async function ensureCredential(cfg: AgentConfig, tls: HubTLS, log: Logge
     }
   }
   if (cfg.joinToken === undefined) {
-    throw new AgentError(AgentErrorCode.NotJoined,
-      `no credential in ${cfg.stateDir} and no --token: get a join command with: kedge edge join-command ${cfg.edge}`);
+    throw new AgentError(
+      AgentErrorCode.NotJoined,
+      `no credential in ${cfg.stateDir} and no --token: get a join command with: kedge edge join-command ${cfg.edge}`,
+    );
   }
   const res = await join(cfg, tls, cfg.joinToken);
-  const cred: StoredCredential = { token: res.token, cluster: cfg.cluster, edge: cfg.edge, hubURL: res.hubURL, joinedAt: new Date().toISOString() };
+  const cred: StoredCredential = {
+    token: res.token,
+    cluster: cfg.cluster,
+    edge: cfg.edge,
+    hubURL: res.hubURL,
+    joinedAt: new Date().toISOString(),
+  };
   saveCredential(cfg.stateDir, cred);
   log.info({ stateDir: cfg.stateDir }, 'joined the hub; credential stored');
   return cred;
@@ -68,12 +76,23 @@ export async function startAgent(cfg: AgentConfig, logger: Logger): Promise<Runn
   const guard = new CredentialGuard({
     logger: log,
     verify: () => edgeParent.get(`/${cfg.edge}`),
-    onRevoked: () => resolveDone(new AgentError(AgentErrorCode.CredentialRevoked,
-      `the hub no longer accepts this edge's credential (edge deleted or credential rotated); get a new join command with: kedge edge join-command ${cfg.edge}, then run the agent with --token`)),
+    onRevoked: () =>
+      resolveDone(
+        new AgentError(
+          AgentErrorCode.CredentialRevoked,
+          `the hub no longer accepts this edge's credential (edge deleted or credential rotated); get a new join command with: kedge edge join-command ${cfg.edge}, then run the agent with --token`,
+        ),
+      ),
   });
 
   const proxy = new K8sProxy(local.target, log);
-  const heartbeat = new Heartbeat({ hub, local: local.client, intervalMs: cfg.heartbeatIntervalMs, logger: log, onError: (e) => guard.observe('heartbeat', e) });
+  const heartbeat = new Heartbeat({
+    hub,
+    local: local.client,
+    intervalMs: cfg.heartbeatIntervalMs,
+    logger: log,
+    onError: (e) => guard.observe('heartbeat', e),
+  });
   const tunnel = startTunnel({
     edgeBaseURL: edgeBaseURL(cfg),
     token: cred.token,
@@ -91,7 +110,11 @@ export async function startAgent(cfg: AgentConfig, logger: Logger): Promise<Runn
     onConnected: () => void heartbeat.beat(),
   });
   const reconciler = new WorkloadReconciler({
-    hub, local: local.client, ctx: { cluster: cfg.cluster, edge: cfg.edge }, logger: log, resyncIntervalMs: cfg.resyncIntervalMs,
+    hub,
+    local: local.client,
+    ctx: { cluster: cfg.cluster, edge: cfg.edge },
+    logger: log,
+    resyncIntervalMs: cfg.resyncIntervalMs,
     onHubError: (e) => guard.observe('reconciler', e),
   });
   heartbeat.start();

@@ -72,7 +72,8 @@ export class Heartbeat {
       this.#lastOK = true;
     } catch (err) {
       this.failures++;
-      if (this.#lastOK || this.failures === 1) this.#log.warn({ err }, 'heartbeat failed; retrying at the next interval');
+      if (this.#lastOK || this.failures === 1)
+        this.#log.warn({ err }, 'heartbeat failed; retrying at the next interval');
       this.#lastOK = false;
       this.#opts.onError?.(err);
     }

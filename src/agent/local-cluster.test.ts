@@ -10,12 +10,15 @@ function execKubeconfig(dir: string, script: string): string {
   writeFileSync(plugin, `#!/bin/sh\n${script}\n`);
   chmodSync(plugin, 0o755);
   const path = join(dir, 'exec.kubeconfig');
-  writeFileSync(path, JSON.stringify({
-    'current-context': 'x',
-    clusters: [{ name: 'c', cluster: { server: 'https://127.0.0.1:1' } }],
-    users: [{ name: 'p', user: { exec: { apiVersion: 'client.authentication.k8s.io/v1', command: plugin } } }],
-    contexts: [{ name: 'x', context: { cluster: 'c', user: 'p' } }],
-  }));
+  writeFileSync(
+    path,
+    JSON.stringify({
+      'current-context': 'x',
+      clusters: [{ name: 'c', cluster: { server: 'https://127.0.0.1:1' } }],
+      users: [{ name: 'p', user: { exec: { apiVersion: 'client.authentication.k8s.io/v1', command: plugin } } }],
+      contexts: [{ name: 'x', context: { cluster: 'c', user: 'p' } }],
+    }),
+  );
   return path;
 }
 
@@ -43,7 +46,12 @@ describe('local cluster', () => {
 
   it('refuses a plugin that returns a client certificate instead of a token', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'kedge-local-'));
-    const kc = execKubeconfig(dir, `echo '{"kind":"ExecCredential","status":{"clientCertificateData":"C","clientKeyData":"K"}}'`);
-    await expect(localClusterOptions(kc, undefined)).rejects.toMatchObject({ message: expect.stringContaining('returned a client certificate') });
+    const kc = execKubeconfig(
+      dir,
+      `echo '{"kind":"ExecCredential","status":{"clientCertificateData":"C","clientKeyData":"K"}}'`,
+    );
+    await expect(localClusterOptions(kc, undefined)).rejects.toMatchObject({
+      message: expect.stringContaining('returned a client certificate'),
+    });
   });
 });

@@ -32,8 +32,12 @@ const TOKEN_FILE_TTL_MS = 60_000;
  * kubectl); undefined means the in-cluster service account. An exec/auth-provider credential is fetched once here,
  * so a broken plugin stops the agent before it joins, and LocalTarget.authorization has a value from the start.
  */
-export async function localClusterOptions(kubeconfig: string | undefined, context: string | undefined): Promise<KubeClientOptions> {
-  const source: KubeconfigSource = kubeconfig !== undefined ? { paths: kubeconfigPaths(kubeconfig) } : { inCluster: true };
+export async function localClusterOptions(
+  kubeconfig: string | undefined,
+  context: string | undefined,
+): Promise<KubeClientOptions> {
+  const source: KubeconfigSource =
+    kubeconfig !== undefined ? { paths: kubeconfigPaths(kubeconfig) } : { inCluster: true };
   try {
     const opts = loadKubeconfig(source, context);
     await opts.authorization?.();
@@ -42,7 +46,11 @@ export async function localClusterOptions(kubeconfig: string | undefined, contex
     // The kubeconfig errors name the file(s) and context already.
     const detail = cause instanceof Error ? cause.message : String(cause);
     const hint = kubeconfig === undefined ? ' (no --kubeconfig or $KUBECONFIG given)' : '';
-    throw new AgentError(AgentErrorCode.LocalClusterConfig, `cannot load the local cluster's config: ${detail}${hint}`, { cause });
+    throw new AgentError(
+      AgentErrorCode.LocalClusterConfig,
+      `cannot load the local cluster's config: ${detail}${hint}`,
+      { cause },
+    );
   }
 }
 

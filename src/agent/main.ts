@@ -5,11 +5,12 @@ import { runAgentCommand } from './command.ts';
 import { AGENT_HELP, addAgentOptions } from './options.ts';
 import type { AgentFlags } from './options.ts';
 
-const program = addAgentOptions(new Command('kedge-agent')
-  .description('Kedge edge agent: connects this site to a Kedge hub through an outbound tunnel')
-  .version(VERSION)
-  .showHelpAfterError())
-  .addHelpText('after', AGENT_HELP);
+const program = addAgentOptions(
+  new Command('kedge-agent')
+    .description('Kedge edge agent: connects this site to a Kedge hub through an outbound tunnel')
+    .version(VERSION)
+    .showHelpAfterError(),
+).addHelpText('after', AGENT_HELP);
 
 program.parse();
 process.exitCode = await runAgentCommand(program.opts<AgentFlags>());

@@ -7,9 +7,20 @@ const ok = { hubUrl: 'https://hub.example:8443/', cluster: '2x8fk3tq', edge: 'eu
 describe('agentConfig', () => {
   it('fills defaults: state dir under HOME, KUBECONFIG, 30 s heartbeat', () => {
     expect(agentConfig(ok, { HOME: '/home/u', KUBECONFIG: '/k/a:/k/b' })).toEqual({
-      hubURL: 'https://hub.example:8443', cluster: '2x8fk3tq', edge: 'eu-1', joinToken: undefined, stateDir: '/home/u/.kedge-agent/eu-1',
-      kubeconfig: '/k/a:/k/b', context: undefined, hubCAFile: undefined, insecureSkipTLSVerify: false, heartbeatIntervalMs: 30_000,
-      keepAliveIntervalMs: 15_000, keepAliveTimeoutMs: 10_000, resyncIntervalMs: 60_000, type: 'kubernetes',
+      hubURL: 'https://hub.example:8443',
+      cluster: '2x8fk3tq',
+      edge: 'eu-1',
+      joinToken: undefined,
+      stateDir: '/home/u/.kedge-agent/eu-1',
+      kubeconfig: '/k/a:/k/b',
+      context: undefined,
+      hubCAFile: undefined,
+      insecureSkipTLSVerify: false,
+      heartbeatIntervalMs: 30_000,
+      keepAliveIntervalMs: 15_000,
+      keepAliveTimeoutMs: 10_000,
+      resyncIntervalMs: 60_000,
+      type: 'kubernetes',
     });
     expect(agentConfig(ok, {}).kubeconfig).toBeUndefined();
   });
@@ -17,7 +28,16 @@ describe('agentConfig', () => {
   it('reports every bad flag at once, naming each', () => {
     expect.assertions(5);
     try {
-      agentConfig({ hubUrl: 'hub:8443/x?token=a', edge: 'Eu_1', heartbeatInterval: 'soon', hubCaFile: 'ca', insecureSkipTlsVerify: true }, {});
+      agentConfig(
+        {
+          hubUrl: 'hub:8443/x?token=a',
+          edge: 'Eu_1',
+          heartbeatInterval: 'soon',
+          hubCaFile: 'ca',
+          insecureSkipTlsVerify: true,
+        },
+        {},
+      );
     } catch (err) {
       expect(err).toBeInstanceOf(AgentError);
       const msg = (err as AgentError).message;
@@ -36,6 +56,8 @@ describe('agentConfig', () => {
   });
 
   it('addresses the agent-proxy of the edge', () => {
-    expect(edgeBaseURL(agentConfig(ok, {}))).toBe('https://hub.example:8443/services/agent-proxy/clusters/2x8fk3tq/apis/kedge.faros.sh/v1alpha1/edges/eu-1');
+    expect(edgeBaseURL(agentConfig(ok, {}))).toBe(
+      'https://hub.example:8443/services/agent-proxy/clusters/2x8fk3tq/apis/kedge.faros.sh/v1alpha1/edges/eu-1',
+    );
   });
 });

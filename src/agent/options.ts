@@ -64,9 +64,17 @@ export function addAgentOptions(cmd: Command): Command {
     .option('--context <name>', 'context in --kubeconfig (default its current-context)')
     .option('--hub-ca-file <file>', "CA that signed the hub's certificate (default: system roots)")
     .option('--insecure-skip-tls-verify', 'do not verify the hub certificate (development only)')
-    .option('--heartbeat-interval <duration>', 'how often edge facts are reported (heartbeat)', DEFAULTS.heartbeatInterval)
+    .option(
+      '--heartbeat-interval <duration>',
+      'how often edge facts are reported (heartbeat)',
+      DEFAULTS.heartbeatInterval,
+    )
     .option('--keepalive-interval <duration>', 'tunnel ping interval', DEFAULTS.keepaliveInterval)
-    .option('--keepalive-timeout <duration>', 'tunnel ping deadline; a missed one reconnects', DEFAULTS.keepaliveTimeout)
+    .option(
+      '--keepalive-timeout <duration>',
+      'tunnel ping deadline; a missed one reconnects',
+      DEFAULTS.keepaliveTimeout,
+    )
     .option('--resync-interval <duration>', 'how often every Placement is reconciled again', DEFAULTS.resyncInterval)
     .option('--type <type>', 'edge type: kubernetes (server mode is not implemented yet)', DEFAULTS.type);
 }
@@ -82,7 +90,6 @@ Later starts: the same without --token; the credential stored in --state-dir is 
 Exit codes: 0 stopped by a signal, 2 bad flags, 3 join refused or credential revoked (get a new join command),
 1 anything else. Durations: 500ms, 30s, 2m, 1h (a bare number means seconds).`;
 
-
 const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const LOGICAL_CLUSTER = /^[a-z0-9]([a-z0-9:-]*[a-z0-9])?$/;
 
@@ -92,13 +99,18 @@ export function agentConfig(flags: AgentFlags, env: { HOME?: string; KUBECONFIG?
   const hubURL = checkHubURL(flags.hubUrl, problems);
   const cluster = flags.cluster?.trim() ?? '';
   if (cluster === '') problems.push('--cluster is required (the logical cluster from the join command)');
-  else if (!LOGICAL_CLUSTER.test(cluster)) problems.push(`--cluster ${JSON.stringify(cluster)} is not a logical cluster name`);
+  else if (!LOGICAL_CLUSTER.test(cluster))
+    problems.push(`--cluster ${JSON.stringify(cluster)} is not a logical cluster name`);
   const edge = flags.edge?.trim() ?? '';
   if (edge === '') problems.push('--edge is required');
-  else if (edge.length > 253 || !DNS1123_SUBDOMAIN.test(edge)) problems.push(`--edge ${JSON.stringify(edge)} is not a valid Edge name`);
+  else if (edge.length > 253 || !DNS1123_SUBDOMAIN.test(edge))
+    problems.push(`--edge ${JSON.stringify(edge)} is not a valid Edge name`);
   const type = flags.type ?? DEFAULTS.type;
   if (type === 'server') {
-    throw new AgentError(AgentErrorCode.NotImplemented, '--type server is not implemented yet; only --type kubernetes is supported');
+    throw new AgentError(
+      AgentErrorCode.NotImplemented,
+      '--type server is not implemented yet; only --type kubernetes is supported',
+    );
   }
   if (type !== 'kubernetes') problems.push(`--type must be kubernetes or server, not ${JSON.stringify(type)}`);
   const token = flags.token?.trim();
@@ -112,7 +124,8 @@ export function agentConfig(flags: AgentFlags, env: { HOME?: string; KUBECONFIG?
   const keepAliveIntervalMs = duration('keepalive-interval', flags.keepaliveInterval, DEFAULTS.keepaliveInterval);
   const keepAliveTimeoutMs = duration('keepalive-timeout', flags.keepaliveTimeout, DEFAULTS.keepaliveTimeout);
   const resyncIntervalMs = duration('resync-interval', flags.resyncInterval, DEFAULTS.resyncInterval);
-  if (flags.hubCaFile !== undefined && flags.insecureSkipTlsVerify) problems.push('--hub-ca-file and --insecure-skip-tls-verify exclude each other');
+  if (flags.hubCaFile !== undefined && flags.insecureSkipTlsVerify)
+    problems.push('--hub-ca-file and --insecure-skip-tls-verify exclude each other');
   if (problems.length > 0) throw new AgentError(AgentErrorCode.FlagsInvalid, problems.join('; '));
 
   const home = env.HOME ?? '/';
@@ -146,7 +159,8 @@ function checkHubURL(raw: string | undefined, problems: string[]): string {
     problems.push(`--hub-url ${JSON.stringify(raw)} is not a URL (expected e.g. https://hub.example.com:8443)`);
     return '';
   }
-  if (u.protocol !== 'https:' && u.protocol !== 'http:') problems.push(`--hub-url must be https:// (got ${u.protocol})`);
+  if (u.protocol !== 'https:' && u.protocol !== 'http:')
+    problems.push(`--hub-url must be https:// (got ${u.protocol})`);
   if (u.username !== '' || u.password !== '') problems.push('--hub-url must not carry credentials');
   if (u.search !== '' || u.hash !== '') problems.push('--hub-url must not have a query or fragment');
   return `${u.origin}${u.pathname.replace(/\/+$/, '')}`;

@@ -7,7 +7,8 @@ import { parse } from 'yaml';
 import type { Schema } from './crd-gen/structural-schema.ts';
 import type { Edge, Placement, VirtualWorkload } from './types.ts';
 
-const read = (path: string): string => readFileSync(fileURLToPath(new URL(`../../crds/${path}`, import.meta.url)), 'utf8');
+const read = (path: string): string =>
+  readFileSync(fileURLToPath(new URL(`../../crds/${path}`, import.meta.url)), 'utf8');
 const schemaOf = (crd: unknown): Schema =>
   (crd as { spec: { versions: { schema: { openAPIV3Schema: Schema } }[] } }).spec.versions[0]!.schema.openAPIV3Schema;
 
@@ -53,16 +54,17 @@ function samplePaths(value: unknown, path: string, mapPaths: ReadonlySet<string>
   return out;
 }
 
-type Full<T> = T extends readonly (infer U)[]
-  ? Full<U>[]
-  : T extends object
-    ? { [K in keyof T]-?: Full<T[K]> }
-    : T;
+type Full<T> = T extends readonly (infer U)[] ? Full<U>[] : T extends object ? { [K in keyof T]-?: Full<T[K]> } : T;
 /** A sample must set every field its type declares, so tsc fails when a type gains a field the sample lacks. */
 type Sample<T> = Omit<Full<T>, 'metadata' | 'apiVersion' | 'kind'>;
 
 const condition = {
-  type: 'Ready', status: 'True', observedGeneration: 1, lastTransitionTime: '2026-01-01T00:00:00Z', reason: 'R', message: 'm',
+  type: 'Ready',
+  status: 'True',
+  observedGeneration: 1,
+  lastTransitionTime: '2026-01-01T00:00:00Z',
+  reason: 'R',
+  message: 'm',
 } as const;
 const port = { name: 'http', containerPort: 80, protocol: 'TCP', hostPort: 8080, hostIP: '0.0.0.0' } as const;
 const env = { name: 'A', value: 'b', valueFrom: {} };
@@ -72,8 +74,15 @@ const container = { name: 'app', image: 'nginx', command: ['a'], args: ['b'], po
 const edgeSample: Sample<Edge> = {
   spec: { type: 'server', server: { sshPort: 22 }, unschedulable: true },
   status: {
-    phase: 'Ready', connected: true, lastHeartbeatTime: 't', URL: 'u', agentVersion: 'v', hostname: 'h',
-    kubernetesVersion: 'k', sshHostKey: 's', conditions: [condition],
+    phase: 'Ready',
+    connected: true,
+    lastHeartbeatTime: 't',
+    URL: 'u',
+    agentVersion: 'v',
+    hostname: 'h',
+    kubernetesVersion: 'k',
+    sshHostKey: 's',
+    conditions: [condition],
   },
 };
 const vwSample: Sample<VirtualWorkload> = {
@@ -90,9 +99,13 @@ const vwSample: Sample<VirtualWorkload> = {
     },
   },
   status: {
-    phase: 'Running', readyReplicas: 1, availableReplicas: 1, edgeCount: 1,
+    phase: 'Running',
+    readyReplicas: 1,
+    availableReplicas: 1,
+    edgeCount: 1,
     edges: [{ edgeName: 'e', phase: 'Running', readyReplicas: 1, message: 'm' }],
-    conditions: [condition], observedGeneration: 1,
+    conditions: [condition],
+    observedGeneration: 1,
   },
 };
 const placementSample: Sample<Placement> = {
@@ -136,10 +149,15 @@ describe('crds/', () => {
   }
 
   const maps = new Set([
-    '.spec.template.metadata.labels', '.spec.template.metadata.annotations', '.spec.placement.edgeSelector.matchLabels',
-    '.spec.simple.resources.limits', '.spec.simple.resources.requests',
-    '.spec.template.spec.containers[].resources.limits', '.spec.template.spec.containers[].resources.requests',
-    '.spec.template.spec.initContainers[].resources.limits', '.spec.template.spec.initContainers[].resources.requests',
+    '.spec.template.metadata.labels',
+    '.spec.template.metadata.annotations',
+    '.spec.placement.edgeSelector.matchLabels',
+    '.spec.simple.resources.limits',
+    '.spec.simple.resources.requests',
+    '.spec.template.spec.containers[].resources.limits',
+    '.spec.template.spec.containers[].resources.requests',
+    '.spec.template.spec.initContainers[].resources.limits',
+    '.spec.template.spec.initContainers[].resources.requests',
   ]);
   const cases = [
     ['edges', edgeSample],
@@ -153,7 +171,8 @@ describe('crds/', () => {
       const typePaths = samplePaths(sample, '', maps, new Set());
       expect([...typePaths].filter((p) => !schemaPaths.has(p))).toEqual([]);
       // Kedge-owned fields: everything outside the upstream subtrees must be in the type too.
-      const upstream = /^\.spec\.(template|simple\.(ports|env|resources))[.[]|^\.status\.conditions\[\]|^\.(apiVersion|kind|metadata)$/;
+      const upstream =
+        /^\.spec\.(template|simple\.(ports|env|resources))[.[]|^\.status\.conditions\[\]|^\.(apiVersion|kind|metadata)$/;
       const kedgeOnly = [...schemaPaths].filter((p) => p !== '' && !upstream.test(p) && !typePaths.has(p));
       expect(kedgeOnly).toEqual([]);
     });

@@ -49,7 +49,12 @@ describe('KedgeError', () => {
   it('carries code, status and cause, and is recognised by code', () => {
     const cause = new Error('low level');
     const err = new KedgeError('KEDGE_HUB_NOT_FOUND', 'edge x not found', { httpStatus: 404, cause });
-    expect([err.code, err.httpStatus, err.cause, err.message]).toEqual(['KEDGE_HUB_NOT_FOUND', 404, cause, 'edge x not found']);
+    expect([err.code, err.httpStatus, err.cause, err.message]).toEqual([
+      'KEDGE_HUB_NOT_FOUND',
+      404,
+      cause,
+      'edge x not found',
+    ]);
     expect(isKedgeError(err, 'KEDGE_HUB_NOT_FOUND')).toBe(true);
     expect(isKedgeError(err, 'KEDGE_HUB_FORBIDDEN')).toBe(false);
     expect(isKedgeError(cause)).toBe(false);

@@ -10,7 +10,11 @@ describe('join tokens', () => {
     const token = newJoinToken();
     const s = joinSecretManifest(edge, token, new Date(now.getTime() + 3600_000));
     expect(JSON.stringify(s)).not.toContain(token);
-    expect(s.metadata).toMatchObject({ name: 'edge-e1-join', namespace: 'kedge-system', ownerReferences: [{ kind: 'Edge', uid: 'uid-1', controller: true }] });
+    expect(s.metadata).toMatchObject({
+      name: 'edge-e1-join',
+      namespace: 'kedge-system',
+      ownerReferences: [{ kind: 'Edge', uid: 'uid-1', controller: true }],
+    });
     expect(token).toMatch(/^[A-Za-z0-9_-]{43}$/);
   });
 
@@ -27,10 +31,14 @@ describe('join tokens', () => {
     const token = newJoinToken();
     const s = joinSecretManifest(edge, token, new Date(now.getTime() + 1000));
     expect(checkJoinToken({ ...s, type: 'Opaque' }, token, now)).toEqual({ ok: false, why: 'type' });
-    expect(checkJoinToken({ ...s, data: { 'expires-at': s.data?.['expires-at'] ?? '' } }, token, now)).toEqual({ ok: false, why: 'malformed' });
-    expect(checkJoinToken({ ...s, data: { ...s.data, 'expires-at': Buffer.from('soon').toString('base64') } }, token, now)).toEqual({ ok: false, why: 'malformed' });
+    expect(checkJoinToken({ ...s, data: { 'expires-at': s.data?.['expires-at'] ?? '' } }, token, now)).toEqual({
+      ok: false,
+      why: 'malformed',
+    });
+    expect(
+      checkJoinToken({ ...s, data: { ...s.data, 'expires-at': Buffer.from('soon').toString('base64') } }, token, now),
+    ).toEqual({ ok: false, why: 'malformed' });
   });
-
 });
 
 describe('credential object names', () => {

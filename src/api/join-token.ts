@@ -34,7 +34,16 @@ export function joinSecretManifest(edge: { name: string; uid: string }, token: s
       name: joinSecretName(edge.name),
       namespace: EDGE_NAMESPACE,
       labels: { [LABEL_EDGE]: labelValueForName(edge.name) },
-      ownerReferences: [{ apiVersion: API_VERSION, kind: Kind.Edge, name: edge.name, uid: edge.uid, controller: true, blockOwnerDeletion: false }],
+      ownerReferences: [
+        {
+          apiVersion: API_VERSION,
+          kind: Kind.Edge,
+          name: edge.name,
+          uid: edge.uid,
+          controller: true,
+          blockOwnerDeletion: false,
+        },
+      ],
     },
     type: JOIN_SECRET_TYPE,
     data: {
@@ -51,7 +60,8 @@ export function checkJoinToken(secret: JoinSecret, token: string, now: Date): Jo
   if (secret.type !== JOIN_SECRET_TYPE) return { ok: false, why: 'type' };
   const stored = decode(secret.data?.['token-sha256']);
   const expires = Date.parse(decode(secret.data?.['expires-at']) ?? '');
-  if (stored === undefined || !/^[0-9a-f]{64}$/.test(stored) || Number.isNaN(expires)) return { ok: false, why: 'malformed' };
+  if (stored === undefined || !/^[0-9a-f]{64}$/.test(stored) || Number.isNaN(expires))
+    return { ok: false, why: 'malformed' };
   const match = timingSafeEqual(Buffer.from(stored, 'hex'), createHash('sha256').update(token).digest());
   if (!match) return { ok: false, why: 'mismatch' };
   if (now.getTime() >= expires) return { ok: false, why: 'expired' };

@@ -17,7 +17,9 @@ const crdTexts = readdirSync(crdDir)
 describe('config/kcp', () => {
   it('is up to date with crds/ (run `make generate` when this fails)', () => {
     const expected = kcpConfigFiles(crdTexts);
-    const generated = readdirSync(KCP_CONFIG_DIR).filter((f) => /^api(resourceschema|export)-/.test(f)).sort();
+    const generated = readdirSync(KCP_CONFIG_DIR)
+      .filter((f) => /^api(resourceschema|export)-/.test(f))
+      .sort();
     expect(generated).toEqual([...expected.keys()].sort());
     for (const [file, text] of expected) {
       expect(readFileSync(join(KCP_CONFIG_DIR, file), 'utf8')).toBe(text);

@@ -44,6 +44,11 @@ export function edgeSecretSelector(edge: string): string {
 }
 
 /** Whether `secret` is a token Secret of the edge's ServiceAccount, i.e. one of the edge's credentials. */
-export function isEdgeTokenSecret(secret: { type?: string; metadata: { annotations?: Record<string, string> } }, edge: string): boolean {
-  return secret.type === SA_TOKEN_TYPE && secret.metadata.annotations?.[SA_NAME_ANNOTATION] === serviceAccountName(edge);
+export function isEdgeTokenSecret(
+  secret: { type?: string; metadata: { annotations?: Record<string, string> } },
+  edge: string,
+): boolean {
+  return (
+    secret.type === SA_TOKEN_TYPE && secret.metadata.annotations?.[SA_NAME_ANNOTATION] === serviceAccountName(edge)
+  );
 }

@@ -1,12 +1,6 @@
 // TypeScript shapes of the kedge.faros.sh/v1alpha1 kinds: Edge, VirtualWorkload, Placement and their lists.
 // Field names match docs/api.md (compatible with the Go Kedge) and crds/*.yaml; src/api/kcp-config.test.ts checks drift.
-import type {
-  EdgePhase,
-  EdgeType,
-  PlacementPhase,
-  PlacementStrategy,
-  VirtualWorkloadPhase,
-} from './constants.ts';
+import type { EdgePhase, EdgeType, PlacementPhase, PlacementStrategy, VirtualWorkloadPhase } from './constants.ts';
 import type { Condition, LabelSelector, ListMeta, ObjectMeta } from './meta.ts';
 import type { ContainerPort, EnvVar, PodTemplateSpec, ResourceRequirements } from './pod.ts';
 

@@ -6,8 +6,11 @@ import type { AgentFlags } from '../agent/options.ts';
 
 export function registerAgentCommand(program: Command): void {
   const agent = program.command('agent').description('run the Kedge edge agent on this site');
-  addAgentOptions(agent.command('join')
-    .description('join this site to a hub and run the agent (reuses the stored credential after the first run)'))
+  addAgentOptions(
+    agent
+      .command('join')
+      .description('join this site to a hub and run the agent (reuses the stored credential after the first run)'),
+  )
     .addHelpText('after', AGENT_HELP)
     .action(async (flags: AgentFlags) => {
       process.exitCode = await runAgentCommand(flags);

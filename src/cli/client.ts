@@ -31,30 +31,45 @@ export interface UserClient {
   context: string;
 }
 
-
 export async function userClient(flags: ClientFlags, env = process.env): Promise<UserClient> {
   // kubectl's order: --kubeconfig, else every file in $KUBECONFIG (merged), else ~/.kube/config.
-  const paths = flags.kubeconfig !== undefined ? [flags.kubeconfig] : env.KUBECONFIG ? kubeconfigPaths(env.KUBECONFIG) : [join(homedir(), '.kube', 'config')];
+  const paths =
+    flags.kubeconfig !== undefined
+      ? [flags.kubeconfig]
+      : env.KUBECONFIG
+        ? kubeconfigPaths(env.KUBECONFIG)
+        : [join(homedir(), '.kube', 'config')];
   const path = flags.kubeconfig ?? defaultKubeconfigPath(env);
   const context = flags.context ?? DEFAULT_CONTEXT;
   let options: KubeClientOptions;
   let client: KubeClient;
   let token: string | undefined;
   try {
-    options = { ...loadKubeconfig(flags.kubeconfig !== undefined ? { path: flags.kubeconfig } : { paths }, context), userAgent: 'kedge-cli' };
+    options = {
+      ...loadKubeconfig(flags.kubeconfig !== undefined ? { path: flags.kubeconfig } : { paths }, context),
+      userAgent: 'kedge-cli',
+    };
     client = new KubeClient(options);
     // Runs an exec plugin now, so a failing one is reported as such rather than as the first request's error.
     token = bearerToken(await client.authorizationHeader());
   } catch (err) {
-    if (isKedgeError(err, KubeconfigErrorCode.Invalid)) throw new CLIError(CLIErrorCode.NotLoggedIn, `${err.message}: run 'kedge login --hub-url <url> --token-file <file>' first, or pass --kubeconfig/--context`);
-    if (isKedgeError(err, KubeconfigErrorCode.Credential)) throw new CLIError(CLIErrorCode.NotLoggedIn, `${err.message}: run 'kedge login' again`);
+    if (isKedgeError(err, KubeconfigErrorCode.Invalid))
+      throw new CLIError(
+        CLIErrorCode.NotLoggedIn,
+        `${err.message}: run 'kedge login --hub-url <url> --token-file <file>' first, or pass --kubeconfig/--context`,
+      );
+    if (isKedgeError(err, KubeconfigErrorCode.Credential))
+      throw new CLIError(CLIErrorCode.NotLoggedIn, `${err.message}: run 'kedge login' again`);
     throw err;
   }
   const server = new URL(options.server);
   const m = /^\/clusters\/([^/]+)\/?$/.exec(server.pathname);
   if (!m) {
     await client.close();
-    throw new CLIError(CLIErrorCode.NotLoggedIn, `context "${context}" does not point at a Kedge workspace (${options.server}): run 'kedge login' again`);
+    throw new CLIError(
+      CLIErrorCode.NotLoggedIn,
+      `context "${context}" does not point at a Kedge workspace (${options.server}): run 'kedge login' again`,
+    );
   }
   return {
     client,

@@ -1,7 +1,16 @@
 // `kedge edge create|list|get|delete`: Edges in the user's tenant workspace, through the hub under the user's own
 // identity. `create --wait` prints a join command and shows progress until the edge is Ready.
 import { stringify } from 'yaml';
-import { API_VERSION, ANNOTATION_KCP_CLUSTER, EdgePhase, EdgeType, GROUP, Kind, Resource, VERSION } from '../api/constants.ts';
+import {
+  API_VERSION,
+  ANNOTATION_KCP_CLUSTER,
+  EdgePhase,
+  EdgeType,
+  GROUP,
+  Kind,
+  Resource,
+  VERSION,
+} from '../api/constants.ts';
 import type { Edge } from '../api/types.ts';
 import { isApiError } from '../kube/api-error.ts';
 import type { KubeClient } from '../kube/client.ts';
@@ -27,7 +36,8 @@ export function parseLabels(s: string | undefined): Record<string, string> {
     const p = part.trim();
     if (p === '') continue;
     const eq = p.indexOf('=');
-    if (eq <= 0) throw new CLIError(CLIErrorCode.FlagsInvalid, `invalid label ${JSON.stringify(p)}: use key=value[,key=value]`);
+    if (eq <= 0)
+      throw new CLIError(CLIErrorCode.FlagsInvalid, `invalid label ${JSON.stringify(p)}: use key=value[,key=value]`);
     out[p.slice(0, eq)] = p.slice(eq + 1);
   }
   return out;
@@ -42,10 +52,13 @@ export interface CreateFlags extends ClientFlags {
 
 export function edgeManifest(name: string, flags: CreateFlags): EdgeObject {
   const type = flags.type ?? EdgeType.Kubernetes;
-  if (type !== EdgeType.Kubernetes && type !== EdgeType.Server) throw new CLIError(CLIErrorCode.FlagsInvalid, `--type must be kubernetes or server, not ${JSON.stringify(type)}`);
-  if (flags.sshPort !== undefined && type !== EdgeType.Server) throw new CLIError(CLIErrorCode.FlagsInvalid, '--ssh-port is only for --type server');
+  if (type !== EdgeType.Kubernetes && type !== EdgeType.Server)
+    throw new CLIError(CLIErrorCode.FlagsInvalid, `--type must be kubernetes or server, not ${JSON.stringify(type)}`);
+  if (flags.sshPort !== undefined && type !== EdgeType.Server)
+    throw new CLIError(CLIErrorCode.FlagsInvalid, '--ssh-port is only for --type server');
   const port = flags.sshPort === undefined ? undefined : Number(flags.sshPort);
-  if (port !== undefined && !(Number.isInteger(port) && port >= 1 && port <= 65535)) throw new CLIError(CLIErrorCode.FlagsInvalid, '--ssh-port must be a port number (1-65535)');
+  if (port !== undefined && !(Number.isInteger(port) && port >= 1 && port <= 65535))
+    throw new CLIError(CLIErrorCode.FlagsInvalid, '--ssh-port must be a port number (1-65535)');
   const labels = parseLabels(flags.labels);
   return {
     apiVersion: API_VERSION,
@@ -67,27 +80,43 @@ export async function createEdge(name: string, flags: CreateFlags, print: Print)
 }
 
 /** Polls until the Edge is Ready, printing each phase change; throws after `timeoutMs`. */
-export async function waitForReady(client: KubeClient, name: string, timeoutMs: number, print: Print, intervalMs = 1000): Promise<EdgeObject> {
+export async function waitForReady(
+  client: KubeClient,
+  name: string,
+  timeoutMs: number,
+  print: Print,
+  intervalMs = 1000,
+): Promise<EdgeObject> {
   const started = Date.now();
   let last = '';
   try {
-    return await poll(async () => {
-      const e = await explain(client.get<EdgeObject>(edgePath(name)), name).catch((err: unknown) => {
-        throw new StopPolling(err as Error); // not found, forbidden …: waiting longer cannot help
-      });
-      const phase = e.status?.phase ?? EdgePhase.Pending;
-      if (phase === EdgePhase.Ready) {
-        print(`edge/${name} is Ready (${Math.round((Date.now() - started) / 1000)} s)`);
-        return e;
-      }
-      const msg = phase === EdgePhase.Pending ? 'waiting for its agent to join and connect' : `${phase}: waiting for its agent to reconnect`;
-      if (msg !== last) print(`edge/${name}: ${msg}…`);
-      last = msg;
-      return undefined;
-    }, { what: `edge ${name} to become Ready`, timeoutMs, intervalMs });
+    return await poll(
+      async () => {
+        const e = await explain(client.get<EdgeObject>(edgePath(name)), name).catch((err: unknown) => {
+          throw new StopPolling(err as Error); // not found, forbidden …: waiting longer cannot help
+        });
+        const phase = e.status?.phase ?? EdgePhase.Pending;
+        if (phase === EdgePhase.Ready) {
+          print(`edge/${name} is Ready (${Math.round((Date.now() - started) / 1000)} s)`);
+          return e;
+        }
+        const msg =
+          phase === EdgePhase.Pending
+            ? 'waiting for its agent to join and connect'
+            : `${phase}: waiting for its agent to reconnect`;
+        if (msg !== last) print(`edge/${name}: ${msg}…`);
+        last = msg;
+        return undefined;
+      },
+      { what: `edge ${name} to become Ready`, timeoutMs, intervalMs },
+    );
   } catch (err) {
     if (err instanceof CLIError) throw err;
-    throw new CLIError(CLIErrorCode.Timeout, `edge ${name} did not become Ready within ${Math.round(timeoutMs / 1000)} s: is the agent running? (check its log)`, { cause: err });
+    throw new CLIError(
+      CLIErrorCode.Timeout,
+      `edge ${name} did not become Ready within ${Math.round(timeoutMs / 1000)} s: is the agent running? (check its log)`,
+      { cause: err },
+    );
   }
 }
 
@@ -106,7 +135,8 @@ export async function getEdge(name: string, flags: ClientFlags & { output?: stri
   const e = await explain(client.get<EdgeObject>(edgePath(name)), name);
   if (flags.output === 'yaml') return print(stringify(e).trimEnd());
   if (flags.output === 'json') return print(JSON.stringify(e, null, 2));
-  if (flags.output !== undefined && flags.output !== 'wide') throw new CLIError(CLIErrorCode.FlagsInvalid, '-o must be yaml, json or wide');
+  if (flags.output !== undefined && flags.output !== 'wide')
+    throw new CLIError(CLIErrorCode.FlagsInvalid, '-o must be yaml, json or wide');
   print(table([['NAME', 'TYPE', 'PHASE', 'CONNECTED', 'AGE', 'LABELS'], row(e)]));
   if (flags.output === 'wide' || e.status?.URL) print(`URL: ${e.status?.URL ?? '(set when the agent joins)'}`);
 }
@@ -120,13 +150,26 @@ export async function deleteEdge(name: string, flags: ClientFlags, print: Print)
 /** The logical cluster an Edge lives in (kcp annotates every object with it). */
 export function edgeCluster(e: EdgeObject): string {
   const lc = e.metadata.annotations?.[ANNOTATION_KCP_CLUSTER];
-  if (!lc) throw new CLIError(CLIErrorCode.Rejected, 'the hub did not report the workspace of this edge (no kcp.io/cluster annotation): is this a Kedge hub?');
+  if (!lc)
+    throw new CLIError(
+      CLIErrorCode.Rejected,
+      'the hub did not report the workspace of this edge (no kcp.io/cluster annotation): is this a Kedge hub?',
+    );
   return lc;
 }
 
 function row(e: EdgeObject): string[] {
-  const labels = Object.entries(e.metadata.labels ?? {}).map(([k, v]) => `${k}=${v}`).join(',');
-  return [e.metadata.name ?? '', e.spec?.type ?? '', e.status?.phase ?? EdgePhase.Pending, String(e.status?.connected ?? false), age(e.metadata.creationTimestamp), labels || '<none>'];
+  const labels = Object.entries(e.metadata.labels ?? {})
+    .map(([k, v]) => `${k}=${v}`)
+    .join(',');
+  return [
+    e.metadata.name ?? '',
+    e.spec?.type ?? '',
+    e.status?.phase ?? EdgePhase.Pending,
+    String(e.status?.connected ?? false),
+    age(e.metadata.creationTimestamp),
+    labels || '<none>',
+  ];
 }
 
 function age(ts: string | undefined): string {
@@ -141,8 +184,18 @@ function age(ts: string | undefined): string {
 
 export function table(rows: string[][]): string {
   const widths: number[] = [];
-  for (const r of rows) r.forEach((c, i) => { widths[i] = Math.max(widths[i] ?? 0, c.length); });
-  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd((widths[i] ?? 0) + 3))).join('').trimEnd()).join('\n');
+  for (const r of rows)
+    r.forEach((c, i) => {
+      widths[i] = Math.max(widths[i] ?? 0, c.length);
+    });
+  return rows
+    .map((r) =>
+      r
+        .map((c, i) => (i === r.length - 1 ? c : c.padEnd((widths[i] ?? 0) + 3)))
+        .join('')
+        .trimEnd(),
+    )
+    .join('\n');
 }
 
 /** Turns API failures into messages that say what to do next. */
@@ -152,14 +205,26 @@ export async function explain<T>(p: Promise<T>, name: string): Promise<T> {
   } catch (err) {
     if (!isApiError(err)) {
       const code = (err as { cause?: { code?: string }; code?: string }).cause?.code ?? (err as { code?: string }).code;
-      if (code === 'ECONNREFUSED') throw new CLIError(CLIErrorCode.HubUnreachable, 'cannot reach the hub (connection refused): is it running?');
+      if (code === 'ECONNREFUSED')
+        throw new CLIError(CLIErrorCode.HubUnreachable, 'cannot reach the hub (connection refused): is it running?');
       throw err;
     }
-    if (err.code === 401) throw new CLIError(CLIErrorCode.Unauthorized, "the hub did not accept your credentials: run 'kedge login' again");
-    if (err.code === 403) throw new CLIError(CLIErrorCode.Forbidden, `not allowed: ${err.status?.message ?? 'forbidden'}`);
-    if (err.code === 404 && name) throw new CLIError(CLIErrorCode.NotFound, `edge ${name} not found: 'kedge edge list' shows your edges`);
-    if (err.code === 409 && name) throw new CLIError(CLIErrorCode.AlreadyExists, `edge ${name} already exists: pick another name, or 'kedge edge delete ${name}' first`);
-    if (err.code === 422) throw new CLIError(CLIErrorCode.Rejected, `invalid edge: ${err.status?.message ?? err.message}`);
-    throw new CLIError(CLIErrorCode.Rejected, `the hub answered ${err.code} ${err.reason}: ${err.status?.message ?? ''}`.trim());
+    if (err.code === 401)
+      throw new CLIError(CLIErrorCode.Unauthorized, "the hub did not accept your credentials: run 'kedge login' again");
+    if (err.code === 403)
+      throw new CLIError(CLIErrorCode.Forbidden, `not allowed: ${err.status?.message ?? 'forbidden'}`);
+    if (err.code === 404 && name)
+      throw new CLIError(CLIErrorCode.NotFound, `edge ${name} not found: 'kedge edge list' shows your edges`);
+    if (err.code === 409 && name)
+      throw new CLIError(
+        CLIErrorCode.AlreadyExists,
+        `edge ${name} already exists: pick another name, or 'kedge edge delete ${name}' first`,
+      );
+    if (err.code === 422)
+      throw new CLIError(CLIErrorCode.Rejected, `invalid edge: ${err.status?.message ?? err.message}`);
+    throw new CLIError(
+      CLIErrorCode.Rejected,
+      `the hub answered ${err.code} ${err.reason}: ${err.status?.message ?? ''}`.trim(),
+    );
   }
 }

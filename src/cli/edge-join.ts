@@ -27,16 +27,25 @@ export interface JoinCommand {
 }
 
 /** Creates a join token for `name` (replacing a previous one) and returns what the agent needs. */
-export async function createJoinToken(client: KubeClient, hubURL: string, name: string, ttlMs: number): Promise<JoinCommand> {
-  if (!(ttlMs > 0 && ttlMs <= MAX_JOIN_TTL_MS)) throw new CLIError(CLIErrorCode.FlagsInvalid, '--ttl must be between 1s and 7d');
+export async function createJoinToken(
+  client: KubeClient,
+  hubURL: string,
+  name: string,
+  ttlMs: number,
+): Promise<JoinCommand> {
+  if (!(ttlMs > 0 && ttlMs <= MAX_JOIN_TTL_MS))
+    throw new CLIError(CLIErrorCode.FlagsInvalid, '--ttl must be between 1s and 7d');
   const edge = await explain(client.get<EdgeObject>(edgePath(name)), name);
   const cluster = edgeCluster(edge);
   const token = newJoinToken();
   const expiresAt = new Date(Date.now() + ttlMs);
-  await client.create('/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: EDGE_NAMESPACE } })
+  await client
+    .create('/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: EDGE_NAMESPACE } })
     .catch((err: unknown) => (isAlreadyExists(err) ? undefined : explain(Promise.reject(err), '')));
   const secrets = `/api/v1/namespaces/${EDGE_NAMESPACE}/secrets`;
-  await client.delete(`${secrets}/${joinSecretName(name)}`).catch((err: unknown) => { if (!isNotFound(err)) throw err; });
+  await client.delete(`${secrets}/${joinSecretName(name)}`).catch((err: unknown) => {
+    if (!isNotFound(err)) throw err;
+  });
   const manifest = joinSecretManifest({ name, uid: edge.metadata.uid ?? '' }, token, expiresAt);
   await explain(client.create(secrets, manifest), '');
   return { hubURL, cluster, edge: name, token, expiresAt };
@@ -70,14 +79,25 @@ export async function joinCommand(name: string, flags: JoinFlags, print: Print):
 export async function rotateCredentials(name: string, flags: JoinFlags, print: Print): Promise<JoinCommand> {
   const u = await userClient(flags);
   await explain(u.client.get(edgePath(name)), name);
-  const secrets = await explain(u.client.list<KubeObject & { type?: string }>(`/api/v1/namespaces/${EDGE_NAMESPACE}/secrets`, { labelSelector: edgeSecretSelector(name) }), '');
+  const secrets = await explain(
+    u.client.list<KubeObject & { type?: string }>(`/api/v1/namespaces/${EDGE_NAMESPACE}/secrets`, {
+      labelSelector: edgeSecretSelector(name),
+    }),
+    '',
+  );
   const current = secrets.items.filter((s) => isEdgeTokenSecret(s, name));
   for (const s of current) {
-    await u.client.delete(`/api/v1/namespaces/${EDGE_NAMESPACE}/secrets/${s.metadata.name ?? ''}`).catch((err: unknown) => { if (!isNotFound(err)) throw err; });
+    await u.client
+      .delete(`/api/v1/namespaces/${EDGE_NAMESPACE}/secrets/${s.metadata.name ?? ''}`)
+      .catch((err: unknown) => {
+        if (!isNotFound(err)) throw err;
+      });
   }
-  print(current.length > 0
-    ? `The credential of edge ${name} is revoked (the hub refuses it within 30 s and disconnects its agent).`
-    : `Edge ${name} had no credential yet.`);
+  print(
+    current.length > 0
+      ? `The credential of edge ${name} is revoked (the hub refuses it within 30 s and disconnects its agent).`
+      : `Edge ${name} had no credential yet.`,
+  );
   const ttl = flags.ttl ?? DEFAULT_JOIN_TTL_MS;
   const j = await createJoinToken(u.client, u.hubURL, name, ttl);
   for (const line of formatJoinCommand(j, writeCA(u.options.ca, flags.writeCa, print))) print(line);
@@ -86,10 +106,15 @@ export async function rotateCredentials(name: string, flags: JoinFlags, print: P
 
 function writeCA(ca: string | Buffer | undefined, file: string | undefined, print: Print): string | undefined {
   if (file === undefined) {
-    if (ca !== undefined) print("(The hub uses a private CA: add --write-ca hub-ca.crt to save it, then copy it to the edge.)\n");
+    if (ca !== undefined)
+      print('(The hub uses a private CA: add --write-ca hub-ca.crt to save it, then copy it to the edge.)\n');
     return undefined;
   }
-  if (ca === undefined) throw new CLIError(CLIErrorCode.NotApplicable, '--write-ca: your kubeconfig has no CA for the hub (it uses a public certificate)');
+  if (ca === undefined)
+    throw new CLIError(
+      CLIErrorCode.NotApplicable,
+      '--write-ca: your kubeconfig has no CA for the hub (it uses a public certificate)',
+    );
   writeFileSync(file, ca);
   return file;
 }

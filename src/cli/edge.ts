@@ -24,13 +24,17 @@ export function registerEdgeCommands(program: Command): void {
   const edge = program.command('edge').description('create, inspect and connect edges (sites running a kedge agent)');
 
   common(edge.command('create <name>'))
-    .description('create an Edge; then run the join command it prints (or `kedge edge join-command <name>`) on the site')
+    .description(
+      'create an Edge; then run the join command it prints (or `kedge edge join-command <name>`) on the site',
+    )
     .option('--type <type>', 'kubernetes (a cluster) or server (a host reached by SSH)', 'kubernetes')
     .option('--labels <k=v,...>', 'labels that workload edge selectors match')
     .option('--ssh-port <port>', 'server edges: port of the SSH server on the host (default 22)')
     .option('--unschedulable', 'place no new workloads on this edge')
     .option('--wait', 'print a join command and wait until the agent connected and the edge is Ready')
-    .addOption(new Option('--timeout <duration>', 'how long --wait waits').argParser(durationArg).default(10 * 60_000, '10m'))
+    .addOption(
+      new Option('--timeout <duration>', 'how long --wait waits').argParser(durationArg).default(10 * 60_000, '10m'),
+    )
     .addOption(ttlOption('with --wait: validity of the join token'))
     .action(async (name: string, flags) => {
       await createEdge(name, flags, print);
@@ -42,27 +46,36 @@ export function registerEdgeCommands(program: Command): void {
       await waitForReady((await userClient(flags)).client, name, flags.timeout, progress);
     });
 
-  common(edge.command('list')).alias('ls').description('list edges with their phase')
+  common(edge.command('list'))
+    .alias('ls')
+    .description('list edges with their phase')
     .action(async (flags) => listEdges(flags, print));
 
-  common(edge.command('get <name>')).description('show one edge')
+  common(edge.command('get <name>'))
+    .description('show one edge')
     .option('-o, --output <format>', 'yaml, json or wide')
     .action(async (name: string, flags) => getEdge(name, flags, print));
 
-  common(edge.command('delete <name>')).alias('rm').description('delete an edge and revoke its agent credential')
+  common(edge.command('delete <name>'))
+    .alias('rm')
+    .description('delete an edge and revoke its agent credential')
     .action(async (name: string, flags) => deleteEdge(name, flags, print));
 
   common(edge.command('join-command <name>'))
     .description('print a one-line agent command (and Helm values) with a single-use join token')
     .addOption(ttlOption('validity of the join token (max 7d)'))
     .option('--write-ca <file>', "save the hub's CA certificate to this file and reference it in the command")
-    .action(async (name: string, flags) => { await joinCommand(name, flags, print); });
+    .action(async (name: string, flags) => {
+      await joinCommand(name, flags, print);
+    });
 
   common(edge.command('rotate-credentials <name>'))
     .description("revoke the edge's agent credential now and print a new join command")
     .addOption(ttlOption('validity of the new join token (max 7d)'))
     .option('--write-ca <file>', "save the hub's CA certificate to this file and reference it in the command")
-    .action(async (name: string, flags) => { await rotateCredentials(name, flags, print); });
+    .action(async (name: string, flags) => {
+      await rotateCredentials(name, flags, print);
+    });
 
   const kubeconfig = program.command('kubeconfig').description('write kubeconfigs for kubectl through the hub');
   common(kubeconfig.command('edge <name>'))

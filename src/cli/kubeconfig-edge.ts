@@ -7,7 +7,13 @@ import { userClient, type ClientFlags } from './client.ts';
 import { CLIError, CLIErrorCode } from './errors.ts';
 import { edgeCluster, edgePath, explain, type EdgeObject, type Print } from './edge-crud.ts';
 
-export function edgeKubeconfig(opts: { name: string; server: string; token: string; ca?: string | Buffer; insecure?: boolean }): string {
+export function edgeKubeconfig(opts: {
+  name: string;
+  server: string;
+  token: string;
+  ca?: string | Buffer;
+  insecure?: boolean;
+}): string {
   const cluster: Record<string, unknown> = { server: opts.server };
   if (opts.ca !== undefined) cluster['certificate-authority-data'] = Buffer.from(opts.ca).toString('base64');
   if (opts.insecure) cluster['insecure-skip-tls-verify'] = true;
@@ -22,13 +28,31 @@ export function edgeKubeconfig(opts: { name: string; server: string; token: stri
   });
 }
 
-export async function kubeconfigEdge(name: string, flags: ClientFlags & { output?: string }, print: Print): Promise<void> {
+export async function kubeconfigEdge(
+  name: string,
+  flags: ClientFlags & { output?: string },
+  print: Print,
+): Promise<void> {
   const u = await userClient(flags);
   const edge = await explain(u.client.get<EdgeObject>(edgePath(name)), name);
-  if (edge.spec?.type === 'server') throw new CLIError(CLIErrorCode.NotApplicable, `edge ${name} is a server edge (no Kubernetes API): use 'kedge ssh ${name}'`);
-  if (!u.token) throw new CLIError(CLIErrorCode.NotLoggedIn, "your kubeconfig context has no bearer token: run 'kedge login' again");
+  if (edge.spec?.type === 'server')
+    throw new CLIError(
+      CLIErrorCode.NotApplicable,
+      `edge ${name} is a server edge (no Kubernetes API): use 'kedge ssh ${name}'`,
+    );
+  if (!u.token)
+    throw new CLIError(
+      CLIErrorCode.NotLoggedIn,
+      "your kubeconfig context has no bearer token: run 'kedge login' again",
+    );
   const server = `${u.hubURL}/services/edges-proxy/clusters/${edgeCluster(edge)}/apis/${GROUP}/${VERSION}/edges/${name}/k8s`;
-  const text = edgeKubeconfig({ name, server, token: u.token, ...(u.options.ca ? { ca: u.options.ca } : {}), insecure: u.options.insecureSkipTLSVerify === true });
+  const text = edgeKubeconfig({
+    name,
+    server,
+    token: u.token,
+    ...(u.options.ca ? { ca: u.options.ca } : {}),
+    insecure: u.options.insecureSkipTLSVerify === true,
+  });
   if (flags.output) {
     writeFileSync(flags.output, text, { mode: 0o600 });
     print(`wrote ${flags.output}: kubectl --kubeconfig ${flags.output} get nodes`);

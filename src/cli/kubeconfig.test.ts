@@ -19,7 +19,10 @@ current-context: kedge
 `);
   it('replaces same-named entries, keeps others and unknown fields, and switches context', () => {
     const m = mergeKubeconfig(base, incoming, true);
-    expect(m.clusters.map((c) => [c.name, (c.cluster as { server: string }).server])).toEqual([['other', 'https://o'], ['kedge', 'https://new']]);
+    expect(m.clusters.map((c) => [c.name, (c.cluster as { server: string }).server])).toEqual([
+      ['other', 'https://o'],
+      ['kedge', 'https://new'],
+    ]);
     expect(m.users.map((u) => u.name)).toEqual(['other', 'kedge']);
     expect(m['current-context']).toBe('kedge');
     expect(m.preferences).toEqual({ colors: true });
@@ -28,7 +31,13 @@ current-context: kedge
     expect(mergeKubeconfig(base, incoming, false)['current-context']).toBe('other');
   });
   it('parses an empty file as an empty config', () => {
-    expect(parseKubeconfig('')).toMatchObject({ apiVersion: 'v1', kind: 'Config', clusters: [], users: [], contexts: [] });
+    expect(parseKubeconfig('')).toMatchObject({
+      apiVersion: 'v1',
+      kind: 'Config',
+      clusters: [],
+      users: [],
+      contexts: [],
+    });
   });
   it('uses the first KUBECONFIG entry', () => {
     expect(defaultKubeconfigPath({ KUBECONFIG: '/a/x:/b/y' })).toBe('/a/x');

@@ -4,7 +4,10 @@ import { homedir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
 import { parse, stringify } from 'yaml';
 
-interface Named { name: string; [k: string]: unknown }
+interface Named {
+  name: string;
+  [k: string]: unknown;
+}
 export interface Kubeconfig {
   apiVersion: string;
   kind: string;

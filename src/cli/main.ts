@@ -9,20 +9,31 @@ const program = new Command(process.argv[1]?.endsWith('kubectl-kedge') ? 'kubect
   .description('Kedge CLI: log in to a Kedge hub and work with edges and workloads')
   .showHelpAfterError();
 
-program.command('login')
+program
+  .command('login')
   .description('log in to a hub with a static token and write a "kedge" context into your kubeconfig')
   .requiredOption('--hub-url <url>', 'hub URL, e.g. https://127.0.0.1:8443')
   .option('--token-file <file>', 'file whose first line is the static token issued by the hub operator')
-  .option('--token <token>', 'the static token itself (visible to other local users in ps; prefer --token-file or $KEDGE_TOKEN)')
+  .option(
+    '--token <token>',
+    'the static token itself (visible to other local users in ps; prefer --token-file or $KEDGE_TOKEN)',
+  )
   .option('--certificate-authority <file>', "CA file that signed the hub's certificate")
   .option('--insecure-skip-tls-verify', 'do not verify the hub certificate (development only)')
   .option('--kubeconfig <file>', 'kubeconfig to write (default: $KUBECONFIG or ~/.kube/config)')
-  .action(async (flags) => login(flags, (l) => console.log(l), (l) => console.error(l)));
+  .action(async (flags) =>
+    login(
+      flags,
+      (l) => console.log(l),
+      (l) => console.error(l),
+    ),
+  );
 
 registerEdgeCommands(program);
 (await import('./agent.ts')).registerAgentCommand(program);
 
-program.command('version')
+program
+  .command('version')
   .description('print the CLI version')
   .action(() => console.log(`kedge ${VERSION}`));
 

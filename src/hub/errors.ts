@@ -41,13 +41,23 @@ export class HubError extends KedgeError<HubErrorCode> {}
 /** The code a hub HTTP error carries when the caller names none: by HTTP status. */
 export function hubCodeForStatus(status: number): HubErrorCode {
   switch (status) {
-    case 401: return HubErrorCode.Unauthorized;
-    case 403: return HubErrorCode.Forbidden;
-    case 404: return HubErrorCode.NotFound;
-    case 409: case 422: return HubErrorCode.Rejected;
-    case 413: return HubErrorCode.BodyTooLarge;
-    case 431: return HubErrorCode.HeadersTooLarge;
-    case 502: case 503: return HubErrorCode.ControlPlaneUnavailable;
-    default: return status >= 500 ? HubErrorCode.Internal : HubErrorCode.BadRequest;
+    case 401:
+      return HubErrorCode.Unauthorized;
+    case 403:
+      return HubErrorCode.Forbidden;
+    case 404:
+      return HubErrorCode.NotFound;
+    case 409:
+    case 422:
+      return HubErrorCode.Rejected;
+    case 413:
+      return HubErrorCode.BodyTooLarge;
+    case 431:
+      return HubErrorCode.HeadersTooLarge;
+    case 502:
+    case 503:
+      return HubErrorCode.ControlPlaneUnavailable;
+    default:
+      return status >= 500 ? HubErrorCode.Internal : HubErrorCode.BadRequest;
   }
 }

@@ -19,7 +19,11 @@ import { createHubServer } from './server/server.ts';
 import { cachedCheck } from './server/readyz.ts';
 import { kcpReadinessCheck } from './kcp/probe.ts';
 import { ensureTenant, type Tenant } from './tenancy/tenants.ts';
-import { startControllerManager, DEFAULT_HEARTBEAT_INTERVAL_MS, type ControllerManager } from './controllers/manager.ts';
+import {
+  startControllerManager,
+  DEFAULT_HEARTBEAT_INTERVAL_MS,
+  type ControllerManager,
+} from './controllers/manager.ts';
 import { TunnelSignalApplier } from './controllers/edge-controller.ts';
 import { createEdgeService, type EdgeService } from './edges/service.ts';
 import { ensureDevPki } from './tls.ts';
@@ -94,7 +98,9 @@ export async function startHub(opts: HubOptions, log: Logger): Promise<Hub> {
     if (!p) {
       p = ensureTenant(kcp, user, log.child({ component: 'tenancy' }), stopping.signal);
       provisioning.set(user.tenant, p);
-      const forget = (): void => { provisioning.delete(user.tenant); };
+      const forget = (): void => {
+        provisioning.delete(user.tenant);
+      };
       p.then(forget, forget);
     }
     return p;
@@ -118,7 +124,10 @@ export async function startHub(opts: HubOptions, log: Logger): Promise<Hub> {
   );
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(opts.port, opts.listenHost, () => { server.off('error', reject); resolve(); });
+    server.listen(opts.port, opts.listenHost, () => {
+      server.off('error', reject);
+      resolve();
+    });
   });
   const url = `https://${opts.listenHost.includes(':') ? `[${opts.listenHost}]` : opts.listenHost}:${opts.port}`;
   log.info({ url, externalURL: opts.externalURL }, 'hub listening');
@@ -132,10 +141,17 @@ export async function startHub(opts: HubOptions, log: Logger): Promise<Hub> {
       hubCAFile: caFile,
       webhookToken: secrets.webhookToken,
     });
-    kcpProcess = await startKcp({
-      binary: opts.kcp.binary, rootDir, port: opts.kcp.port, auth,
-      logFile: join(opts.dataDir, 'kcp.log'), unsafeNoFsync: !!opts.kcp.unsafeNoFsync,
-    }, log.child({ component: 'kcp' }));
+    kcpProcess = await startKcp(
+      {
+        binary: opts.kcp.binary,
+        rootDir,
+        port: opts.kcp.port,
+        auth,
+        logFile: join(opts.dataDir, 'kcp.log'),
+        unsafeNoFsync: !!opts.kcp.unsafeNoFsync,
+      },
+      log.child({ component: 'kcp' }),
+    );
     kcpOptions = { server: kcpProcess.url, token: secrets.kcpAdminToken, ca: readFileSync(kcpProcess.caFile) };
   } else {
     kcpOptions = loadKubeconfig({ path: opts.kcp.kubeconfig });
@@ -143,20 +159,29 @@ export async function startHub(opts: HubOptions, log: Logger): Promise<Hub> {
   // The admin client works on the bare server URL; kcp kubeconfigs often point at /clusters/root.
   kcpOptions = { ...kcpOptions, server: baseURL(kcpOptions.server), userAgent: 'kedge-hub' };
   kcp = new KubeClient(kcpOptions);
-  proxy = kcpProxyHandler({ kcpURL: kcpOptions.server, kcpCA: kcpOptions.ca }, authn, log.child({ component: 'kcp-proxy' }));
+  proxy = kcpProxyHandler(
+    { kcpURL: kcpOptions.server, kcpCA: kcpOptions.ca },
+    authn,
+    log.child({ component: 'kcp-proxy' }),
+  );
 
   // Tunnel up/down goes to the controllers' Edge lifecycle; with the controllers disabled it is applied directly.
   const heartbeatIntervalMs = opts.controllers?.heartbeatIntervalMs ?? DEFAULT_HEARTBEAT_INTERVAL_MS;
   const adminClient = kcp;
-  const directSignals = new TunnelSignalApplier(() => Promise.resolve(adminClient), { heartbeatIntervalMs }, log.child({ component: 'edge-tunnel' }));
+  const directSignals = new TunnelSignalApplier(
+    () => Promise.resolve(adminClient),
+    { heartbeatIntervalMs },
+    log.child({ component: 'edge-tunnel' }),
+  );
   edges = createEdgeService({
     admin: kcp,
     authn,
     hubURL: target.hubURL,
     metrics: metrics.edges,
-    tunnelEvent: (cluster, edge, type, registered) => controllers
-      ? controllers.edgeTunnelEvent(cluster, edge, type, registered)
-      : directSignals.apply(cluster, edge, type === 'Opened' ? { type } : { type, registered: registered ?? true }),
+    tunnelEvent: (cluster, edge, type, registered) =>
+      controllers
+        ? controllers.edgeTunnelEvent(cluster, edge, type, registered)
+        : directSignals.apply(cluster, edge, type === 'Opened' ? { type } : { type, registered: registered ?? true }),
     log,
   });
 
@@ -166,12 +191,15 @@ export async function startHub(opts: HubOptions, log: Logger): Promise<Hub> {
   const ready = bootstrapResult.then(() => {
     if (opts.controllers?.enabled !== false && !stopping.signal.aborted) {
       const { failoverGraceMs, heartbeatIntervalMs } = opts.controllers ?? {};
-      controllers = startControllerManager({
-        kcp: admin,
-        metrics: metrics.controllers,
-        ...(failoverGraceMs !== undefined ? { failoverGraceMs } : {}),
-        ...(heartbeatIntervalMs !== undefined ? { heartbeatIntervalMs } : {}),
-      }, log);
+      controllers = startControllerManager(
+        {
+          kcp: admin,
+          metrics: metrics.controllers,
+          ...(failoverGraceMs !== undefined ? { failoverGraceMs } : {}),
+          ...(heartbeatIntervalMs !== undefined ? { heartbeatIntervalMs } : {}),
+        },
+        log,
+      );
     }
     isReady = true;
     log.info('hub ready');

@@ -14,19 +14,40 @@ function port(v: string): number {
   return n;
 }
 function collect(v: string, prev: string[]): string[] {
-  return [...prev, ...v.split(',').map((s) => s.trim()).filter(Boolean)];
+  return [
+    ...prev,
+    ...v
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
+  ];
 }
 
 const defaultCache = process.env.KEDGE_CACHE ?? join(homedir(), '.cache', 'kedge');
 const program = new Command('kedge-hub')
-  .description('Kedge hub: multi-tenant control plane on kcp. Serves users (kubectl through /clusters/…), agents and the kcp TokenReview webhook on one HTTPS port.')
+  .description(
+    'Kedge hub: multi-tenant control plane on kcp. Serves users (kubectl through /clusters/…), agents and the kcp TokenReview webhook on one HTTPS port.',
+  )
   .version(VERSION)
   .option('--listen-host <host>', 'address to listen on', '127.0.0.1')
   .option('--port <port>', 'HTTPS port', port, Number(process.env.KEDGE_HUB_PORT ?? 8443))
   .option('--external-url <url>', 'URL clients use to reach the hub (default https://<listen-host>:<port>)')
-  .option('--data-dir <dir>', 'hub state: development CA, generated secrets, child kcp data', process.env.KEDGE_DATA_DIR ?? '.kedge')
-  .option('--static-tokens-file <file>', 'file of user tokens, one [name=]token per line (# comments); each token is one tenant named <name> or t-<hash>; must not be world-readable', process.env.KEDGE_STATIC_TOKENS_FILE)
-  .option('--static-token <[name=]token>', 'DISCOURAGED, visible to every local user in ps: a user token (repeatable or comma-separated); use --static-tokens-file', collect, [] as string[])
+  .option(
+    '--data-dir <dir>',
+    'hub state: development CA, generated secrets, child kcp data',
+    process.env.KEDGE_DATA_DIR ?? '.kedge',
+  )
+  .option(
+    '--static-tokens-file <file>',
+    'file of user tokens, one [name=]token per line (# comments); each token is one tenant named <name> or t-<hash>; must not be world-readable',
+    process.env.KEDGE_STATIC_TOKENS_FILE,
+  )
+  .option(
+    '--static-token <[name=]token>',
+    'DISCOURAGED, visible to every local user in ps: a user token (repeatable or comma-separated); use --static-tokens-file',
+    collect,
+    [] as string[],
+  )
   .option('--tls-cert-file <file>', 'serving certificate (default: a generated development CA signs one)')
   .option('--tls-key-file <file>', 'serving key')
   .option('--tls-ca-file <file>', 'CA of the serving certificate, put into kubeconfigs and trusted by a child kcp')
@@ -34,18 +55,50 @@ const program = new Command('kedge-hub')
   .option('--kcp-binary <file>', 'kcp binary to run as a child process', join(defaultCache, 'bin', 'kcp'))
   .option('--kcp-data-dir <dir>', "child kcp's root directory (default <data-dir>/kcp)")
   .option('--kcp-port <port>', 'child kcp secure port', port, Number(process.env.KEDGE_KCP_PORT ?? 6443))
-  .addOption(new Option('--failover-grace <duration>', 'how long a Singleton workload waits for its disconnected edge before moving').argParser(durationArg).default(5 * 60_000, '5m'))
-  .addOption(new Option('--heartbeat-interval <duration>', "agents' heartbeat interval; an edge is Disconnected after 3 missed heartbeats").argParser(durationArg).default(30_000, '30s'))
+  .addOption(
+    new Option(
+      '--failover-grace <duration>',
+      'how long a Singleton workload waits for its disconnected edge before moving',
+    )
+      .argParser(durationArg)
+      .default(5 * 60_000, '5m'),
+  )
+  .addOption(
+    new Option(
+      '--heartbeat-interval <duration>',
+      "agents' heartbeat interval; an edge is Disconnected after 3 missed heartbeats",
+    )
+      .argParser(durationArg)
+      .default(30_000, '30s'),
+  )
   .option('--no-controllers', 'do not run the scheduler, status and edge lifecycle controllers in this process')
-  .addOption(new Option('--insecure-kubeconfigs', 'hand out kubeconfigs with insecure-skip-tls-verify (development only)'))
-  .addOption(new Option('--log-level <level>', 'log level').choices(['trace', 'debug', 'info', 'warn', 'error']).default('info'));
+  .addOption(
+    new Option('--insecure-kubeconfigs', 'hand out kubeconfigs with insecure-skip-tls-verify (development only)'),
+  )
+  .addOption(
+    new Option('--log-level <level>', 'log level').choices(['trace', 'debug', 'info', 'warn', 'error']).default('info'),
+  );
 
 program.parse();
 const o = program.opts<{
-  listenHost: string; port: number; externalUrl?: string; dataDir: string; staticToken: string[]; staticTokensFile?: string;
-  tlsCertFile?: string; tlsKeyFile?: string; tlsCaFile?: string; kcpKubeconfig?: string; kcpBinary: string;
-  kcpDataDir?: string; kcpPort: number; insecureKubeconfigs?: boolean; logLevel: string;
-  failoverGrace: number; heartbeatInterval: number; controllers: boolean;
+  listenHost: string;
+  port: number;
+  externalUrl?: string;
+  dataDir: string;
+  staticToken: string[];
+  staticTokensFile?: string;
+  tlsCertFile?: string;
+  tlsKeyFile?: string;
+  tlsCaFile?: string;
+  kcpKubeconfig?: string;
+  kcpBinary: string;
+  kcpDataDir?: string;
+  kcpPort: number;
+  insecureKubeconfigs?: boolean;
+  logLevel: string;
+  failoverGrace: number;
+  heartbeatInterval: number;
+  controllers: boolean;
 }>();
 if (!!o.tlsCertFile !== !!o.tlsKeyFile) program.error('--tls-cert-file and --tls-key-file go together');
 const tokens = [...o.staticToken, ...(process.env.KEDGE_STATIC_TOKEN ? [process.env.KEDGE_STATIC_TOKEN] : [])];
@@ -57,7 +110,9 @@ const opts: HubOptions = {
   dataDir,
   staticTokens: tokens,
   ...(o.staticTokensFile ? { staticTokensFile: resolve(o.staticTokensFile) } : {}),
-  ...(o.tlsCertFile && o.tlsKeyFile ? { tls: { certFile: o.tlsCertFile, keyFile: o.tlsKeyFile, ...(o.tlsCaFile ? { caFile: o.tlsCaFile } : {}) } } : {}),
+  ...(o.tlsCertFile && o.tlsKeyFile
+    ? { tls: { certFile: o.tlsCertFile, keyFile: o.tlsKeyFile, ...(o.tlsCaFile ? { caFile: o.tlsCaFile } : {}) } }
+    : {}),
   kcp: o.kcpKubeconfig
     ? { mode: 'external', kubeconfig: o.kcpKubeconfig }
     : { mode: 'child', binary: o.kcpBinary, port: o.kcpPort, rootDir: resolve(o.kcpDataDir ?? join(dataDir, 'kcp')) },
@@ -66,7 +121,10 @@ const opts: HubOptions = {
 };
 
 const log = createLogger('kedge-hub', o.logLevel);
-if (o.staticToken.length > 0) log.warn('--static-token puts tokens on the command line, where every local user can read them with ps; use --static-tokens-file');
+if (o.staticToken.length > 0)
+  log.warn(
+    '--static-token puts tokens on the command line, where every local user can read them with ps; use --static-tokens-file',
+  );
 let hub: Awaited<ReturnType<typeof startHub>> | undefined;
 let stopping = false;
 async function shutdown(signal: string): Promise<void> {

@@ -1,16 +1,28 @@
 import { describe, expect, it } from '@jest/globals';
 import { FakeClock } from '../util/clock.ts';
 import { WorkQueue } from '../kube/work-queue.ts';
-import { CONTROLLERS, PROXY_OUTCOMES, RECONCILE_RESULTS, createMetrics, outcomeOfStatus, timeReconcile } from './metrics.ts';
+import {
+  CONTROLLERS,
+  PROXY_OUTCOMES,
+  RECONCILE_RESULTS,
+  createMetrics,
+  outcomeOfStatus,
+  timeReconcile,
+} from './metrics.ts';
 
-async function scrape(m: ReturnType<typeof createMetrics>): Promise<Map<string, { type: string; labels: Set<string>; values: Map<string, number> }>> {
+async function scrape(
+  m: ReturnType<typeof createMetrics>,
+): Promise<Map<string, { type: string; labels: Set<string>; values: Map<string, number> }>> {
   const out = new Map<string, { type: string; labels: Set<string>; values: Map<string, number> }>();
   for (const metric of await m.registry.getMetricsAsJSON()) {
     const labels = new Set<string>();
     const values = new Map<string, number>();
     for (const v of metric.values) {
       for (const k of Object.keys(v.labels)) labels.add(k);
-      values.set(`${'metricName' in v && v.metricName ? v.metricName : metric.name}${JSON.stringify(v.labels)}`, v.value);
+      values.set(
+        `${'metricName' in v && v.metricName ? v.metricName : metric.name}${JSON.stringify(v.labels)}`,
+        v.value,
+      );
     }
     out.set(metric.name, { type: String(metric.type), labels, values });
   }
@@ -18,11 +30,20 @@ async function scrape(m: ReturnType<typeof createMetrics>): Promise<Map<string, 
 }
 
 const OWN = [
-  'kedge_hub_http_requests_total', 'kedge_hub_tunnel_sessions', 'kedge_hub_tunnel_connects_total', 'kedge_hub_tunnel_disconnects_total',
-  'kedge_hub_edges_proxy_requests_total', 'kedge_hub_agent_proxy_requests_total', 'kedge_hub_reconciles_total',
-  'kedge_hub_reconcile_duration_seconds', 'kedge_hub_leader',
-  'kedge_workqueue_depth', 'kedge_workqueue_adds_total', 'kedge_workqueue_queue_duration_seconds',
-  'kedge_workqueue_work_duration_seconds', 'kedge_workqueue_retries_total',
+  'kedge_hub_http_requests_total',
+  'kedge_hub_tunnel_sessions',
+  'kedge_hub_tunnel_connects_total',
+  'kedge_hub_tunnel_disconnects_total',
+  'kedge_hub_edges_proxy_requests_total',
+  'kedge_hub_agent_proxy_requests_total',
+  'kedge_hub_reconciles_total',
+  'kedge_hub_reconcile_duration_seconds',
+  'kedge_hub_leader',
+  'kedge_workqueue_depth',
+  'kedge_workqueue_adds_total',
+  'kedge_workqueue_queue_duration_seconds',
+  'kedge_workqueue_work_duration_seconds',
+  'kedge_workqueue_retries_total',
 ];
 
 describe('hub metrics', () => {
@@ -47,7 +68,8 @@ describe('hub metrics', () => {
     for (const [name, [type, labels]] of Object.entries(want)) {
       expect({ name, type: got.get(name)?.type }).toEqual({ name, type });
       // The label set is fixed: declared series carry exactly these (histograms add `le` to their buckets).
-      for (const l of got.get(name)?.labels ?? []) if (l !== 'le') expect({ name, label: l, ok: labels.includes(l) }).toEqual({ name, label: l, ok: true });
+      for (const l of got.get(name)?.labels ?? [])
+        if (l !== 'le') expect({ name, label: l, ok: labels.includes(l) }).toEqual({ name, label: l, ok: true });
     }
     expect([...OWN].sort()).toEqual(Object.keys(want).sort());
     expect(got.has('kedge_hub_process_cpu_seconds_total')).toBe(true);
@@ -58,7 +80,11 @@ describe('hub metrics', () => {
     for (const name of CONTROLLERS) {
       expect(got.get('kedge_workqueue_depth')?.values.get(`kedge_workqueue_depth{"name":"${name}"}`)).toBe(0);
       expect(got.get('kedge_workqueue_adds_total')?.values.get(`kedge_workqueue_adds_total{"name":"${name}"}`)).toBe(0);
-      expect(got.get('kedge_workqueue_work_duration_seconds')?.values.get(`kedge_workqueue_work_duration_seconds_count{"name":"${name}"}`)).toBe(0);
+      expect(
+        got
+          .get('kedge_workqueue_work_duration_seconds')
+          ?.values.get(`kedge_workqueue_work_duration_seconds_count{"name":"${name}"}`),
+      ).toBe(0);
     }
   });
 
@@ -73,7 +99,9 @@ describe('hub metrics', () => {
     m.controllers.leader(true);
     await timeReconcile(m.controllers, 'workload', async () => undefined);
     await timeReconcile(m.controllers, 'edge', async () => ({ requeueAfterMs: 5 }));
-    await expect(timeReconcile(m.controllers, 'workload', () => Promise.reject(new Error('boom')))).rejects.toThrow('boom');
+    await expect(timeReconcile(m.controllers, 'workload', () => Promise.reject(new Error('boom')))).rejects.toThrow(
+      'boom',
+    );
     const clock = new FakeClock();
     const q = new WorkQueue({ clock, metrics: m.controllers.queue('edge') });
     q.add('root:t|/e1');
@@ -107,11 +135,19 @@ describe('hub metrics', () => {
     expect(v('kedge_workqueue_adds_total', '{"name":"workload"}')).toBe(0);
 
     // The hub's own metrics carry only these labels, each from a fixed set (never tenant, cluster or edge names).
-    const allowed: Record<string, readonly string[] | undefined> = { outcome: PROXY_OUTCOMES, controller: CONTROLLERS, result: RECONCILE_RESULTS, name: CONTROLLERS, le: undefined };
+    const allowed: Record<string, readonly string[] | undefined> = {
+      outcome: PROXY_OUTCOMES,
+      controller: CONTROLLERS,
+      result: RECONCILE_RESULTS,
+      name: CONTROLLERS,
+      le: undefined,
+    };
     for (const [name, metric] of got) {
       if (name === 'kedge_hub_http_requests_total' || !OWN.includes(name)) continue;
       for (const key of metric.values.keys()) {
-        for (const [label, value] of Object.entries(JSON.parse(key.slice(key.indexOf('{'))) as Record<string, string | number>)) {
+        for (const [label, value] of Object.entries(
+          JSON.parse(key.slice(key.indexOf('{'))) as Record<string, string | number>,
+        )) {
           expect(Object.keys(allowed)).toContain(label);
           if (allowed[label]) expect(allowed[label]).toContain(String(value));
         }
@@ -119,8 +155,16 @@ describe('hub metrics', () => {
     }
   });
 
-  it('maps the hub\'s own statuses to outcomes', () => {
-    expect([200, 400, 401, 403, 404, 409, 502, 503].map(outcomeOfStatus))
-      .toEqual(['ok', 'bad_request', 'unauthorized', 'forbidden', 'not_found', 'client_error', 'not_connected', 'error']);
+  it("maps the hub's own statuses to outcomes", () => {
+    expect([200, 400, 401, 403, 404, 409, 502, 503].map(outcomeOfStatus)).toEqual([
+      'ok',
+      'bad_request',
+      'unauthorized',
+      'forbidden',
+      'not_found',
+      'client_error',
+      'not_connected',
+      'error',
+    ]);
   });
 });

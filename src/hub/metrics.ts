@@ -5,7 +5,17 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import type { QueueMetrics } from '../kube/work-queue.ts';
 
 /** What became of one edges-proxy or agent-proxy request (the `outcome` label). */
-export const PROXY_OUTCOMES = ['forwarded', 'ok', 'bad_request', 'client_error', 'unauthorized', 'forbidden', 'not_found', 'not_connected', 'error'] as const;
+export const PROXY_OUTCOMES = [
+  'forwarded',
+  'ok',
+  'bad_request',
+  'client_error',
+  'unauthorized',
+  'forbidden',
+  'not_found',
+  'not_connected',
+  'error',
+] as const;
 export type ProxyOutcome = (typeof PROXY_OUTCOMES)[number];
 export const CONTROLLERS = ['workload', 'edge'] as const;
 export type ControllerName = (typeof CONTROLLERS)[number];
@@ -41,12 +51,18 @@ export interface HubMetrics {
 export function outcomeOfStatus(code: number): ProxyOutcome {
   if (code < 400) return 'ok';
   switch (code) {
-    case 400: return 'bad_request';
-    case 401: return 'unauthorized';
-    case 403: return 'forbidden';
-    case 404: return 'not_found';
-    case 502: return 'not_connected';
-    default: return code < 500 ? 'client_error' : 'error';
+    case 400:
+      return 'bad_request';
+    case 401:
+      return 'unauthorized';
+    case 403:
+      return 'forbidden';
+    case 404:
+      return 'not_found';
+    case 502:
+      return 'not_connected';
+    default:
+      return code < 500 ? 'client_error' : 'error';
   }
 }
 
@@ -67,18 +83,30 @@ export function createMetrics(): HubMetrics {
     labelNames: ['route', 'code'] as const,
     registers,
   });
-  const tunnelSessions = new Gauge({ name: 'kedge_hub_tunnel_sessions', help: 'Registered edge tunnel sessions.', registers });
-  const tunnelConnects = new Counter({ name: 'kedge_hub_tunnel_connects_total', help: 'Edge tunnel sessions registered (including replacements).', registers });
-  const tunnelDisconnects = new Counter({ name: 'kedge_hub_tunnel_disconnects_total', help: 'Registered edge tunnel sessions that ended.', registers });
+  const tunnelSessions = new Gauge({
+    name: 'kedge_hub_tunnel_sessions',
+    help: 'Registered edge tunnel sessions.',
+    registers,
+  });
+  const tunnelConnects = new Counter({
+    name: 'kedge_hub_tunnel_connects_total',
+    help: 'Edge tunnel sessions registered (including replacements).',
+    registers,
+  });
+  const tunnelDisconnects = new Counter({
+    name: 'kedge_hub_tunnel_disconnects_total',
+    help: 'Registered edge tunnel sessions that ended.',
+    registers,
+  });
   const edgesProxy = new Counter({
     name: 'kedge_hub_edges_proxy_requests_total',
-    help: 'Users\' edges-proxy requests and upgrades, by outcome.',
+    help: "Users' edges-proxy requests and upgrades, by outcome.",
     labelNames: ['outcome'] as const,
     registers,
   });
   const agentProxy = new Counter({
     name: 'kedge_hub_agent_proxy_requests_total',
-    help: 'Agents\' agent-proxy requests and tunnel upgrades, by outcome.',
+    help: "Agents' agent-proxy requests and tunnel upgrades, by outcome.",
     labelNames: ['outcome'] as const,
     registers,
   });
@@ -98,12 +126,22 @@ export function createMetrics(): HubMetrics {
   // client-go's workqueue metrics (depth, adds, queue latency, work duration, retries), `name` = the controller.
   const queueDepth = new Gauge({
     name: 'kedge_workqueue_depth',
-    help: 'Keys waiting in a controller\'s work queue (queued, or re-added while processing).',
+    help: "Keys waiting in a controller's work queue (queued, or re-added while processing).",
     labelNames: ['name'] as const,
     registers,
   });
-  const queueAdds = new Counter({ name: 'kedge_workqueue_adds_total', help: 'Keys that became pending in a work queue.', labelNames: ['name'] as const, registers });
-  const queueRetries = new Counter({ name: 'kedge_workqueue_retries_total', help: 'Rate-limited re-adds (retries) in a work queue.', labelNames: ['name'] as const, registers });
+  const queueAdds = new Counter({
+    name: 'kedge_workqueue_adds_total',
+    help: 'Keys that became pending in a work queue.',
+    labelNames: ['name'] as const,
+    registers,
+  });
+  const queueRetries = new Counter({
+    name: 'kedge_workqueue_retries_total',
+    help: 'Rate-limited re-adds (retries) in a work queue.',
+    labelNames: ['name'] as const,
+    registers,
+  });
   // Clock resolution is 1 ms, so buckets start there; the top ones catch the 1000 s backoff cap.
   const queueBuckets = [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 60, 300, 1000];
   const queueDuration = new Histogram({
@@ -129,14 +167,28 @@ export function createMetrics(): HubMetrics {
     queueDuration.zero({ name });
     workDuration.zero({ name });
     queues.set(name, {
-      depth(keys) { queueDepth.set({ name }, keys); },
-      added() { queueAdds.inc({ name }); },
-      queued(seconds) { queueDuration.observe({ name }, seconds); },
-      worked(seconds) { workDuration.observe({ name }, seconds); },
-      retried() { queueRetries.inc({ name }); },
+      depth(keys) {
+        queueDepth.set({ name }, keys);
+      },
+      added() {
+        queueAdds.inc({ name });
+      },
+      queued(seconds) {
+        queueDuration.observe({ name }, seconds);
+      },
+      worked(seconds) {
+        workDuration.observe({ name }, seconds);
+      },
+      retried() {
+        queueRetries.inc({ name });
+      },
     });
   }
-  const leader = new Gauge({ name: 'kedge_hub_leader', help: '1 while this replica holds the controllers\' Lease, else 0.', registers });
+  const leader = new Gauge({
+    name: 'kedge_hub_leader',
+    help: "1 while this replica holds the controllers' Lease, else 0.",
+    registers,
+  });
   leader.set(0);
   tunnelSessions.set(0);
   for (const outcome of PROXY_OUTCOMES) {
@@ -147,25 +199,41 @@ export function createMetrics(): HubMetrics {
     registry: Registry.merge([processRegistry, own]),
     httpRequests,
     edges: {
-      tunnelConnected(sessions) { tunnelConnects.inc(); tunnelSessions.set(sessions); },
-      tunnelDisconnected(sessions) { tunnelDisconnects.inc(); tunnelSessions.set(sessions); },
-      edgesProxy(outcome) { edgesProxy.inc({ outcome }); },
-      agentProxy(outcome) { agentProxy.inc({ outcome }); },
+      tunnelConnected(sessions) {
+        tunnelConnects.inc();
+        tunnelSessions.set(sessions);
+      },
+      tunnelDisconnected(sessions) {
+        tunnelDisconnects.inc();
+        tunnelSessions.set(sessions);
+      },
+      edgesProxy(outcome) {
+        edgesProxy.inc({ outcome });
+      },
+      agentProxy(outcome) {
+        agentProxy.inc({ outcome });
+      },
     },
     controllers: {
       reconciled(controller, result, seconds) {
         reconciles.inc({ controller, result });
         reconcileDuration.observe({ controller }, seconds);
       },
-      leader(leading) { leader.set(leading ? 1 : 0); },
-      queue(controller) { return queues.get(controller) as QueueMetrics; },
+      leader(leading) {
+        leader.set(leading ? 1 : 0);
+      },
+      queue(controller) {
+        return queues.get(controller) as QueueMetrics;
+      },
     },
   };
 }
 
 /** Runs one reconcile and records its result and duration; the result of `run` passes through. */
 export async function timeReconcile<T extends void | { requeueAfterMs?: number } | undefined>(
-  m: ControllerMetrics | undefined, controller: ControllerName, run: () => Promise<T>,
+  m: ControllerMetrics | undefined,
+  controller: ControllerName,
+  run: () => Promise<T>,
 ): Promise<T> {
   const start = performance.now();
   let result: ReconcileResult = 'error';

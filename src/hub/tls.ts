@@ -14,22 +14,74 @@ export interface HubPki {
 /** Ensures `<dir>/ca.crt`, `<dir>/serving.crt` and `<dir>/serving.key` exist and the serving cert covers `hosts`. */
 export function ensureDevPki(dir: string, hosts: string[]): HubPki {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const pki: HubPki = { caFile: join(dir, 'ca.crt'), certFile: join(dir, 'serving.crt'), keyFile: join(dir, 'serving.key') };
+  const pki: HubPki = {
+    caFile: join(dir, 'ca.crt'),
+    certFile: join(dir, 'serving.crt'),
+    keyFile: join(dir, 'serving.key'),
+  };
   const caKey = join(dir, 'ca.key');
   if (!existsSync(pki.caFile) || !existsSync(caKey)) {
-    openssl(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '3650',
-      '-subj', '/CN=kedge-dev-ca', '-keyout', caKey, '-out', pki.caFile,
-      '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign']);
+    openssl([
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-days',
+      '3650',
+      '-subj',
+      '/CN=kedge-dev-ca',
+      '-keyout',
+      caKey,
+      '-out',
+      pki.caFile,
+      '-addext',
+      'basicConstraints=critical,CA:TRUE',
+      '-addext',
+      'keyUsage=critical,keyCertSign,cRLSign',
+    ]);
   }
   if (!existsSync(pki.certFile) || !existsSync(pki.keyFile) || !coversHosts(pki.certFile, hosts)) {
     const san = hosts.map((h) => (/^[\d.]+$|:/.test(h) ? `IP:${h}` : `DNS:${h}`)).join(',');
     const csr = join(dir, 'serving.csr');
     const ext = join(dir, 'serving.ext');
-    writeFileSync(ext, `subjectAltName=${san}\nextendedKeyUsage=serverAuth,clientAuth\nkeyUsage=critical,digitalSignature,keyEncipherment\n`);
-    openssl(['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-subj', '/CN=kedge-hub',
-      '-keyout', pki.keyFile, '-out', csr]);
-    openssl(['x509', '-req', '-in', csr, '-CA', pki.caFile, '-CAkey', caKey, '-CAcreateserial', '-days', '825',
-      '-extfile', ext, '-out', pki.certFile]);
+    writeFileSync(
+      ext,
+      `subjectAltName=${san}\nextendedKeyUsage=serverAuth,clientAuth\nkeyUsage=critical,digitalSignature,keyEncipherment\n`,
+    );
+    openssl([
+      'req',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-subj',
+      '/CN=kedge-hub',
+      '-keyout',
+      pki.keyFile,
+      '-out',
+      csr,
+    ]);
+    openssl([
+      'x509',
+      '-req',
+      '-in',
+      csr,
+      '-CA',
+      pki.caFile,
+      '-CAkey',
+      caKey,
+      '-CAcreateserial',
+      '-days',
+      '825',
+      '-extfile',
+      ext,
+      '-out',
+      pki.certFile,
+    ]);
   }
   return pki;
 }
@@ -47,7 +99,10 @@ function openssl(args: string[]): void {
   } catch (err) {
     const e = err as NodeJS.ErrnoException & { stderr?: Buffer };
     if (e.code === 'ENOENT') {
-      throw new Error('openssl is needed to generate the development CA: install it (apt-get install openssl) or pass --tls-cert-file/--tls-key-file', { cause: err });
+      throw new Error(
+        'openssl is needed to generate the development CA: install it (apt-get install openssl) or pass --tls-cert-file/--tls-key-file',
+        { cause: err },
+      );
     }
     throw new Error(`openssl ${args[0]} failed: ${e.stderr?.toString().trim() ?? e.message}`, { cause: err });
   }

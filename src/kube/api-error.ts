@@ -14,7 +14,14 @@ export class ApiError extends Error {
   readonly method: string;
   readonly path: string;
 
-  constructor(init: { code: number; reason?: string; message?: string; status?: StatusBody; method?: string; path?: string }) {
+  constructor(init: {
+    code: number;
+    reason?: string;
+    message?: string;
+    status?: StatusBody;
+    method?: string;
+    path?: string;
+  }) {
     const reason = init.reason || statusReason(init.code);
     const what = init.method ? `${init.method} ${init.path ?? ''}: ` : '';
     super(`${what}${init.code} ${reason}${init.message ? `: ${init.message}` : ''}`);
@@ -50,7 +57,14 @@ export function apiErrorFromResponse(code: number, bodyText: string, method: str
 
 /** Builds an ApiError from the Status carried by a watch `ERROR` event. */
 export function apiErrorFromStatus(status: StatusBody, method = 'WATCH', path = ''): ApiError {
-  return new ApiError({ code: status.code ?? 500, reason: status.reason, message: status.message, status, method, path });
+  return new ApiError({
+    code: status.code ?? 500,
+    reason: status.reason,
+    message: status.message,
+    status,
+    method,
+    path,
+  });
 }
 
 export function isStatusBody(v: unknown): v is StatusBody {

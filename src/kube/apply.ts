@@ -18,7 +18,11 @@ export function apply<T extends KubeObject = KubeObject>(
   opts: ApplyOptions,
 ): Promise<T> {
   return client.patch<T>(path, obj, 'apply', {
-    query: { fieldManager: opts.fieldManager, force: opts.force ? 'true' : undefined, dryRun: opts.dryRun ? 'All' : undefined },
+    query: {
+      fieldManager: opts.fieldManager,
+      force: opts.force ? 'true' : undefined,
+      dryRun: opts.dryRun ? 'All' : undefined,
+    },
     signal: opts.signal,
   });
 }

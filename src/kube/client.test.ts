@@ -48,14 +48,23 @@ function json(res: ServerResponse, code: number, body: unknown): void {
   res.end(JSON.stringify(body));
 }
 
-const status = (code: number, reason: string, message: string) => ({ kind: 'Status', apiVersion: 'v1', status: 'Failure', code, reason, message });
+const status = (code: number, reason: string, message: string) => ({
+  kind: 'Status',
+  apiVersion: 'v1',
+  status: 'Failure',
+  code,
+  reason,
+  message,
+});
 
 describe('KubeClient', () => {
   it('keeps the server path prefix, unescaped, and derives cluster clients', async () => {
     const srv = await serve((_req, res) => json(res, 200, { metadata: { name: 'x' } }));
     const c = client(`${srv.base}/clusters/root:kedge/`, 's3cret');
     await c.get(resourcePath({ version: 'v1', resource: 'configmaps', namespace: 'ns', name: 'x' }));
-    await c.forCluster('root:kedge:tenants:a').list('/apis/kedge.faros.sh/v1alpha1/edges', { labelSelector: 'a=b', limit: 5 });
+    await c
+      .forCluster('root:kedge:tenants:a')
+      .list('/apis/kedge.faros.sh/v1alpha1/edges', { labelSelector: 'a=b', limit: 5 });
     const vw = c.withServer(`${srv.base}/services/apiexport/2abc/kedge.faros.sh`);
     await vw.forCluster('*').list('/apis/kedge.faros.sh/v1alpha1/edges');
     await vw.forCluster('lc1').get('/apis/kedge.faros.sh/v1alpha1/edges/e1');
@@ -73,7 +82,9 @@ describe('KubeClient', () => {
 
   it('reuses one TCP connection for sequential requests, errors included, across derived clients', async () => {
     const srv = await serve((req, res) =>
-      req.url?.endsWith('/missing') ? json(res, 404, status(404, 'NotFound', 'nope')) : json(res, 200, { metadata: {} }),
+      req.url?.endsWith('/missing')
+        ? json(res, 404, status(404, 'NotFound', 'nope'))
+        : json(res, 200, { metadata: {} }),
     );
     const c = client(`${srv.base}/clusters/root`);
     const other = c.forCluster('root:b');
@@ -102,7 +113,11 @@ describe('KubeClient', () => {
       res.end('upstream down');
     });
     const c = client(srv.base);
-    const err = async (p: string) => c.get(p).then(() => undefined, (e: unknown) => e);
+    const err = async (p: string) =>
+      c.get(p).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
     const nf = await err('/nf');
     expect(nf).toBeInstanceOf(ApiError);
     expect(nf).toMatchObject({ code: 404, reason: 'NotFound', method: 'GET', path: '/nf' });
@@ -115,7 +130,7 @@ describe('KubeClient', () => {
     expect(isGone(await err('/gone'))).toBe(true);
     expect(isForbidden(await err('/forbidden'))).toBe(true);
     expect(isUnauthorized(await err('/unauth'))).toBe(true);
-    expect((await err('/busy') as ApiError).retryAfterSeconds).toBe(3);
+    expect(((await err('/busy')) as ApiError).retryAfterSeconds).toBe(3);
     expect(await err('/plain')).toMatchObject({ code: 503, reason: 'ServiceUnavailable', status: undefined });
     expect(isNotFound(new Error('404 not found'))).toBe(false);
   });
@@ -142,7 +157,10 @@ describe('KubeClient', () => {
       ['DELETE', p, undefined],
     ]);
     expect(JSON.parse(srv.seen[2]?.body ?? '')).toEqual(obj);
-    expect(JSON.parse(srv.seen[5]?.body ?? '')).toMatchObject({ kind: 'DeleteOptions', propagationPolicy: 'Foreground' });
+    expect(JSON.parse(srv.seen[5]?.body ?? '')).toMatchObject({
+      kind: 'DeleteOptions',
+      propagationPolicy: 'Foreground',
+    });
   });
 
   it('follows continue tokens in listAll and fills apiVersion/kind of items', async () => {
@@ -162,7 +180,10 @@ describe('KubeClient', () => {
       { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'a' } },
       { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'b' } },
     ]);
-    expect(srv.seen.map((s) => s.url)).toEqual(['/api/v1/configmaps?limit=1', '/api/v1/configmaps?limit=1&continue=tok']);
+    expect(srv.seen.map((s) => s.url)).toEqual([
+      '/api/v1/configmaps?limit=1',
+      '/api/v1/configmaps?limit=1&continue=tok',
+    ]);
   });
 
   it('streams watch events whose lines and UTF-8 characters are split across chunks', async () => {

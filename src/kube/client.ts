@@ -78,7 +78,8 @@ export class KubeClient {
 
   constructor(options: KubeClientOptions, transport?: Transport) {
     const url = new URL(options.server);
-    if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new TypeError(`unsupported server URL scheme ${url.protocol}`);
+    if (url.protocol !== 'https:' && url.protocol !== 'http:')
+      throw new TypeError(`unsupported server URL scheme ${url.protocol}`);
     this.#origin = url.origin;
     this.#basePath = url.pathname.replace(/\/+$/, '');
     this.server = this.#origin + this.#basePath;
@@ -214,7 +215,12 @@ export class KubeClient {
     return this.request<T>('PUT', `${path}/status`, { ...opts, body });
   }
 
-  patch<T extends KubeObject = KubeObject>(path: string, body: unknown, type: PatchType, opts?: RequestOptions): Promise<T> {
+  patch<T extends KubeObject = KubeObject>(
+    path: string,
+    body: unknown,
+    type: PatchType,
+    opts?: RequestOptions,
+  ): Promise<T> {
     return this.request<T>('PATCH', path, { ...opts, body, contentType: PatchType[type] });
   }
 

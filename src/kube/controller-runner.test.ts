@@ -21,10 +21,15 @@ describe('runWorkers', () => {
     const q = new WorkQueue({ clock });
     const { logger, lines } = captureLogger();
     let calls = 0;
-    const done = runWorkers(q, 2, async () => {
-      calls++;
-      if (calls <= 3) throw new Error('boom');
-    }, logger);
+    const done = runWorkers(
+      q,
+      2,
+      async () => {
+        calls++;
+        if (calls <= 3) throw new Error('boom');
+      },
+      logger,
+    );
     q.add('root:a|ns/x');
     await flush();
     expect(calls).toBe(1);
@@ -55,13 +60,18 @@ describe('runWorkers', () => {
     let maxRunning = 0;
     let calls = 0;
     const release: (() => void)[] = [];
-    const done = runWorkers(q, 4, async () => {
-      calls++;
-      running++;
-      maxRunning = Math.max(maxRunning, running);
-      await new Promise<void>((r) => release.push(r));
-      running--;
-    }, logger);
+    const done = runWorkers(
+      q,
+      4,
+      async () => {
+        calls++;
+        running++;
+        maxRunning = Math.max(maxRunning, running);
+        await new Promise<void>((r) => release.push(r));
+        running--;
+      },
+      logger,
+    );
     q.add('k');
     await flush();
     q.add('k');
@@ -84,11 +94,17 @@ describe('runWorkers', () => {
     const q = new WorkQueue({ clock });
     const { logger, lines } = captureLogger();
     const seen: string[] = [];
-    const done = runWorkers(q, 1, async (key) => {
-      seen.push(key);
-      if (key === 'bad') throw new Error('always');
-      return seen.filter((k) => k === 'ok').length === 1 ? { requeueAfterMs: 1000 } : undefined;
-    }, logger, { maxRetries: 2 });
+    const done = runWorkers(
+      q,
+      1,
+      async (key) => {
+        seen.push(key);
+        if (key === 'bad') throw new Error('always');
+        return seen.filter((k) => k === 'ok').length === 1 ? { requeueAfterMs: 1000 } : undefined;
+      },
+      logger,
+      { maxRetries: 2 },
+    );
     q.add('ok');
     q.add('bad');
     await flush();

@@ -8,9 +8,16 @@ describe('hop-by-hop headers', () => {
   });
 
   it('keeps end-to-end headers only', () => {
-    expect(endToEndHeaders({
-      connection: 'x-trace', 'x-trace': '1', 'transfer-encoding': 'chunked', host: 'h', 'proxy-authorization': 'p',
-      'content-type': 'application/json', 'set-cookie': ['a', 'b'],
-    })).toEqual({ 'content-type': 'application/json', 'set-cookie': ['a', 'b'] });
+    expect(
+      endToEndHeaders({
+        connection: 'x-trace',
+        'x-trace': '1',
+        'transfer-encoding': 'chunked',
+        host: 'h',
+        'proxy-authorization': 'p',
+        'content-type': 'application/json',
+        'set-cookie': ['a', 'b'],
+      }),
+    ).toEqual({ 'content-type': 'application/json', 'set-cookie': ['a', 'b'] });
   });
 });

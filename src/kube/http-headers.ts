@@ -3,14 +3,23 @@
 import type { IncomingHttpHeaders } from 'node:http';
 
 export const HOP_BY_HOP_HEADERS: ReadonlySet<string> = new Set([
-  'connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'proxy-connection', 'te', 'trailer',
-  'transfer-encoding', 'upgrade', 'host',
+  'connection',
+  'keep-alive',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'proxy-connection',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  'host',
 ]);
 
 /** The header names a message's `Connection` header lists (lower-case): hop-by-hop for that message too. */
 export function connectionListed(connection: string | string[] | undefined): Set<string> {
   const listed = new Set<string>();
-  for (const v of [connection ?? []].flat()) for (const t of v.split(',')) if (t.trim() !== '') listed.add(t.trim().toLowerCase());
+  for (const v of [connection ?? []].flat())
+    for (const t of v.split(',')) if (t.trim() !== '') listed.add(t.trim().toLowerCase());
   return listed;
 }
 
@@ -18,6 +27,7 @@ export function connectionListed(connection: string | string[] | undefined): Set
 export function endToEndHeaders(headers: IncomingHttpHeaders): Record<string, string | string[]> {
   const listed = connectionListed(headers.connection);
   const out: Record<string, string | string[]> = {};
-  for (const [k, v] of Object.entries(headers)) if (v !== undefined && !HOP_BY_HOP_HEADERS.has(k) && !listed.has(k)) out[k] = v;
+  for (const [k, v] of Object.entries(headers))
+    if (v !== undefined && !HOP_BY_HOP_HEADERS.has(k) && !listed.has(k)) out[k] = v;
   return out;
 }

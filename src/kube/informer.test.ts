@@ -66,7 +66,12 @@ function informer(opts: Partial<InformerOptions> = {}): Informer {
   return inf;
 }
 
-const key = (o: KubeObject) => joinKey({ cluster: o.metadata.annotations?.[CLUSTER_ANNOTATION] ?? '', namespace: o.metadata.namespace ?? '', name: o.metadata.name ?? '' });
+const key = (o: KubeObject) =>
+  joinKey({
+    cluster: o.metadata.annotations?.[CLUSTER_ANNOTATION] ?? '',
+    namespace: o.metadata.namespace ?? '',
+    name: o.metadata.name ?? '',
+  });
 
 describe('Informer', () => {
   it('lists every page, syncs, then watches from the list RV with bookmarks and a jittered timeout', async () => {
@@ -78,7 +83,12 @@ describe('Informer', () => {
     expect(inf.keys().sort()).toEqual(['root:a|/e1', 'root:a|/e2', 'root:a|/e3']);
     expect(server.count('list')).toBe(2); // pageSize 2 → two pages
     const w = await server.nextWatch(0);
-    expect(Object.fromEntries(w.query)).toEqual({ watch: 'true', allowWatchBookmarks: 'true', resourceVersion: '103', timeoutSeconds: '300' });
+    expect(Object.fromEntries(w.query)).toEqual({
+      watch: 'true',
+      allowWatchBookmarks: 'true',
+      resourceVersion: '103',
+      timeoutSeconds: '300',
+    });
     expect(inf.get('root:a|/e1')?.kind).toBe('Edge');
   });
 
@@ -93,7 +103,12 @@ describe('Informer', () => {
     server.put(edge('root:b', 'edge-1', { x: 'y' }));
     server.remove('root:a|/edge-1');
     await until(() => events.length === 4, 'update and delete');
-    expect(events).toEqual(['add root:a|/edge-1@101', 'add root:b|/edge-1@102', 'update root:b|/edge-1@102->103', 'delete root:a|/edge-1']);
+    expect(events).toEqual([
+      'add root:a|/edge-1@101',
+      'add root:b|/edge-1@102',
+      'update root:b|/edge-1@102->103',
+      'delete root:a|/edge-1',
+    ]);
     expect(inf.keys()).toEqual(['root:b|/edge-1']);
   });
 
@@ -117,11 +132,18 @@ describe('Informer', () => {
       server.watchFailures.push(410);
       w.end();
     } else {
-      w.send({ type: 'ERROR', object: { kind: 'Status', code: 410, reason: 'Expired', message: 'too old resource version' } });
+      w.send({
+        type: 'ERROR',
+        object: { kind: 'Status', code: 410, reason: 'Expired', message: 'too old resource version' },
+      });
     }
     // The watch delivered no event before the 410, so the relist comes after a backoff (no hot loop on a bad RV).
     await drive(() => events.length === 3, 'diff events');
-    expect(events.sort()).toEqual(['add root:b|/new@106', 'delete root:a|/vanishes', 'update root:a|/changes@103->105']);
+    expect(events.sort()).toEqual([
+      'add root:b|/new@106',
+      'delete root:a|/vanishes',
+      'update root:a|/changes@103->105',
+    ]);
     expect(inf.relists).toBe(1);
     expect(inf.keys().sort()).toEqual(['root:a|/changes', 'root:a|/stays', 'root:b|/new']);
     const next = await server.nextWatch(1);
@@ -191,7 +213,11 @@ describe('Informer', () => {
     const inf = informer();
     inf.start();
     await inf.waitForSync();
-    for (const [i, expected] of [[0, 800], [1, 1600], [2, 3200]] as const) {
+    for (const [i, expected] of [
+      [0, 800],
+      [1, 1600],
+      [2, 3200],
+    ] as const) {
       (await server.nextWatch(i)).end();
       await until(inBackoff, 'backoff');
       expect(clock.nextDelay()).toBe(expected);
@@ -305,32 +331,40 @@ describe('Informer', () => {
     ['a policy with unset (undefined) fields', { initialMs: undefined, maxMs: undefined }],
     ['a NaN policy', { initialMs: Number.NaN, factor: Number.NaN }],
     ['a zero policy', { initialMs: 0, maxMs: 0 }],
-  ])('never spins on a closed client (requests reject at once) with %s: failures wait on real timers', async (_name, backoff) => {
-    // KubeClient.close() destroys the Agent: every later request rejects within microtasks. A retry without a real
-    // timer would starve the event loop (this timer would never fire) while Errors and log lines pile up.
-    const closed = new KubeClient({ server: server.url });
-    await closed.close();
-    const inf = new Informer({ client: closed, path: PATH, logger, clock: realClock, backoff });
-    informers.push(inf);
-    // Not a timing assertion (a loaded machine delays timers at will): the property is that every failure waits at
-    // least MIN_FAILURE_DELAY_MS of real time, so however long this takes, failures ≤ elapsed / MIN + 1. A spinning
-    // loop would fail thousands of times instead, and `until` (which polls on a real timer) would never return.
-    const started = Date.now();
-    inf.start();
-    await until(() => inf.stats.failures >= 2, 'a retried failure', 10_000);
-    const elapsed = Date.now() - started;
-    const failures = inf.stats.failures;
-    process.stderr.write(`[informer] closed client: ${failures} failures in ${elapsed} ms (MIN_FAILURE_DELAY_MS ${MIN_FAILURE_DELAY_MS})\n`);
-    expect(failures).toBeLessThanOrEqual(Math.ceil(elapsed / MIN_FAILURE_DELAY_MS) + 1);
-    expect(inf.hasSynced()).toBe(false);
-    await inf.stop();
-  });
+  ])(
+    'never spins on a closed client (requests reject at once) with %s: failures wait on real timers',
+    async (_name, backoff) => {
+      // KubeClient.close() destroys the Agent: every later request rejects within microtasks. A retry without a real
+      // timer would starve the event loop (this timer would never fire) while Errors and log lines pile up.
+      const closed = new KubeClient({ server: server.url });
+      await closed.close();
+      const inf = new Informer({ client: closed, path: PATH, logger, clock: realClock, backoff });
+      informers.push(inf);
+      // Not a timing assertion (a loaded machine delays timers at will): the property is that every failure waits at
+      // least MIN_FAILURE_DELAY_MS of real time, so however long this takes, failures ≤ elapsed / MIN + 1. A spinning
+      // loop would fail thousands of times instead, and `until` (which polls on a real timer) would never return.
+      const started = Date.now();
+      inf.start();
+      await until(() => inf.stats.failures >= 2, 'a retried failure', 10_000);
+      const elapsed = Date.now() - started;
+      const failures = inf.stats.failures;
+      process.stderr.write(
+        `[informer] closed client: ${failures} failures in ${elapsed} ms (MIN_FAILURE_DELAY_MS ${MIN_FAILURE_DELAY_MS})\n`,
+      );
+      expect(failures).toBeLessThanOrEqual(Math.ceil(elapsed / MIN_FAILURE_DELAY_MS) + 1);
+      expect(inf.hasSynced()).toBe(false);
+      await inf.stop();
+    },
+  );
 });
 
 describe('backoff', () => {
   it('ignores unset, NaN and negative fields of a partial policy', () => {
     expect(backoffPolicy()).toEqual(defaultBackoff);
-    expect(backoffPolicy({ initialMs: undefined, maxMs: Number.NaN, factor: -1, jitter: 0 })).toEqual({ ...defaultBackoff, jitter: 0 });
+    expect(backoffPolicy({ initialMs: undefined, maxMs: Number.NaN, factor: -1, jitter: 0 })).toEqual({
+      ...defaultBackoff,
+      jitter: 0,
+    });
     expect(backoffPolicy({ initialMs: 100, maxMs: 500 })).toEqual({ ...defaultBackoff, initialMs: 100, maxMs: 500 });
   });
 

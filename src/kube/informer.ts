@@ -68,7 +68,15 @@ type WatchEnd = 'closed' | 'gone' | 'watchdog' | 'error';
 export const MIN_FAILURE_DELAY_MS = 50;
 
 export class Informer<T extends KubeObject = KubeObject> implements StoreReader<T> {
-  readonly stats: InformerStats = { lists: 0, relists: 0, watches: 0, watchRestarts: 0, watchdogAborts: 0, bookmarks: 0, failures: 0 };
+  readonly stats: InformerStats = {
+    lists: 0,
+    relists: 0,
+    watches: 0,
+    watchRestarts: 0,
+    watchdogAborts: 0,
+    bookmarks: 0,
+    failures: 0,
+  };
   readonly #opts: InformerOptions;
   readonly #clock: Clock;
   readonly #random: () => number;
@@ -199,17 +207,22 @@ export class Informer<T extends KubeObject = KubeObject> implements StoreReader<
           needList = false;
           watchesSinceList = 0;
         }
-        const rv = watchesSinceList === 0 && this.stats.lists === 1 ? (this.#opts.watchResourceVersion ?? this.#rv) : this.#rv;
+        const rv =
+          watchesSinceList === 0 && this.stats.lists === 1 ? (this.#opts.watchResourceVersion ?? this.#rv) : this.#rv;
         if (watchesSinceList > 0) this.stats.watchRestarts++;
         watchesSinceList++;
         const result = await this.#watchOnce(rv);
         healthy = result.healthy;
         if (result.end === 'gone') needList = true;
-        if (result.end === 'error' || !healthy) this.#log.debug({ end: result.end, healthy, rv: this.#rv }, 'watch ended');
+        if (result.end === 'error' || !healthy)
+          this.#log.debug({ end: result.end, healthy, rv: this.#rv }, 'watch ended');
       } catch (e) {
         if (this.stopped) break;
         if (isGone(e)) needList = true;
-        this.#log.warn({ err: e, rv: this.#rv, failures: failures + 1 }, needList ? 'list/watch failed; will relist' : 'watch failed; will re-watch');
+        this.#log.warn(
+          { err: e, rv: this.#rv, failures: failures + 1 },
+          needList ? 'list/watch failed; will relist' : 'watch failed; will re-watch',
+        );
       }
       if (this.stopped) break;
       if (healthy) failures = 0;

@@ -11,6 +11,10 @@ export const KubeconfigErrorCode = {
 } as const;
 export type KubeconfigErrorCode = (typeof KubeconfigErrorCode)[keyof typeof KubeconfigErrorCode];
 
-export function kubeconfigError(code: KubeconfigErrorCode, message: string, cause?: unknown): KedgeError<KubeconfigErrorCode> {
+export function kubeconfigError(
+  code: KubeconfigErrorCode,
+  message: string,
+  cause?: unknown,
+): KedgeError<KubeconfigErrorCode> {
   return new KedgeError(code, message, { cause });
 }

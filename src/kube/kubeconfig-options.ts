@@ -15,10 +15,16 @@ import { KubeconfigErrorCode, kubeconfigError } from './kubeconfig-errors.ts';
  * Throws KEDGE_KUBECONFIG_INVALID for a missing context/cluster/user or unreadable file, and
  * KEDGE_KUBECONFIG_UNSUPPORTED for proxy-url and impersonation (the Kedge client has neither).
  */
-export function kubeClientOptionsFromKubeConfig(kc: KubeConfig, context?: string, origin = 'kubeconfig'): KubeClientOptions {
+export function kubeClientOptionsFromKubeConfig(
+  kc: KubeConfig,
+  context?: string,
+  origin = 'kubeconfig',
+): KubeClientOptions {
   const ctxName = context ?? kc.getCurrentContext();
-  const invalid = (what: string): Error => kubeconfigError(KubeconfigErrorCode.Invalid, `${origin}, context "${ctxName}": ${what}`);
-  if (!ctxName) throw kubeconfigError(KubeconfigErrorCode.Invalid, `${origin}: no current-context set and no context given`);
+  const invalid = (what: string): Error =>
+    kubeconfigError(KubeconfigErrorCode.Invalid, `${origin}, context "${ctxName}": ${what}`);
+  if (!ctxName)
+    throw kubeconfigError(KubeconfigErrorCode.Invalid, `${origin}: no current-context set and no context given`);
   const ctx = kc.getContextObject(ctxName);
   if (!ctx) throw kubeconfigError(KubeconfigErrorCode.Invalid, `${origin}: no context named "${ctxName}"`);
   const cluster = kc.getCluster(ctx.cluster);
@@ -26,10 +32,16 @@ export function kubeClientOptionsFromKubeConfig(kc: KubeConfig, context?: string
   const user = ctx.user ? kc.getUser(ctx.user) : null;
   if (ctx.user && !user) throw invalid(`no user named "${ctx.user}"`);
   if (cluster.proxyUrl) {
-    throw kubeconfigError(KubeconfigErrorCode.Unsupported, `${origin}, context "${ctxName}": cluster "${cluster.name}" uses proxy-url, which Kedge does not support`);
+    throw kubeconfigError(
+      KubeconfigErrorCode.Unsupported,
+      `${origin}, context "${ctxName}": cluster "${cluster.name}" uses proxy-url, which Kedge does not support`,
+    );
   }
   if (user?.impersonateUser) {
-    throw kubeconfigError(KubeconfigErrorCode.Unsupported, `${origin}, context "${ctxName}": user "${user.name}" impersonates ("as"), which Kedge does not support`);
+    throw kubeconfigError(
+      KubeconfigErrorCode.Unsupported,
+      `${origin}, context "${ctxName}": user "${user.name}" impersonates ("as"), which Kedge does not support`,
+    );
   }
   const material = (file: string | undefined, data: string | undefined, what: string): Buffer | undefined => {
     // kubectl: *-data wins over the file.
@@ -38,7 +50,11 @@ export function kubeClientOptionsFromKubeConfig(kc: KubeConfig, context?: string
     try {
       return readFileSync(file);
     } catch (cause) {
-      throw kubeconfigError(KubeconfigErrorCode.Invalid, `${origin}, context "${ctxName}": cannot read ${what} ${file}: ${(cause as Error).message}`, cause);
+      throw kubeconfigError(
+        KubeconfigErrorCode.Invalid,
+        `${origin}, context "${ctxName}": cannot read ${what} ${file}: ${(cause as Error).message}`,
+        cause,
+      );
     }
   };
   const options: KubeClientOptions = {
@@ -53,7 +69,8 @@ export function kubeClientOptionsFromKubeConfig(kc: KubeConfig, context?: string
   const tokenFile = (user.authProvider as { config?: { tokenFile?: string } } | null | undefined)?.config?.tokenFile;
   if (user.token) options.token = user.token;
   else if (tokenFile && (user.authProvider as { name?: string }).name === 'tokenFile') options.tokenFile = tokenFile;
-  else if (user.exec || user.authProvider) options.authorization = pluginAuthorization(user, `${origin}, context "${ctxName}"`);
+  else if (user.exec || user.authProvider)
+    options.authorization = pluginAuthorization(user, `${origin}, context "${ctxName}"`);
   else if (user.username) {
     const basic = `Basic ${Buffer.from(`${user.username}:${user.password ?? ''}`).toString('base64')}`;
     options.authorization = () => basic;
@@ -70,8 +87,13 @@ function pluginAuthorization(user: User, where: string): () => Promise<string | 
   const pinned = new KubeConfig();
   const pinnedUser: User = { name: user.name, exec: user.exec, authProvider: user.authProvider };
   // The cluster is a placeholder: only the credential is used, and client-node refuses http:// servers here.
-  pinned.loadFromClusterAndUser({ name: 'credential', server: 'https://credential.invalid', skipTLSVerify: false }, pinnedUser);
-  const plugin = user.exec ? `exec plugin ${(user.exec as { command?: string }).command ?? '(no command)'}` : `auth-provider ${(user.authProvider as { name?: string }).name ?? '?'}`;
+  pinned.loadFromClusterAndUser(
+    { name: 'credential', server: 'https://credential.invalid', skipTLSVerify: false },
+    pinnedUser,
+  );
+  const plugin = user.exec
+    ? `exec plugin ${(user.exec as { command?: string }).command ?? '(no command)'}`
+    : `auth-provider ${(user.authProvider as { name?: string }).name ?? '?'}`;
   let inflight: Promise<string | undefined> | undefined;
   const fetchHeader = async (): Promise<string | undefined> => {
     const opts: RequestOptions = {};
@@ -79,16 +101,27 @@ function pluginAuthorization(user: User, where: string): () => Promise<string | 
       await pinned.applyToHTTPSOptions(opts);
     } catch (cause) {
       const detail = cause instanceof Error && cause.message.trim() !== '' ? cause.message.trim() : String(cause);
-      throw kubeconfigError(KubeconfigErrorCode.Credential, `${where}: ${plugin} of user "${user.name}" failed: ${detail}`, cause);
+      throw kubeconfigError(
+        KubeconfigErrorCode.Credential,
+        `${where}: ${plugin} of user "${user.name}" failed: ${detail}`,
+        cause,
+      );
     }
     if (opts.cert !== undefined || opts.key !== undefined) {
       // Kedge's client fixes its TLS identity when it is created; a rotating plugin certificate would need a new pool.
-      throw kubeconfigError(KubeconfigErrorCode.Unsupported, `${where}: ${plugin} returned a client certificate; Kedge supports plugins that return a token`);
+      throw kubeconfigError(
+        KubeconfigErrorCode.Unsupported,
+        `${where}: ${plugin} returned a client certificate; Kedge supports plugins that return a token`,
+      );
     }
     const headers = opts.headers as Record<string, unknown> | undefined; // client-node sets a plain object
     const header = headers?.Authorization ?? headers?.authorization;
     const value = typeof header === 'string' ? header.trim() : undefined;
-    if (!value || value === 'Bearer') throw kubeconfigError(KubeconfigErrorCode.Credential, `${where}: ${plugin} of user "${user.name}" returned no token`);
+    if (!value || value === 'Bearer')
+      throw kubeconfigError(
+        KubeconfigErrorCode.Credential,
+        `${where}: ${plugin} of user "${user.name}" returned no token`,
+      );
     return value;
   };
   return () => {

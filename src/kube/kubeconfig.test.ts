@@ -57,11 +57,14 @@ contexts:
 function plugin(dir: string, token: string, expiration?: string): string {
   const path = join(dir, 'plugin.sh');
   const exp = expiration ? `, "expirationTimestamp": "${expiration}"` : '';
-  writeFileSync(path, `#!/bin/sh
+  writeFileSync(
+    path,
+    `#!/bin/sh
 echo run >> "${dir}/runs"
 [ -n "$PLUGIN_FAIL" ] && { echo "plugin says no" >&2; exit 3; }
 echo '{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","status":{"token":"${token}"${exp}}}'
-`);
+`,
+  );
   chmodSync(path, 0o755);
   return path;
 }
@@ -70,9 +73,18 @@ const runs = (dir: string): number => readFileSync(join(dir, 'runs'), 'utf8').sp
 function execKubeconfig(command: string, env: Record<string, string> = {}): string {
   const envList = Object.entries(env).map(([name, value]) => ({ name, value }));
   return JSON.stringify({
-    apiVersion: 'v1', kind: 'Config', 'current-context': 'x',
+    apiVersion: 'v1',
+    kind: 'Config',
+    'current-context': 'x',
     clusters: [{ name: 'c', cluster: { server: 'https://127.0.0.1:1' } }],
-    users: [{ name: 'p', user: { exec: { apiVersion: 'client.authentication.k8s.io/v1', command, ...(envList.length ? { env: envList } : {}) } } }],
+    users: [
+      {
+        name: 'p',
+        user: {
+          exec: { apiVersion: 'client.authentication.k8s.io/v1', command, ...(envList.length ? { env: envList } : {}) },
+        },
+      },
+    ],
     contexts: [{ name: 'x', context: { cluster: 'c', user: 'p' } }],
   });
 }
@@ -96,7 +108,11 @@ describe('loadKubeconfig: static credentials', () => {
     const cert = loadKubeconfig({ path: join(dir, 'config') }, 'cert');
     expect(cert.server).toBe('https://10.0.0.1:6443');
     expect(cert.insecureSkipTLSVerify).toBe(true);
-    expect([cert.ca?.toString(), cert.clientCert?.toString(), cert.clientKey?.toString()]).toEqual(['FILE CA', 'CERT', 'KEY']);
+    expect([cert.ca?.toString(), cert.clientCert?.toString(), cert.clientKey?.toString()]).toEqual([
+      'FILE CA',
+      'CERT',
+      'KEY',
+    ]);
     expect(cert.token).toBeUndefined();
     const sa = loadKubeconfig({ path: join(dir, 'config') }, 'sa');
     expect(sa.tokenFile).toBe(join(dir, 'sa-token'));
@@ -119,19 +135,34 @@ describe('loadKubeconfig: static credentials', () => {
       }
       throw new Error('did not throw');
     };
-    expect(code(() => loadKubeconfig({ path: join(dir, 'config') }, 'missing'))).toEqual([KubeconfigErrorCode.Invalid, `kubeconfig ${join(dir, 'config')}: no context named "missing"`]);
-    expect(code(() => loadKubeconfig({ yaml }, 'ghost'))).toEqual([KubeconfigErrorCode.Invalid, 'kubeconfig text, context "ghost": no user named "nobody"']);
+    expect(code(() => loadKubeconfig({ path: join(dir, 'config') }, 'missing'))).toEqual([
+      KubeconfigErrorCode.Invalid,
+      `kubeconfig ${join(dir, 'config')}: no context named "missing"`,
+    ]);
+    expect(code(() => loadKubeconfig({ yaml }, 'ghost'))).toEqual([
+      KubeconfigErrorCode.Invalid,
+      'kubeconfig text, context "ghost": no user named "nobody"',
+    ]);
     expect(code(() => loadKubeconfig({ yaml }, 'cert'))[0]).toBe(KubeconfigErrorCode.Invalid); // ca.crt relative to cwd: absent
     expect(code(() => loadKubeconfig({ yaml: 'a: [' }))[0]).toBe(KubeconfigErrorCode.Invalid);
-    expect(code(() => loadKubeconfig({ yaml: '' }))[1]).toBe('kubeconfig text: no current-context set and no context given');
-    expect(code(() => loadKubeconfig({ path: join(dir, 'nope') }))).toEqual([KubeconfigErrorCode.Invalid, `kubeconfig ${join(dir, 'nope')}: no such file`]);
+    expect(code(() => loadKubeconfig({ yaml: '' }))[1]).toBe(
+      'kubeconfig text: no current-context set and no context given',
+    );
+    expect(code(() => loadKubeconfig({ path: join(dir, 'nope') }))).toEqual([
+      KubeconfigErrorCode.Invalid,
+      `kubeconfig ${join(dir, 'nope')}: no such file`,
+    ]);
   });
 
   it('refuses proxy-url and impersonation with KEDGE_KUBECONFIG_UNSUPPORTED', () => {
     const proxied = yaml.replace('insecure-skip-tls-verify: true', 'proxy-url: http://proxy:3128');
-    expect(() => loadKubeconfig({ yaml: proxied }, 'cert')).toThrow(expect.objectContaining({ code: KubeconfigErrorCode.Unsupported }));
+    expect(() => loadKubeconfig({ yaml: proxied }, 'cert')).toThrow(
+      expect.objectContaining({ code: KubeconfigErrorCode.Unsupported }),
+    );
     const as = yaml.replace('    token: abc', '    token: abc\n    as: someone');
-    expect(() => loadKubeconfig({ yaml: as })).toThrow(expect.objectContaining({ code: KubeconfigErrorCode.Unsupported }));
+    expect(() => loadKubeconfig({ yaml: as })).toThrow(
+      expect.objectContaining({ code: KubeconfigErrorCode.Unsupported }),
+    );
   });
 });
 
@@ -140,24 +171,32 @@ describe('loadKubeconfig: merged KUBECONFIG lists', () => {
     const dir = tmp();
     const a = join(dir, 'a.yaml');
     const b = join(dir, 'b.yaml');
-    writeFileSync(a, `
+    writeFileSync(
+      a,
+      `
 current-context: edge
 contexts: [{name: edge, context: {cluster: edge, user: edge-user}}]
 clusters: [{name: edge, cluster: {server: https://first:6443}}]
-`);
+`,
+    );
     writeFileSync(join(dir, 'token'), 'from-file\n');
-    writeFileSync(b, `
+    writeFileSync(
+      b,
+      `
 current-context: other
 clusters: [{name: edge, cluster: {server: https://second:6443}}]
 users: [{name: edge-user, user: {tokenFile: token}}]
-`);
+`,
+    );
     const list = [a, join(dir, 'missing.yaml'), b].join(':');
     expect(kubeconfigPaths(`${list}:`)).toEqual([a, join(dir, 'missing.yaml'), b]);
     const opts = loadKubeconfig({ paths: kubeconfigPaths(list) });
     expect(opts.server).toBe('https://first:6443');
     expect(opts.tokenFile).toBe(join(dir, 'token'));
     expect(readKubeConfig({ paths: [b, a] }).getCurrentContext()).toBe('other');
-    expect(() => loadKubeconfig({ paths: [join(dir, 'x'), join(dir, 'y')] })).toThrow(expect.objectContaining({ code: KubeconfigErrorCode.Invalid }));
+    expect(() => loadKubeconfig({ paths: [join(dir, 'x'), join(dir, 'y')] })).toThrow(
+      expect.objectContaining({ code: KubeconfigErrorCode.Invalid }),
+    );
   });
 });
 
@@ -191,7 +230,10 @@ describe('loadKubeconfig: exec plugins', () => {
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     const port = (server.address() as AddressInfo).port;
-    writeFileSync(join(dir, 'config'), execKubeconfig('./bin/plugin.sh').replace('https://127.0.0.1:1', `http://127.0.0.1:${port}`));
+    writeFileSync(
+      join(dir, 'config'),
+      execKubeconfig('./bin/plugin.sh').replace('https://127.0.0.1:1', `http://127.0.0.1:${port}`),
+    );
     const client = new KubeClient(loadKubeconfig({ path: join(dir, 'config') }));
     try {
       await client.get('/api/v1/namespaces/default');
@@ -206,7 +248,10 @@ describe('loadKubeconfig: exec plugins', () => {
   it('reports a failing plugin as KEDGE_KUBECONFIG_CREDENTIAL with its stderr, and retries it next time', async () => {
     const dir = tmp();
     const opts = loadKubeconfig({ yaml: execKubeconfig(plugin(dir, 't'), { PLUGIN_FAIL: '1' }) });
-    await expect(opts.authorization?.()).rejects.toMatchObject({ code: KubeconfigErrorCode.Credential, message: expect.stringContaining('plugin says no') });
+    await expect(opts.authorization?.()).rejects.toMatchObject({
+      code: KubeconfigErrorCode.Credential,
+      message: expect.stringContaining('plugin says no'),
+    });
     await expect(opts.authorization?.()).rejects.toMatchObject({ code: KubeconfigErrorCode.Credential });
     expect(runs(dir)).toBe(2);
   });
@@ -228,9 +273,14 @@ describe('readKubeConfig: in-cluster', () => {
     process.env.KUBERNETES_SERVICE_HOST = 'fd00::1';
     process.env.KUBERNETES_SERVICE_PORT = '443';
     const opts = loadKubeconfig({ inCluster: true, pathPrefix: prefix });
-    expect(opts).toMatchObject({ server: 'https://[fd00::1]:443', tokenFile: join(prefix, SERVICE_ACCOUNT_DIR, 'token') });
+    expect(opts).toMatchObject({
+      server: 'https://[fd00::1]:443',
+      tokenFile: join(prefix, SERVICE_ACCOUNT_DIR, 'token'),
+    });
     expect(opts.ca?.toString()).toBe('SA CA');
     delete process.env.KUBERNETES_SERVICE_HOST;
-    expect(() => loadKubeconfig({ inCluster: true, pathPrefix: prefix })).toThrow(expect.objectContaining({ code: KubeconfigErrorCode.Invalid }));
+    expect(() => loadKubeconfig({ inCluster: true, pathPrefix: prefix })).toThrow(
+      expect.objectContaining({ code: KubeconfigErrorCode.Invalid }),
+    );
   });
 });

@@ -41,7 +41,8 @@ export function readKubeConfig(source: KubeconfigSource): KubeConfig {
   if ('yaml' in source) return fromText(source.yaml, undefined, describeSource(source));
   const paths = 'path' in source ? [source.path] : source.paths;
   const present = paths.filter((p) => existsSync(p));
-  if (present.length === 0) throw kubeconfigError(KubeconfigErrorCode.Invalid, `${describeSource(source)}: no such file`);
+  if (present.length === 0)
+    throw kubeconfigError(KubeconfigErrorCode.Invalid, `${describeSource(source)}: no such file`);
   const parts = present.map((p) => {
     let text: string;
     try {
@@ -60,7 +61,11 @@ export function loadKubeconfig(source: KubeconfigSource, context?: string): Kube
 }
 
 /** A KubeClient from a kubeconfig; `overrides` win (e.g. `userAgent`, `timeoutMs`). */
-export function fromKubeconfig(source: KubeconfigSource, context?: string, overrides: Partial<KubeClientOptions> = {}): KubeClient {
+export function fromKubeconfig(
+  source: KubeconfigSource,
+  context?: string,
+  overrides: Partial<KubeClientOptions> = {},
+): KubeClient {
   return new KubeClient({ ...loadKubeconfig(source, context), ...overrides });
 }
 
@@ -95,7 +100,9 @@ function fromText(text: string, baseDir: string | undefined, what: string): Kube
     return {
       ...u,
       ...(exec && command !== exec.command ? { exec: { ...exec, command } } : {}),
-      ...(tokenFile !== undefined && !u.token && !u.authProvider ? { authProvider: { name: 'tokenFile', config: { tokenFile } } } : {}),
+      ...(tokenFile !== undefined && !u.token && !u.authProvider
+        ? { authProvider: { name: 'tokenFile', config: { tokenFile } } }
+        : {}),
     };
   });
   return kc;
@@ -121,7 +128,10 @@ function merge(parts: KubeConfig[]): KubeConfig {
 function inClusterKubeConfig(pathPrefix = ''): KubeConfig {
   const { KUBERNETES_SERVICE_HOST: host, KUBERNETES_SERVICE_PORT: port } = process.env;
   if (!host || !port) {
-    throw kubeconfigError(KubeconfigErrorCode.Invalid, 'in-cluster service account: not in a cluster (KUBERNETES_SERVICE_HOST/PORT unset)');
+    throw kubeconfigError(
+      KubeconfigErrorCode.Invalid,
+      'in-cluster service account: not in a cluster (KUBERNETES_SERVICE_HOST/PORT unset)',
+    );
   }
   const kc = new KubeConfig();
   kc.loadFromCluster(pathPrefix);

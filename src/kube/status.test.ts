@@ -14,14 +14,25 @@ describe('Status bodies', () => {
 
   it('builds a Failure Status with the code as the first cause', () => {
     expect(failureStatus(502, 'edge down', { kedgeCode: 'KEDGE_HUB_EDGE_NOT_CONNECTED' })).toEqual({
-      kind: 'Status', apiVersion: 'v1', status: 'Failure', message: 'edge down', reason: 'BadGateway', code: 502,
+      kind: 'Status',
+      apiVersion: 'v1',
+      status: 'Failure',
+      message: 'edge down',
+      reason: 'BadGateway',
+      code: 502,
       details: { causes: [{ type: 'KEDGE_HUB_EDGE_NOT_CONNECTED', message: 'edge down' }] },
     });
   });
 
   it('serialises with empty metadata and an explicit reason', () => {
     expect(JSON.parse(statusBody(502, 'x', { reason: 'ServiceUnavailable' }))).toEqual({
-      kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: 'x', reason: 'ServiceUnavailable', code: 502,
+      kind: 'Status',
+      apiVersion: 'v1',
+      metadata: {},
+      status: 'Failure',
+      message: 'x',
+      reason: 'ServiceUnavailable',
+      code: 502,
     });
   });
 });

@@ -32,7 +32,11 @@ export function statusReason(code: number): string {
  * A failure `Status`. `kedgeCode` (a code from docs/errors.md) travels as the first cause's `type`, where kubectl
  * ignores it and scripts can match on it.
  */
-export function failureStatus(code: number, message: string, opts: { reason?: string; kedgeCode?: string } = {}): StatusBody {
+export function failureStatus(
+  code: number,
+  message: string,
+  opts: { reason?: string; kedgeCode?: string } = {},
+): StatusBody {
   return {
     kind: 'Status',
     apiVersion: 'v1',

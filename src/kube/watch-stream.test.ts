@@ -27,7 +27,10 @@ describe('decodeWatchEvents', () => {
   });
 
   it('decodes a last line without a newline and skips blank lines', async () => {
-    expect(await collect(['\n', JSON.stringify(events[1]), '\r\n\n', JSON.stringify(events[0])])).toEqual([events[1], events[0]]);
+    expect(await collect(['\n', JSON.stringify(events[1]), '\r\n\n', JSON.stringify(events[0])])).toEqual([
+      events[1],
+      events[0],
+    ]);
   });
 
   it('throws a typed error for a line that is not an event', async () => {

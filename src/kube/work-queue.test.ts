@@ -156,7 +156,7 @@ describe('WorkQueue', () => {
     expect(await readyAfter(q, clock)).toEqual({ k0: 5, k1: 5, k2: 5, k3: 100, k4: 200, k5: 300 });
   });
 
-  it('waits the larger of the key\'s backoff and the bucket\'s wait', async () => {
+  it("waits the larger of the key's backoff and the bucket's wait", async () => {
     const clock = new FakeClock();
     const q = new WorkQueue({ clock, baseDelayMs: 100, maxDelayMs: 100_000, bucket: { qps: 1, burst: 2 } });
     const delays: number[] = [];
@@ -168,7 +168,7 @@ describe('WorkQueue', () => {
     expect(delays).toEqual([100, 200, 700, 1000, 1600]);
   });
 
-  it('forget resets the key\'s backoff but gives no tokens back to the bucket', async () => {
+  it("forget resets the key's backoff but gives no tokens back to the bucket", async () => {
     const clock = new FakeClock();
     const q = new WorkQueue({ clock, bucket: { qps: 10, burst: 1 } });
     q.addRateLimited('a');

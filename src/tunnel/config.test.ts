@@ -10,7 +10,10 @@ describe('verifyConfig', () => {
   });
 
   it('merges overrides', () => {
-    expect(verifyConfig({ maxInboundStreams: 8, keepAliveIntervalMs: 0 })).toMatchObject({ maxInboundStreams: 8, keepAliveIntervalMs: 0 });
+    expect(verifyConfig({ maxInboundStreams: 8, keepAliveIntervalMs: 0 })).toMatchObject({
+      maxInboundStreams: 8,
+      keepAliveIntervalMs: 0,
+    });
   });
 
   it.each<[Partial<TunnelConfig>, string]>([
@@ -20,7 +23,10 @@ describe('verifyConfig', () => {
     [{ keepAliveTimeoutMs: 0 }, 'keepAliveTimeoutMs'],
     [{ initialStreamWindowBytes: 1024 }, 'initialStreamWindowBytes'],
     [{ maxStreamWindowBytes: 2 ** 32 }, 'maxStreamWindowBytes'],
-    [{ initialStreamWindowBytes: 1024 * 1024, maxStreamWindowBytes: 512 * 1024 }, 'maxStreamWindowBytes must be at least'],
+    [
+      { initialStreamWindowBytes: 1024 * 1024, maxStreamWindowBytes: 512 * 1024 },
+      'maxStreamWindowBytes must be at least',
+    ],
     [{ maxHeaderBytes: 8 }, 'maxHeaderBytes'],
     [{ headerTimeoutMs: 0 }, 'headerTimeoutMs'],
     [{ maxMessageBytes: 100 }, 'maxMessageBytes'],
@@ -28,6 +34,8 @@ describe('verifyConfig', () => {
     [{ keepAliveTimeoutMs: '5' as unknown as number }, 'keepAliveTimeoutMs'],
     [{ bogus: 1 } as unknown as Partial<TunnelConfig>, 'unknown field bogus'],
   ])('rejects %j naming %s', (bad, field) => {
-    expect(() => verifyConfig(bad)).toThrow(expect.objectContaining({ code: TunnelErrorCode.ConfigInvalid, message: expect.stringContaining(field) }));
+    expect(() => verifyConfig(bad)).toThrow(
+      expect.objectContaining({ code: TunnelErrorCode.ConfigInvalid, message: expect.stringContaining(field) }),
+    );
   });
 });

@@ -50,7 +50,8 @@ export class FrameGuard {
     if (type > MAX_TYPE) return `unknown frame type ${type}`;
     if (type === TYPE_DATA) {
       const length = view.getUint32(8);
-      if (length > this.#maxDataBytes) return `data frame of ${length} bytes exceeds the largest window ${this.#maxDataBytes}`;
+      if (length > this.#maxDataBytes)
+        return `data frame of ${length} bytes exceeds the largest window ${this.#maxDataBytes}`;
       this.#payloadLeft = length;
     }
     return undefined;

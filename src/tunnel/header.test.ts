@@ -58,11 +58,15 @@ describe('stream header', () => {
   it('times out when the header does not arrive', async () => {
     const s = new PassThrough();
     const started = Date.now();
-    await expect(readStreamHeader(s, { maxHeaderBytes: 1024, timeoutMs: 50 })).rejects.toMatchObject({ code: TunnelErrorCode.HeaderTimeout });
+    await expect(readStreamHeader(s, { maxHeaderBytes: 1024, timeoutMs: 50 })).rejects.toMatchObject({
+      code: TunnelErrorCode.HeaderTimeout,
+    });
     expect(Date.now() - started).toBeGreaterThanOrEqual(45);
   });
 
   it('refuses to encode a header over the limit', () => {
-    expect(() => encodeStreamHeader({ kind: 'k8s', pad: 'x'.repeat(100) }, 64)).toThrow(expect.objectContaining({ code: TunnelErrorCode.HeaderTooLarge }));
+    expect(() => encodeStreamHeader({ kind: 'k8s', pad: 'x'.repeat(100) }, 64)).toThrow(
+      expect.objectContaining({ code: TunnelErrorCode.HeaderTooLarge }),
+    );
   });
 });

@@ -23,7 +23,10 @@ export const HEADER_PREFIX_BYTES = 4;
 export function encodeStreamHeader(header: StreamHeader, maxHeaderBytes: number): Buffer {
   const json = Buffer.from(JSON.stringify(header), 'utf8');
   if (json.length > maxHeaderBytes) {
-    throw new TunnelError(TunnelErrorCode.HeaderTooLarge, `stream header is ${json.length} bytes, limit ${maxHeaderBytes}`);
+    throw new TunnelError(
+      TunnelErrorCode.HeaderTooLarge,
+      `stream header is ${json.length} bytes, limit ${maxHeaderBytes}`,
+    );
   }
   const out = Buffer.allocUnsafe(HEADER_PREFIX_BYTES + json.length);
   out.writeUInt32BE(json.length, 0);
@@ -94,7 +97,12 @@ export function readStreamHeader(stream: Readable, opts: ReadHeaderOptions): Pro
         const prefix = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, have);
         const length = prefix.readUInt32BE(0);
         if (length > opts.maxHeaderBytes) {
-          finish(new TunnelError(TunnelErrorCode.HeaderTooLarge, `stream header of ${length} bytes exceeds the limit ${opts.maxHeaderBytes}`));
+          finish(
+            new TunnelError(
+              TunnelErrorCode.HeaderTooLarge,
+              `stream header of ${length} bytes exceeds the limit ${opts.maxHeaderBytes}`,
+            ),
+          );
           return;
         }
         total = HEADER_PREFIX_BYTES + length;
@@ -111,7 +119,8 @@ export function readStreamHeader(stream: Readable, opts: ReadHeaderOptions): Pro
       finish(undefined, header, buf.subarray(total));
     };
     const onEnd = (): void => finish(new TunnelError(TunnelErrorCode.HeaderInvalid, 'stream ended before its header'));
-    const onClose = (): void => finish(new TunnelError(TunnelErrorCode.HeaderInvalid, 'stream closed before its header'));
+    const onClose = (): void =>
+      finish(new TunnelError(TunnelErrorCode.HeaderInvalid, 'stream closed before its header'));
     const onError = (err: Error): void => finish(err);
     const timer = setTimeout(() => {
       finish(new TunnelError(TunnelErrorCode.HeaderTimeout, `no stream header within ${opts.timeoutMs} ms`));

@@ -45,8 +45,16 @@ describe('hostile frames on the tunnel WebSocket', () => {
 
   beforeAll(async () => {
     endpoint = await wsServer();
-    goodClient = createWebSocketSession(new WebSocket(endpoint.url, webSocketOptions()), { role: 'client', logger: testLogger });
-    goodServer = createWebSocketSession(await endpoint.accept(), { role: 'server', logger: testLogger, onStream: echoHandler, config: { keepAliveIntervalMs: 0 } });
+    goodClient = createWebSocketSession(new WebSocket(endpoint.url, webSocketOptions()), {
+      role: 'client',
+      logger: testLogger,
+    });
+    goodServer = createWebSocketSession(await endpoint.accept(), {
+      role: 'server',
+      logger: testLogger,
+      onStream: echoHandler,
+      config: { keepAliveIntervalMs: 0 },
+    });
   });
 
   afterAll(async () => {
@@ -87,7 +95,11 @@ describe('hostile frames on the tunnel WebSocket', () => {
   ])('a Go Away (%s) from a peer that keeps the socket open closes that session', async (_name, code, expected) => {
     const raw = new WebSocket(endpoint.url, webSocketOptions());
     await new Promise((r) => raw.once('open', r));
-    const victim = createWebSocketSession(await endpoint.accept(), { role: 'server', logger: testLogger, config: { keepAliveIntervalMs: 0 } });
+    const victim = createWebSocketSession(await endpoint.accept(), {
+      role: 'server',
+      logger: testLogger,
+      config: { keepAliveIntervalMs: 0 },
+    });
     raw.send(frame(0, 3, 0, 0, code));
     const { reason } = await onceClosed(victim);
     expect(reason?.code).toBe(expected);
@@ -121,7 +133,11 @@ describe('hostile frames on the tunnel WebSocket', () => {
   it('a message over maxPayload closes only that session', async () => {
     const raw = new WebSocket(endpoint.url, { perMessageDeflate: false });
     await new Promise((r) => raw.once('open', r));
-    const victim = createWebSocketSession(await endpoint.accept(), { role: 'server', logger: testLogger, config: { keepAliveIntervalMs: 0 } });
+    const victim = createWebSocketSession(await endpoint.accept(), {
+      role: 'server',
+      logger: testLogger,
+      config: { keepAliveIntervalMs: 0 },
+    });
     raw.send(Buffer.alloc(webSocketOptions().maxPayload + 1));
     const { reason } = await onceClosed(victim);
     expect(reason?.code).toBe(TunnelErrorCode.TransportClosed);

@@ -11,7 +11,11 @@ describe('tunnel keepalive', () => {
     const endpoint = await wsServer();
     const proxy = await freezableProxy(Number(new URL(endpoint.url).port));
     const config = { keepAliveIntervalMs: 100, keepAliveTimeoutMs: 200 };
-    const client = createWebSocketSession(new WebSocket(`ws://127.0.0.1:${proxy.port}/`, webSocketOptions()), { role: 'client', logger: testLogger, config });
+    const client = createWebSocketSession(new WebSocket(`ws://127.0.0.1:${proxy.port}/`, webSocketOptions()), {
+      role: 'client',
+      logger: testLogger,
+      config,
+    });
     const server = createWebSocketSession(await endpoint.accept(), { role: 'server', logger: testLogger, config });
     try {
       // Bounded on purpose: the session must NOT close while idle. 700 ms is several ping rounds (interval 100 ms,
@@ -42,7 +46,11 @@ describe('tunnel keepalive', () => {
     const endpoint = await wsServer();
     const proxy = await freezableProxy(Number(new URL(endpoint.url).port));
     const config = { keepAliveIntervalMs: 0 };
-    const client = createWebSocketSession(new WebSocket(`ws://127.0.0.1:${proxy.port}/`, webSocketOptions()), { role: 'client', logger: testLogger, config });
+    const client = createWebSocketSession(new WebSocket(`ws://127.0.0.1:${proxy.port}/`, webSocketOptions()), {
+      role: 'client',
+      logger: testLogger,
+      config,
+    });
     const server = createWebSocketSession(await endpoint.accept(), { role: 'server', logger: testLogger, config });
     try {
       proxy.freeze();

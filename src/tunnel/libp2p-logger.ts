@@ -8,7 +8,9 @@ const noop = (): void => {};
 export function libp2pLogger(logger: Logger, scope = 'yamux'): Libp2pLogger {
   const debugOn = logger.isLevelEnabled('debug');
   const traceOn = logger.isLevelEnabled('trace');
-  const debug = debugOn ? (fmt: unknown, ...args: unknown[]): void => logger.debug({ scope }, String(fmt), ...args) : noop;
+  const debug = debugOn
+    ? (fmt: unknown, ...args: unknown[]): void => logger.debug({ scope }, String(fmt), ...args)
+    : noop;
   const log = Object.assign(debug, {
     error: debug,
     trace: traceOn ? (fmt: unknown, ...args: unknown[]): void => logger.trace({ scope }, String(fmt), ...args) : noop,

@@ -45,7 +45,12 @@ class FakeSession extends EventEmitter implements ReconnectableSession {
 }
 
 /** A dial that fails while `failing` is true and otherwise returns a fresh FakeSession. */
-function dialer(): { dial: (signal: AbortSignal) => Promise<FakeSession>; calls: number; failing: boolean; sessions: FakeSession[] } {
+function dialer(): {
+  dial: (signal: AbortSignal) => Promise<FakeSession>;
+  calls: number;
+  failing: boolean;
+  sessions: FakeSession[];
+} {
   const d = {
     calls: 0,
     failing: true,

@@ -8,7 +8,12 @@ import { realClock, type Clock, type TimerHandle } from '../util/clock.ts';
 import type { TunnelError } from './errors.ts';
 
 /** Dial backoff: 1 s doubling to a 30 s cap, up to 10 % jitter on top (as k8s wait.Backoff). */
-export const defaultReconnectBackoff: Readonly<BackoffPolicy> = Object.freeze({ initialMs: 1_000, maxMs: 30_000, factor: 2, jitter: 0.1 });
+export const defaultReconnectBackoff: Readonly<BackoffPolicy> = Object.freeze({
+  initialMs: 1_000,
+  maxMs: 30_000,
+  factor: 2,
+  jitter: 0.1,
+});
 /** A session up at least this long counts as healthy: the next wait starts from the initial delay again. */
 export const DEFAULT_HEALTHY_AFTER_MS = 30_000;
 

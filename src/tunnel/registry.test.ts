@@ -25,8 +25,12 @@ class FakeSession extends EventEmitter implements RegistrableSession {
 
 function recorder(registry: SessionRegistry<FakeSession>): string[] {
   const events: string[] = [];
-  registry.on('connect', (key, s, replaced) => events.push(`connect ${key} ${s.name}${replaced ? ` replacing ${replaced.name}` : ''}`));
-  registry.on('disconnect', (key, s, reason) => events.push(`disconnect ${key} ${s.name} ${reason?.code ?? 'orderly'}`));
+  registry.on('connect', (key, s, replaced) =>
+    events.push(`connect ${key} ${s.name}${replaced ? ` replacing ${replaced.name}` : ''}`),
+  );
+  registry.on('disconnect', (key, s, reason) =>
+    events.push(`disconnect ${key} ${s.name} ${reason?.code ?? 'orderly'}`),
+  );
   return events;
 }
 

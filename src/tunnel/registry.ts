@@ -63,7 +63,11 @@ export class SessionRegistry<S extends RegistrableSession> extends EventEmitter<
 
   /** Closes every registered session (hub shutdown). */
   async closeAll(reason?: TunnelError): Promise<void> {
-    await Promise.all([...this.#sessions.values()].map(async (s) => { await s.close(reason); }));
+    await Promise.all(
+      [...this.#sessions.values()].map(async (s) => {
+        await s.close(reason);
+      }),
+    );
   }
 
   #deregister(key: string, session: S, reason: TunnelError | undefined): boolean {

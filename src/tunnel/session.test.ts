@@ -6,7 +6,15 @@ import { StreamKind } from './header.ts';
 import type { TunnelStream } from './stream.ts';
 import { poll } from '../util/wait.ts';
 import {
-  echoHandler, onceClosed, payload, readAll, sessionPair, sha256, streamError, transportKinds, writeAll,
+  echoHandler,
+  onceClosed,
+  payload,
+  readAll,
+  sessionPair,
+  sha256,
+  streamError,
+  transportKinds,
+  writeAll,
 } from './test-support.ts';
 import type { SessionPair } from './test-support.ts';
 
@@ -42,7 +50,10 @@ describe.each(transportKinds)('tunnel session over %s', (kind) => {
     pair = await sessionPair(kind, {
       onServerStream: (stream, header) => {
         seen = header;
-        readAll(stream).then((body) => stream.end(`got ${body.toString()}`), () => {});
+        readAll(stream).then(
+          (body) => stream.end(`got ${body.toString()}`),
+          () => {},
+        );
       },
     });
     const stream = await pair.client.openStream({ kind: StreamKind.Ssh, mode: 'raw' });
@@ -73,7 +84,8 @@ describe.each(transportKinds)('tunnel session over %s', (kind) => {
   it('reset: destroy() on one side fails the peer stream with STREAM_RESET and leaves the session usable', async () => {
     const accepted: TunnelStream[] = [];
     pair = await sessionPair(kind, {
-      onServerStream: (stream, header) => (header.kind === StreamKind.PingTest ? stream.pipe(stream) : accepted.push(stream)),
+      onServerStream: (stream, header) =>
+        header.kind === StreamKind.PingTest ? stream.pipe(stream) : accepted.push(stream),
     });
     const stream = await pair.client.openStream({ kind: StreamKind.K8s });
     stream.write('partial');
@@ -142,19 +154,33 @@ describe.each(transportKinds)('tunnel session over %s', (kind) => {
       clientConfig: { maxOutboundStreams: 6 },
       onServerStream: (stream) => void held.push(stream),
     });
-    const streams = await Promise.all(Array.from({ length: 5 }, () => pair!.client.openStream({ kind: StreamKind.PingTest })));
+    const streams = await Promise.all(
+      Array.from({ length: 5 }, () => pair!.client.openStream({ kind: StreamKind.PingTest })),
+    );
     // Positive signals, not a timeout: the server accepted 3 and two resets arrived; the 3 others are then open.
     const outcomes: unknown[] = streams.map(() => 'open');
     // (The destroy() at the end closes the open ones without an error: that rejection is expected and ignored.)
-    streams.forEach((s, i) => void streamError(s).then((e) => (outcomes[i] = (e as { code?: string }).code), () => undefined));
-    await poll(async () => (held.length === 3 && outcomes.filter((o) => o !== 'open').length === 2 ? true : undefined),
-      { what: '3 streams accepted and 2 reset', timeoutMs: 5_000, intervalMs: 5 });
+    streams.forEach(
+      (s, i) =>
+        void streamError(s).then(
+          (e) => (outcomes[i] = (e as { code?: string }).code),
+          () => undefined,
+        ),
+    );
+    await poll(
+      async () => (held.length === 3 && outcomes.filter((o) => o !== 'open').length === 2 ? true : undefined),
+      { what: '3 streams accepted and 2 reset', timeoutMs: 5_000, intervalMs: 5 },
+    );
     expect(outcomes.filter((o) => o === TunnelErrorCode.StreamReset)).toHaveLength(2);
     expect(outcomes.filter((o) => o === 'open')).toHaveLength(3);
     expect(held).toHaveLength(3);
     // The client still counts the 3 live streams against its own limit of 6.
-    const more = await Promise.all(Array.from({ length: 3 }, () => pair!.client.openStream({ kind: StreamKind.PingTest })));
-    await expect(pair.client.openStream({ kind: StreamKind.PingTest })).rejects.toMatchObject({ code: TunnelErrorCode.StreamsExhausted });
+    const more = await Promise.all(
+      Array.from({ length: 3 }, () => pair!.client.openStream({ kind: StreamKind.PingTest })),
+    );
+    await expect(pair.client.openStream({ kind: StreamKind.PingTest })).rejects.toMatchObject({
+      code: TunnelErrorCode.StreamsExhausted,
+    });
     for (const s of [...streams, ...more]) s.destroy();
     expect(pair.client.closed).toBe(false);
     expect(pair.server.closed).toBe(false);
@@ -173,6 +199,8 @@ describe.each(transportKinds)('tunnel session over %s', (kind) => {
     expect((await serverClosed).reason).toBeUndefined();
     expect(isTunnelError(await localErr, TunnelErrorCode.SessionClosed)).toBe(true);
     expect(await remoteErr).toBeInstanceOf(Error);
-    await expect(pair.client.openStream({ kind: StreamKind.PingTest })).rejects.toMatchObject({ code: TunnelErrorCode.SessionClosed });
+    await expect(pair.client.openStream({ kind: StreamKind.PingTest })).rejects.toMatchObject({
+      code: TunnelErrorCode.SessionClosed,
+    });
   });
 });

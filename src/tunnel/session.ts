@@ -122,7 +122,9 @@ export class TunnelSession extends EventEmitter<SessionEvents> {
       ys = await this.#muxer.createStream();
     } catch (err) {
       if (this.#closed || this.#muxer.status !== 'open') throw this.#closedError();
-      throw new TunnelError(TunnelErrorCode.StreamsExhausted, `cannot open stream: ${(err as Error).message}`, { cause: err });
+      throw new TunnelError(TunnelErrorCode.StreamsExhausted, `cannot open stream: ${(err as Error).message}`, {
+        cause: err,
+      });
     }
     const stream = this.#track(ys);
     stream.header = header;
@@ -166,7 +168,10 @@ export class TunnelSession extends EventEmitter<SessionEvents> {
       stream.destroy();
       return;
     }
-    readStreamHeader(stream, { maxHeaderBytes: this.config.maxHeaderBytes, timeoutMs: this.config.headerTimeoutMs }).then(
+    readStreamHeader(stream, {
+      maxHeaderBytes: this.config.maxHeaderBytes,
+      timeoutMs: this.config.headerTimeoutMs,
+    }).then(
       (header) => {
         stream.header = header;
         try {
@@ -178,7 +183,10 @@ export class TunnelSession extends EventEmitter<SessionEvents> {
       },
       (err: unknown) => {
         if (!stream.destroyed) {
-          this.#logger.info({ stream: stream.streamId, code: isTunnelError(err) ? err.code : undefined, err }, 'rejecting inbound stream');
+          this.#logger.info(
+            { stream: stream.streamId, code: isTunnelError(err) ? err.code : undefined, err },
+            'rejecting inbound stream',
+          );
           stream.destroy(err as Error);
         }
       },
@@ -206,7 +214,11 @@ export class TunnelSession extends EventEmitter<SessionEvents> {
       (err: unknown) => {
         this.#pinging = false;
         if (this.#closed) return;
-        const reason = new TunnelError(TunnelErrorCode.KeepAliveTimeout, `no ping reply within ${this.config.keepAliveTimeoutMs} ms`, { cause: err });
+        const reason = new TunnelError(
+          TunnelErrorCode.KeepAliveTimeout,
+          `no ping reply within ${this.config.keepAliveTimeoutMs} ms`,
+          { cause: err },
+        );
         this.#transport.fail(reason);
       },
     );

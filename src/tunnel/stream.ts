@@ -104,14 +104,21 @@ export class TunnelStream extends Duplex {
     const check = (): void => {
       if (ys.writeBufferLength === 0) callback();
       else if (ys.writeStatus !== 'writable') callback(this.#writeError(new Error(`write status ${ys.writeStatus}`)));
-      else ys.onDrain().then(() => setImmediate(check), (err: unknown) => callback(this.#writeError(err)));
+      else
+        ys.onDrain().then(
+          () => setImmediate(check),
+          (err: unknown) => callback(this.#writeError(err)),
+        );
     };
     check();
   }
 
   override _final(callback: (error?: Error | null) => void): void {
     this.#localFin = true;
-    this.#ys.close().then(() => callback(), (err: unknown) => callback(this.#writeError(err)));
+    this.#ys.close().then(
+      () => callback(),
+      (err: unknown) => callback(this.#writeError(err)),
+    );
   }
 
   override _destroy(err: Error | null, callback: (error?: Error | null) => void): void {
@@ -125,7 +132,9 @@ export class TunnelStream extends Duplex {
 
   #writeError(err: unknown): Error {
     if (err instanceof TunnelError) return err;
-    return new TunnelError(TunnelErrorCode.StreamReset, `stream ${this.streamId} is closed for writing`, { cause: err });
+    return new TunnelError(TunnelErrorCode.StreamReset, `stream ${this.streamId} is closed for writing`, {
+      cause: err,
+    });
   }
 }
 

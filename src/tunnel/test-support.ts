@@ -80,8 +80,18 @@ export async function wsServer(config?: Partial<TunnelConfig>): Promise<WsEndpoi
 }
 
 export async function sessionPair(kind: TransportKind, opts: PairOptions = {}): Promise<SessionPair> {
-  const clientOpts = { role: 'client' as const, logger: testLogger, config: { ...quiet, ...opts.clientConfig }, onStream: opts.onClientStream };
-  const serverOpts = { role: 'server' as const, logger: testLogger, config: { ...quiet, ...opts.serverConfig }, onStream: opts.onServerStream };
+  const clientOpts = {
+    role: 'client' as const,
+    logger: testLogger,
+    config: { ...quiet, ...opts.clientConfig },
+    onStream: opts.onClientStream,
+  };
+  const serverOpts = {
+    role: 'server' as const,
+    logger: testLogger,
+    config: { ...quiet, ...opts.serverConfig },
+    onStream: opts.onServerStream,
+  };
   let cleanup = async (): Promise<void> => {};
   let client: TunnelSession;
   let server: TunnelSession;
@@ -190,7 +200,9 @@ export async function freezableProxy(targetPort: number): Promise<{ port: number
   };
 }
 
-export function onceClosed(session: TunnelSession): Promise<{ reason: Awaited<ReturnType<typeof closeReason>>; at: number }> {
+export function onceClosed(
+  session: TunnelSession,
+): Promise<{ reason: Awaited<ReturnType<typeof closeReason>>; at: number }> {
   return closeReason(session).then((reason) => ({ reason, at: Date.now() }));
 }
 

@@ -81,7 +81,9 @@ export abstract class TransportMessageStream extends AbstractMessageStream {
     }
     const buffered = this.#queuedBytes + this.transportBufferedBytes();
     if (buffered > this.#hardLimitBytes) {
-      queueMicrotask(() => this.fail(new TunnelError(TunnelErrorCode.Protocol, `peer is not reading: ${buffered} bytes queued`)));
+      queueMicrotask(() =>
+        this.fail(new TunnelError(TunnelErrorCode.Protocol, `peer is not reading: ${buffered} bytes queued`)),
+      );
     }
     if (buffered >= this.#sendBufferBytes) {
       this.#needsDrain = true;
@@ -160,7 +162,11 @@ export abstract class TransportMessageStream extends AbstractMessageStream {
   /** The muxer aborts its transport when the peer breaks the protocol (bad flags, unexpected ping ack, …). */
   override abort(err: Error): void {
     if (!this.#ended) {
-      this.fail(err instanceof TunnelError ? err : new TunnelError(TunnelErrorCode.Protocol, `yamux: ${err.message}`, { cause: err }));
+      this.fail(
+        err instanceof TunnelError
+          ? err
+          : new TunnelError(TunnelErrorCode.Protocol, `yamux: ${err.message}`, { cause: err }),
+      );
       return;
     }
     super.abort(err);
@@ -194,7 +200,13 @@ export class WebSocketTransport extends TransportMessageStream {
     });
     ws.on('close', (code: number, reason: Buffer) => {
       if (code === 1000 || code === 1001) this.transportClosed(undefined);
-      else this.transportClosed(new TunnelError(TunnelErrorCode.TransportClosed, `WebSocket closed (${code}${reason.length > 0 ? ` ${reason.toString()}` : ''})`));
+      else
+        this.transportClosed(
+          new TunnelError(
+            TunnelErrorCode.TransportClosed,
+            `WebSocket closed (${code}${reason.length > 0 ? ` ${reason.toString()}` : ''})`,
+          ),
+        );
     });
     ws.on('error', (err: Error) => {
       this.fail(new TunnelError(TunnelErrorCode.TransportClosed, `WebSocket error: ${err.message}`, { cause: err }));
@@ -221,7 +233,8 @@ export class WebSocketTransport extends TransportMessageStream {
       return;
     }
     const all = Buffer.concat(chunks, bytes);
-    for (let off = 0; off < bytes; off += max) ws.send(all.subarray(off, Math.min(bytes, off + max)), { binary: true }, onSent);
+    for (let off = 0; off < bytes; off += max)
+      ws.send(all.subarray(off, Math.min(bytes, off + max)), { binary: true }, onSent);
   }
 
   protected closeTransport(): void {
@@ -246,7 +259,9 @@ export class DuplexTransport extends TransportMessageStream {
       this.fail(new TunnelError(TunnelErrorCode.TransportClosed, `transport error: ${err.message}`, { cause: err }));
     });
     socket.on('end', () => this.transportClosed(undefined));
-    socket.on('close', () => this.transportClosed(new TunnelError(TunnelErrorCode.TransportClosed, 'transport closed')));
+    socket.on('close', () =>
+      this.transportClosed(new TunnelError(TunnelErrorCode.TransportClosed, 'transport closed')),
+    );
   }
 
   protected transportBufferedBytes(): number {

@@ -35,8 +35,15 @@ describe('window updates', () => {
     let received: Buffer = Buffer.alloc(0);
     const done = new Promise<void>((resolve) => {
       const server = createDuplexSession(b, {
-        role: 'server', logger: testLogger, config: { keepAliveIntervalMs: 0 },
-        onStream: (s) => void readAll(s).then((all) => { received = all; s.end(); resolve(); }),
+        role: 'server',
+        logger: testLogger,
+        config: { keepAliveIntervalMs: 0 },
+        onStream: (s) =>
+          void readAll(s).then((all) => {
+            received = all;
+            s.end();
+            resolve();
+          }),
       });
       void server;
     });
@@ -56,7 +63,12 @@ describe('window updates', () => {
   it('grants window again once half of it was read: 1 MiB flows through a 256 KiB window', async () => {
     const [a, b] = duplexPair();
     const fromServer = frameCounter(b);
-    const server = createDuplexSession(b, { role: 'server', logger: testLogger, config: { keepAliveIntervalMs: 0 }, onStream: (s) => s.pipe(s) });
+    const server = createDuplexSession(b, {
+      role: 'server',
+      logger: testLogger,
+      config: { keepAliveIntervalMs: 0 },
+      onStream: (s) => s.pipe(s),
+    });
     const client = createDuplexSession(a, { role: 'client', logger: testLogger, config: { keepAliveIntervalMs: 0 } });
     const stream = await client.openStream({ kind: StreamKind.PingTest });
     const data = payload(1024 * 1024);

@@ -20,7 +20,10 @@ export const defaultBackoff: BackoffPolicy = { initialMs: 800, maxMs: 30_000, fa
  * (`{ maxMs: cfg.maxMs }` with the setting unset) or NaN must not win: `{ ...defaults, ...partial }` would make every
  * delay NaN, and a retry loop that sleeps only `if (delay > 0)` would then spin without ever yielding to timers.
  */
-export function backoffPolicy(partial: Partial<BackoffPolicy> = {}, defaults: Readonly<BackoffPolicy> = defaultBackoff): BackoffPolicy {
+export function backoffPolicy(
+  partial: Partial<BackoffPolicy> = {},
+  defaults: Readonly<BackoffPolicy> = defaultBackoff,
+): BackoffPolicy {
   const policy = { ...defaults };
   for (const k of Object.keys(policy) as (keyof BackoffPolicy)[]) {
     const v = partial[k];

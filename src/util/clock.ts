@@ -16,10 +16,13 @@ export const realClock: Clock = (() => {
     now: () => Date.now(),
     setTimeout(fn, ms) {
       const id = nextId++;
-      const t = setTimeout(() => {
-        timers.delete(id);
-        fn();
-      }, Math.max(0, ms));
+      const t = setTimeout(
+        () => {
+          timers.delete(id);
+          fn();
+        },
+        Math.max(0, ms),
+      );
       timers.set(id, t);
       return { id };
     },

@@ -12,8 +12,16 @@ export function logFormat(env: NodeJS.ProcessEnv = process.env, isTTY = process.
   return isTTY ? 'pretty' : 'json';
 }
 
-export function createLogger(name: string, level = process.env.KEDGE_LOG_LEVEL ?? 'info', format: LogFormat = logFormat()): Logger {
-  const opts = { name, level, redact: { paths: ['token', '*.token', 'authorization', '*.authorization', 'headers.authorization'], remove: true } };
+export function createLogger(
+  name: string,
+  level = process.env.KEDGE_LOG_LEVEL ?? 'info',
+  format: LogFormat = logFormat(),
+): Logger {
+  const opts = {
+    name,
+    level,
+    redact: { paths: ['token', '*.token', 'authorization', '*.authorization', 'headers.authorization'], remove: true },
+  };
   if (format === 'json') return pino(opts);
   // Synchronous on the main thread: no transport worker to lose lines when the process exits on a fatal error.
   return pino(opts, pretty({ colorize: true, sync: true, translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname' }));

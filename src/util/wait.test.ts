@@ -5,17 +5,34 @@ import { poll, retry, sleep, StopPolling } from './wait.ts';
 describe('poll', () => {
   it('retries until a value arrives, treating errors as not yet', async () => {
     let n = 0;
-    const v = await poll(async () => { n++; if (n < 3) throw new Error('not yet'); return 'done'; }, { what: 'x', timeoutMs: 2000, intervalMs: 1 });
+    const v = await poll(
+      async () => {
+        n++;
+        if (n < 3) throw new Error('not yet');
+        return 'done';
+      },
+      { what: 'x', timeoutMs: 2000, intervalMs: 1 },
+    );
     expect([v, n]).toEqual(['done', 3]);
   });
   it('stops at once on StopPolling with its cause', async () => {
     let n = 0;
     const cause = new Error('fatal');
-    await expect(poll(async () => { n++; throw new StopPolling(cause); }, { what: 'x', timeoutMs: 2000, intervalMs: 1 })).rejects.toBe(cause);
+    await expect(
+      poll(
+        async () => {
+          n++;
+          throw new StopPolling(cause);
+        },
+        { what: 'x', timeoutMs: 2000, intervalMs: 1 },
+      ),
+    ).rejects.toBe(cause);
     expect(n).toBe(1);
   });
   it('names what it waited for on timeout', async () => {
-    await expect(poll(async () => undefined, { what: 'the moon', timeoutMs: 20, intervalMs: 5 })).rejects.toThrow(/waiting for the moon/);
+    await expect(poll(async () => undefined, { what: 'the moon', timeoutMs: 20, intervalMs: 5 })).rejects.toThrow(
+      /waiting for the moon/,
+    );
   });
 });
 
@@ -32,20 +49,40 @@ describe('retry', () => {
 
   it('retries failures until an attempt succeeds, passing the attempt number', async () => {
     const seen: number[] = [];
-    const v = await retry(async (attempt) => { seen.push(attempt); if (attempt < 3) throw new Error('flaky'); return 'ok'; }, noWait);
+    const v = await retry(async (attempt) => {
+      seen.push(attempt);
+      if (attempt < 3) throw new Error('flaky');
+      return 'ok';
+    }, noWait);
     expect([v, seen]).toEqual(['ok', [1, 2, 3]]);
   });
 
   it('throws the last failure after the allowed attempts', async () => {
     let n = 0;
-    await expect(retry(async () => { n++; throw new Error(`fail ${n}`); }, { ...noWait, attempts: 3 })).rejects.toThrow('fail 3');
+    await expect(
+      retry(
+        async () => {
+          n++;
+          throw new Error(`fail ${n}`);
+        },
+        { ...noWait, attempts: 3 },
+      ),
+    ).rejects.toThrow('fail 3');
     expect(n).toBe(3);
   });
 
   it('throws at once a failure retryIf rejects', async () => {
     let n = 0;
     const fatal = new Error('fatal');
-    await expect(retry(async () => { n++; throw fatal; }, { ...noWait, retryIf: (e) => e !== fatal })).rejects.toBe(fatal);
+    await expect(
+      retry(
+        async () => {
+          n++;
+          throw fatal;
+        },
+        { ...noWait, retryIf: (e) => e !== fatal },
+      ),
+    ).rejects.toBe(fatal);
     expect(n).toBe(1);
   });
 
@@ -53,10 +90,19 @@ describe('retry', () => {
     const clock = new FakeClock();
     const retries: [number, number][] = [];
     let n = 0;
-    const done = retry(async () => { n++; if (n < 3) throw new Error('x'); return n; }, {
-      clock, random: () => 0, backoff: { initialMs: 100, factor: 3, maxMs: 1000, jitter: 0.5 },
-      onRetry: (_e, attempt, delayMs) => retries.push([attempt, delayMs]),
-    });
+    const done = retry(
+      async () => {
+        n++;
+        if (n < 3) throw new Error('x');
+        return n;
+      },
+      {
+        clock,
+        random: () => 0,
+        backoff: { initialMs: 100, factor: 3, maxMs: 1000, jitter: 0.5 },
+        onRetry: (_e, attempt, delayMs) => retries.push([attempt, delayMs]),
+      },
+    );
     await eventuallyPending(clock);
     expect(clock.nextDelay()).toBe(100);
     clock.advance(100);
@@ -64,13 +110,22 @@ describe('retry', () => {
     expect(clock.nextDelay()).toBe(300);
     clock.advance(300);
     await expect(done).resolves.toBe(3);
-    expect(retries).toEqual([[1, 100], [2, 300]]);
+    expect(retries).toEqual([
+      [1, 100],
+      [2, 300],
+    ]);
   });
 
   it('stops waiting when the signal aborts and throws the failure', async () => {
     const ac = new AbortController();
     const err = new Error('down');
-    const done = retry(async () => { ac.abort(new Error('stopped')); throw err; }, { signal: ac.signal });
+    const done = retry(
+      async () => {
+        ac.abort(new Error('stopped'));
+        throw err;
+      },
+      { signal: ac.signal },
+    );
     await expect(done).rejects.toBe(err);
   });
 });

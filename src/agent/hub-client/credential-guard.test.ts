@@ -17,7 +17,13 @@ describe('CredentialGuard', () => {
     const clock = new FakeClock();
     let revoked = 0;
     let verifies = 0;
-    const g = new CredentialGuard({ logger: log, clock, delayMs: DELAY, verify: () => (verifies++, Promise.reject(e401)), onRevoked: () => revoked++ });
+    const g = new CredentialGuard({
+      logger: log,
+      clock,
+      delayMs: DELAY,
+      verify: () => (verifies++, Promise.reject(e401)),
+      onRevoked: () => revoked++,
+    });
     g.observe('heartbeat', new Error('ECONNREFUSED'));
     expect(clock.pending).toBe(0); // not a 401: no verification scheduled
     g.observe('heartbeat', e401);
@@ -38,7 +44,13 @@ describe('CredentialGuard', () => {
     const clock = new FakeClock();
     let revoked = 0;
     let verifies = 0;
-    const g = new CredentialGuard({ logger: log, clock, delayMs: DELAY, verify: async () => void verifies++, onRevoked: () => revoked++ });
+    const g = new CredentialGuard({
+      logger: log,
+      clock,
+      delayMs: DELAY,
+      verify: async () => void verifies++,
+      onRevoked: () => revoked++,
+    });
     g.unauthorized('tunnel');
     clock.advance(DELAY);
     await settle();
@@ -53,7 +65,13 @@ describe('CredentialGuard', () => {
   it('stop() cancels a scheduled verification', () => {
     const clock = new FakeClock();
     let verifies = 0;
-    const g = new CredentialGuard({ logger: log, clock, delayMs: DELAY, verify: async () => void verifies++, onRevoked: () => {} });
+    const g = new CredentialGuard({
+      logger: log,
+      clock,
+      delayMs: DELAY,
+      verify: async () => void verifies++,
+      onRevoked: () => {},
+    });
     g.unauthorized('tunnel');
     g.stop();
     expect(clock.pending).toBe(0);

@@ -11,7 +11,13 @@ describe('credential store', () => {
     saveCredential(dir, { token: 't0k', cluster: 'c', edge: 'e', joinedAt: '2026-01-01T00:00:00Z' });
     expect(statSync(credentialPath(dir)).mode & 0o777).toBe(0o600);
     expect(statSync(dir).mode & 0o777).toBe(0o700);
-    expect(loadCredential(dir, { cluster: 'c', edge: 'e' })).toEqual({ token: 't0k', cluster: 'c', edge: 'e', hubURL: undefined, joinedAt: '2026-01-01T00:00:00Z' });
+    expect(loadCredential(dir, { cluster: 'c', edge: 'e' })).toEqual({
+      token: 't0k',
+      cluster: 'c',
+      edge: 'e',
+      hubURL: undefined,
+      joinedAt: '2026-01-01T00:00:00Z',
+    });
   });
 
   it("refuses another edge's credential and a broken file", () => {

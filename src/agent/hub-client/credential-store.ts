@@ -20,7 +20,10 @@ export function credentialPath(stateDir: string): string {
 }
 
 /** The stored credential, or undefined when none. Throws StateInvalid when it is unreadable or for another edge. */
-export function loadCredential(stateDir: string, expect: { cluster: string; edge: string }): StoredCredential | undefined {
+export function loadCredential(
+  stateDir: string,
+  expect: { cluster: string; edge: string },
+): StoredCredential | undefined {
   const file = credentialPath(stateDir);
   if (!existsSync(file)) return undefined;
   let parsed: Partial<StoredCredential>;
@@ -29,14 +32,27 @@ export function loadCredential(stateDir: string, expect: { cluster: string; edge
   } catch (cause) {
     throw new AgentError(AgentErrorCode.StateInvalid, `${file} is unreadable; remove it and join again`, { cause });
   }
-  if (typeof parsed.token !== 'string' || parsed.token === '' || typeof parsed.cluster !== 'string' || typeof parsed.edge !== 'string') {
+  if (
+    typeof parsed.token !== 'string' ||
+    parsed.token === '' ||
+    typeof parsed.cluster !== 'string' ||
+    typeof parsed.edge !== 'string'
+  ) {
     throw new AgentError(AgentErrorCode.StateInvalid, `${file} is incomplete; remove it and join again`);
   }
   if (parsed.cluster !== expect.cluster || parsed.edge !== expect.edge) {
-    throw new AgentError(AgentErrorCode.StateInvalid,
-      `${file} belongs to edge ${parsed.edge} in cluster ${parsed.cluster}, not ${expect.edge} in ${expect.cluster}; use another --state-dir`);
+    throw new AgentError(
+      AgentErrorCode.StateInvalid,
+      `${file} belongs to edge ${parsed.edge} in cluster ${parsed.cluster}, not ${expect.edge} in ${expect.cluster}; use another --state-dir`,
+    );
   }
-  return { token: parsed.token, cluster: parsed.cluster, edge: parsed.edge, hubURL: parsed.hubURL, joinedAt: parsed.joinedAt ?? '' };
+  return {
+    token: parsed.token,
+    cluster: parsed.cluster,
+    edge: parsed.edge,
+    hubURL: parsed.hubURL,
+    joinedAt: parsed.joinedAt ?? '',
+  };
 }
 
 export function saveCredential(stateDir: string, cred: StoredCredential): void {

@@ -26,7 +26,12 @@ export function hubTLS(cfg: Pick<AgentConfig, 'hubCAFile' | 'insecureSkipTLSVeri
 }
 
 /** A client whose base URL is this edge's agent-proxy endpoint (`…/edges/<edge>`), authenticated with `token`. */
-export function edgeClient(cfg: AgentConfig, tls: HubTLS, token: string, extra: Partial<KubeClientOptions> = {}): KubeClient {
+export function edgeClient(
+  cfg: AgentConfig,
+  tls: HubTLS,
+  token: string,
+  extra: Partial<KubeClientOptions> = {},
+): KubeClient {
   return new KubeClient({
     server: edgeBaseURL(cfg),
     token,
@@ -50,13 +55,19 @@ export async function join(cfg: AgentConfig, tls: HubTLS, joinToken: string): Pr
   try {
     const res = await client.request<Partial<JoinResponse>>('POST', '/join', { body: {} });
     if (typeof res?.token !== 'string' || res.token === '') {
-      throw new AgentError(AgentErrorCode.HubUnreachable, `the hub's join answer has no credential (is ${cfg.hubURL} a Kedge hub?)`);
+      throw new AgentError(
+        AgentErrorCode.HubUnreachable,
+        `the hub's join answer has no credential (is ${cfg.hubURL} a Kedge hub?)`,
+      );
     }
     return { token: res.token, cluster: res.cluster ?? cfg.cluster, edge: res.edge ?? cfg.edge, hubURL: res.hubURL };
   } catch (err) {
     if (isUnauthorized(err)) {
-      throw new AgentError(AgentErrorCode.JoinRefused,
-        `the hub refused the join token for edge ${cfg.edge} (wrong, expired or already used); get a new one with: kedge edge join-command ${cfg.edge}`, { cause: err });
+      throw new AgentError(
+        AgentErrorCode.JoinRefused,
+        `the hub refused the join token for edge ${cfg.edge} (wrong, expired or already used); get a new one with: kedge edge join-command ${cfg.edge}`,
+        { cause: err },
+      );
     }
     throw describeHubError(err, cfg);
   } finally {
@@ -69,16 +80,26 @@ export function describeHubError(err: unknown, cfg: Pick<AgentConfig, 'hubURL' |
   if (err instanceof AgentError) return err;
   if (isApiError(err)) {
     if (err.code === 404) {
-      return new AgentError(AgentErrorCode.HubUnreachable,
-        `the hub has no edge ${cfg.edge} in cluster ${cfg.cluster} (404); check --cluster/--edge or create the edge first`, { cause: err });
+      return new AgentError(
+        AgentErrorCode.HubUnreachable,
+        `the hub has no edge ${cfg.edge} in cluster ${cfg.cluster} (404); check --cluster/--edge or create the edge first`,
+        { cause: err },
+      );
     }
-    return new AgentError(AgentErrorCode.HubUnreachable, `the hub answered ${err.code}: ${err.message}`, { cause: err });
+    return new AgentError(AgentErrorCode.HubUnreachable, `the hub answered ${err.code}: ${err.message}`, {
+      cause: err,
+    });
   }
   const code = transportCode(err);
-  const hint = code !== undefined && /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS/.test(code)
-    ? "; pass the hub's CA with --hub-ca-file"
-    : '';
-  return new AgentError(AgentErrorCode.HubUnreachable, `cannot reach the hub at ${cfg.hubURL}: ${code ?? (err as Error)?.message ?? String(err)}${hint}`, { cause: err });
+  const hint =
+    code !== undefined && /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS/.test(code)
+      ? "; pass the hub's CA with --hub-ca-file"
+      : '';
+  return new AgentError(
+    AgentErrorCode.HubUnreachable,
+    `cannot reach the hub at ${cfg.hubURL}: ${code ?? (err as Error)?.message ?? String(err)}${hint}`,
+    { cause: err },
+  );
 }
 
 /** The Node/undici error code of a transport failure (ECONNREFUSED, DEPTH_ZERO_SELF_SIGNED_CERT…), if any. */

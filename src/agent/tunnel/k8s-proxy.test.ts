@@ -8,27 +8,75 @@ import { K8sProxy, forwardHeaders, responseHeaders } from './k8s-proxy.ts';
 describe('forwardHeaders', () => {
   it("drops the caller's identity and hop-by-hop headers and sets the agent's", () => {
     const raw = [
-      'Host', 'hub.example', 'Authorization', 'Bearer user', 'Impersonate-User', 'admin', 'Impersonate-Extra-Scopes', 'x',
-      'X-Remote-User', 'root', 'Connection', 'keep-alive, X-Secret', 'X-Secret', 's', 'Keep-Alive', '5', 'Accept', 'application/json',
-      'Content-Length', '2', 'Transfer-Encoding', 'chunked', 'Proxy-Authorization', 'p',
+      'Host',
+      'hub.example',
+      'Authorization',
+      'Bearer user',
+      'Impersonate-User',
+      'admin',
+      'Impersonate-Extra-Scopes',
+      'x',
+      'X-Remote-User',
+      'root',
+      'Connection',
+      'keep-alive, X-Secret',
+      'X-Secret',
+      's',
+      'Keep-Alive',
+      '5',
+      'Accept',
+      'application/json',
+      'Content-Length',
+      '2',
+      'Transfer-Encoding',
+      'chunked',
+      'Proxy-Authorization',
+      'p',
     ];
     expect(forwardHeaders(raw, { host: '127.0.0.1:6443', authorization: 'Bearer agent', keepUpgrade: false })).toEqual([
-      ['Host', '127.0.0.1:6443'], ['Accept', 'application/json'], ['Content-Length', '2'], ['Authorization', 'Bearer agent'],
+      ['Host', '127.0.0.1:6443'],
+      ['Accept', 'application/json'],
+      ['Content-Length', '2'],
+      ['Authorization', 'Bearer agent'],
     ]);
   });
 
   it('keeps Upgrade (normalised) for a protocol switch and omits Authorization for client-certificate identities', () => {
-    const raw = ['Connection', 'keep-alive, Upgrade', 'Upgrade', 'SPDY/3.1', 'X-Stream-Protocol-Version', 'v4.channel.k8s.io', 'Authorization', 'Bearer u'];
+    const raw = [
+      'Connection',
+      'keep-alive, Upgrade',
+      'Upgrade',
+      'SPDY/3.1',
+      'X-Stream-Protocol-Version',
+      'v4.channel.k8s.io',
+      'Authorization',
+      'Bearer u',
+    ];
     expect(forwardHeaders(raw, { host: 'h', keepUpgrade: true })).toEqual([
-      ['Host', 'h'], ['X-Stream-Protocol-Version', 'v4.channel.k8s.io'], ['Connection', 'Upgrade'], ['Upgrade', 'SPDY/3.1'],
+      ['Host', 'h'],
+      ['X-Stream-Protocol-Version', 'v4.channel.k8s.io'],
+      ['Connection', 'Upgrade'],
+      ['Upgrade', 'SPDY/3.1'],
     ]);
   });
 });
 
 describe('responseHeaders', () => {
   it('drops hop-by-hop headers and keeps repeated ones', () => {
-    expect(responseHeaders(['Content-Type', 'application/json', 'Transfer-Encoding', 'chunked', 'Set-Cookie', 'a', 'Set-Cookie', 'b', 'Connection', 'keep-alive']))
-      .toEqual({ 'content-type': 'application/json', 'set-cookie': ['a', 'b'] });
+    expect(
+      responseHeaders([
+        'Content-Type',
+        'application/json',
+        'Transfer-Encoding',
+        'chunked',
+        'Set-Cookie',
+        'a',
+        'Set-Cookie',
+        'b',
+        'Connection',
+        'keep-alive',
+      ]),
+    ).toEqual({ 'content-type': 'application/json', 'set-cookie': ['a', 'b'] });
   });
 });
 
@@ -65,9 +113,14 @@ describe('K8sProxy over a socket (stand-in for a tunnel stream)', () => {
     await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', r));
     const addr = upstream.address();
     if (addr === null || typeof addr === 'string') throw new Error('no port');
-    proxy = new K8sProxy({
-      url: new URL(`http://127.0.0.1:${addr.port}/prefix`), rejectUnauthorized: true, authorization: () => 'Bearer agent-token',
-    }, pino({ level: 'silent' }));
+    proxy = new K8sProxy(
+      {
+        url: new URL(`http://127.0.0.1:${addr.port}/prefix`),
+        rejectUnauthorized: true,
+        authorization: () => 'Bearer agent-token',
+      },
+      pino({ level: 'silent' }),
+    );
     front = createNetServer((socket) => {
       raw.add(socket);
       proxy.handle(socket);
@@ -88,14 +141,25 @@ describe('K8sProxy over a socket (stand-in for a tunnel stream)', () => {
 
   it("forwards with the agent's credentials, streams the body, and closes when the caller says Connection: close", async () => {
     const res = await new Promise<{ status: number; headers: IncomingHttpHeaders; body: string }>((resolve, reject) => {
-      const req = request({
-        host: '127.0.0.1', port: frontPort, method: 'POST', path: '/api/v1/namespaces/a/configmaps',
-        headers: { authorization: 'Bearer user-token', 'impersonate-user': 'system:admin', 'content-type': 'application/json' }, agent: false,
-      }, (r) => {
-        let body = '';
-        r.on('data', (b: Buffer) => (body += b.toString()));
-        r.on('end', () => resolve({ status: r.statusCode ?? 0, headers: r.headers, body }));
-      });
+      const req = request(
+        {
+          host: '127.0.0.1',
+          port: frontPort,
+          method: 'POST',
+          path: '/api/v1/namespaces/a/configmaps',
+          headers: {
+            authorization: 'Bearer user-token',
+            'impersonate-user': 'system:admin',
+            'content-type': 'application/json',
+          },
+          agent: false,
+        },
+        (r) => {
+          let body = '';
+          r.on('data', (b: Buffer) => (body += b.toString()));
+          r.on('end', () => resolve({ status: r.statusCode ?? 0, headers: r.headers, body }));
+        },
+      );
       req.on('error', reject);
       req.end('{"x":1}');
     });
@@ -123,8 +187,10 @@ describe('K8sProxy over a socket (stand-in for a tunnel stream)', () => {
 
   it('pipes raw bytes after a 101 (exec, port-forward)', async () => {
     const socket = connect(frontPort, '127.0.0.1');
-    socket.write('POST /api/v1/namespaces/a/pods/p/exec?command=sh HTTP/1.1\r\nHost: hub\r\nAuthorization: Bearer user\r\n'
-      + 'Connection: Upgrade\r\nUpgrade: SPDY/3.1\r\nX-Stream-Protocol-Version: v4.channel.k8s.io\r\n\r\n');
+    socket.write(
+      'POST /api/v1/namespaces/a/pods/p/exec?command=sh HTTP/1.1\r\nHost: hub\r\nAuthorization: Bearer user\r\n' +
+        'Connection: Upgrade\r\nUpgrade: SPDY/3.1\r\nX-Stream-Protocol-Version: v4.channel.k8s.io\r\n\r\n',
+    );
     let got = '';
     await new Promise<void>((resolve) => {
       socket.on('data', (b: Buffer) => {
@@ -143,7 +209,14 @@ describe('K8sProxy over a socket (stand-in for a tunnel stream)', () => {
   });
 
   it('answers 502 Status when the local API server is down', async () => {
-    const down = new K8sProxy({ url: new URL(`http://127.0.0.1:${await freePort()}`), rejectUnauthorized: true, authorization: () => undefined }, pino({ level: 'silent' }));
+    const down = new K8sProxy(
+      {
+        url: new URL(`http://127.0.0.1:${await freePort()}`),
+        rejectUnauthorized: true,
+        authorization: () => undefined,
+      },
+      pino({ level: 'silent' }),
+    );
     const srv = createNetServer((s) => down.handle(s));
     await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
     const a = srv.address();

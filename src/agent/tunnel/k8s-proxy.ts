@@ -23,8 +23,13 @@ const IDENTITY = /^(authorization|proxy-authorization|proxy-authenticate|imperso
  * and hop-by-hop headers (plus any the caller's Connection lists) are dropped; `keepUpgrade` keeps Connection/Upgrade
  * for a protocol switch. Host and Authorization are set to the agent's.
  */
-export function forwardHeaders(rawHeaders: readonly string[], opts: { host: string; authorization?: string; keepUpgrade: boolean }): [string, string][] {
-  const listed = connectionListed(rawHeaders.filter((_, i) => i % 2 === 1 && rawHeaders[i - 1]?.toLowerCase() === 'connection'));
+export function forwardHeaders(
+  rawHeaders: readonly string[],
+  opts: { host: string; authorization?: string; keepUpgrade: boolean },
+): [string, string][] {
+  const listed = connectionListed(
+    rawHeaders.filter((_, i) => i % 2 === 1 && rawHeaders[i - 1]?.toLowerCase() === 'connection'),
+  );
   const out: [string, string][] = [['Host', opts.host]];
   for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
     const name = rawHeaders[i] ?? '';
@@ -58,7 +63,8 @@ export function responseHeaders(rawHeaders: readonly string[]): OutgoingHttpHead
 }
 
 function headerValue(rawHeaders: readonly string[], name: string): string | undefined {
-  for (let i = 0; i + 1 < rawHeaders.length; i += 2) if (rawHeaders[i]?.toLowerCase() === name) return rawHeaders[i + 1];
+  for (let i = 0; i + 1 < rawHeaders.length; i += 2)
+    if (rawHeaders[i]?.toLowerCase() === name) return rawHeaders[i + 1];
   return undefined;
 }
 
@@ -88,14 +94,23 @@ export class K8sProxy {
     this.#port = Number(target.url.port || (this.#https ? 443 : 80));
     this.#prefix = target.url.pathname.replace(/\/+$/, '');
     this.#agent = this.#https
-      ? new HttpsAgent({ keepAlive: true, ca: target.ca, cert: target.cert, key: target.key, rejectUnauthorized: target.rejectUnauthorized, servername: target.servername })
+      ? new HttpsAgent({
+          keepAlive: true,
+          ca: target.ca,
+          cert: target.cert,
+          key: target.key,
+          rejectUnauthorized: target.rejectUnauthorized,
+          servername: target.servername,
+        })
       : new HttpAgent({ keepAlive: true });
     // Timeouts are the hub's business (it owns the caller's request); a watch or exec may last hours.
     this.#server = createServer({ requestTimeout: 0, headersTimeout: 60_000, keepAliveTimeout: 1_000 });
     // The hub may half-close after sending the request; the response must still go out.
     (this.#server as Server & { httpAllowHalfOpen: boolean }).httpAllowHalfOpen = true;
     this.#server.on('request', (req, res) => this.#onRequest(req, res));
-    this.#server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.#onUpgrade(req, socket, head));
+    this.#server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) =>
+      this.#onUpgrade(req, socket, head),
+    );
     this.#server.on('clientError', (err, socket) => {
       this.#log.debug({ err }, 'malformed request on a k8s stream');
       if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
@@ -129,33 +144,42 @@ export class K8sProxy {
   #onRequest(req: IncomingMessage, res: ServerResponse): void {
     this.stats.requests++;
     // Keep-alive: the hub reuses the stream for its next request unless either side said `Connection: close`.
-    const headers = forwardHeaders(req.rawHeaders, { host: this.#target.url.host, authorization: this.#target.authorization(), keepUpgrade: false });
-    const request = this.#https ? httpsRequest : httpRequest;
-    const up = request({
-      host: this.#host,
-      port: this.#port,
-      method: req.method,
-      path: this.#path(req.url),
-      headers: headers as unknown as OutgoingHttpHeaders,
-      agent: this.#agent,
-      setHost: false,
-    }, (upRes) => {
-      res.writeHead(upRes.statusCode ?? 502, upRes.statusMessage, responseHeaders(upRes.rawHeaders));
-      upRes.pipe(res);
-      // A watch's headers must reach the caller before its first event; otherwise they go with the first body bytes.
-      setImmediate(() => {
-        if (!res.headersSent && !res.destroyed) res.flushHeaders();
-      });
-      upRes.on('error', (err) => {
-        this.#log.debug({ err }, 'local API server response broke');
-        res.destroy(err);
-      });
+    const headers = forwardHeaders(req.rawHeaders, {
+      host: this.#target.url.host,
+      authorization: this.#target.authorization(),
+      keepUpgrade: false,
     });
+    const request = this.#https ? httpsRequest : httpRequest;
+    const up = request(
+      {
+        host: this.#host,
+        port: this.#port,
+        method: req.method,
+        path: this.#path(req.url),
+        headers: headers as unknown as OutgoingHttpHeaders,
+        agent: this.#agent,
+        setHost: false,
+      },
+      (upRes) => {
+        res.writeHead(upRes.statusCode ?? 502, upRes.statusMessage, responseHeaders(upRes.rawHeaders));
+        upRes.pipe(res);
+        // A watch's headers must reach the caller before its first event; otherwise they go with the first body bytes.
+        setImmediate(() => {
+          if (!res.headersSent && !res.destroyed) res.flushHeaders();
+        });
+        upRes.on('error', (err) => {
+          this.#log.debug({ err }, 'local API server response broke');
+          res.destroy(err);
+        });
+      },
+    );
     up.on('error', (err: NodeJS.ErrnoException) => {
       this.stats.upstreamErrors++;
       this.#log.warn({ err: err.code ?? err.message, method: req.method }, 'local API server unreachable');
       if (!res.headersSent) {
-        const body = statusBody(502, 'the edge agent cannot reach its local Kubernetes API server', { reason: 'ServiceUnavailable' });
+        const body = statusBody(502, 'the edge agent cannot reach its local Kubernetes API server', {
+          reason: 'ServiceUnavailable',
+        });
         res.writeHead(502, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
         res.end(body);
       } else {
@@ -174,9 +198,21 @@ export class K8sProxy {
     this.stats.upgrades++;
     const t = this.#target;
     const upstream: Socket = this.#https
-      ? tlsConnect({ host: this.#host, port: this.#port, ca: t.ca, cert: t.cert, key: t.key, rejectUnauthorized: t.rejectUnauthorized, servername: t.servername ?? (isIP(this.#host) ? undefined : this.#host) })
+      ? tlsConnect({
+          host: this.#host,
+          port: this.#port,
+          ca: t.ca,
+          cert: t.cert,
+          key: t.key,
+          rejectUnauthorized: t.rejectUnauthorized,
+          servername: t.servername ?? (isIP(this.#host) ? undefined : this.#host),
+        })
       : netConnect({ host: this.#host, port: this.#port });
-    const headers = forwardHeaders(req.rawHeaders, { host: t.url.host, authorization: t.authorization(), keepUpgrade: true });
+    const headers = forwardHeaders(req.rawHeaders, {
+      host: t.url.host,
+      authorization: t.authorization(),
+      keepUpgrade: true,
+    });
     const head0 = `${req.method ?? 'GET'} ${this.#path(req.url)} HTTP/1.1\r\n${headers.map(([k, v]) => `${k}: ${v}`).join('\r\n')}\r\n\r\n`;
     upstream.write(head0);
     if (head.length > 0) upstream.write(head);
@@ -191,8 +227,12 @@ export class K8sProxy {
     upstream.once('error', (err: NodeJS.ErrnoException) => {
       if (upstream.bytesRead === 0 && socket.writable && !socket.writableEnded) {
         this.stats.upstreamErrors++;
-        const body = statusBody(502, 'the edge agent cannot reach its local Kubernetes API server', { reason: 'ServiceUnavailable' });
-        socket.end(`HTTP/1.1 502 Bad Gateway\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+        const body = statusBody(502, 'the edge agent cannot reach its local Kubernetes API server', {
+          reason: 'ServiceUnavailable',
+        });
+        socket.end(
+          `HTTP/1.1 502 Bad Gateway\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+        );
         this.#log.warn({ err: err.code ?? err.message }, 'local API server unreachable (upgrade)');
         return;
       }

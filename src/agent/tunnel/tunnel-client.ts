@@ -49,7 +49,12 @@ export function dialTunnel(opts: TunnelClientOptions, signal: AbortSignal): Prom
     followRedirects: false,
   });
   // Created before 'open' on purpose (ts-libs §6): frames the hub sends right after the 101 must find a listener.
-  const session = createWebSocketSession(ws, { role: 'client', logger: log, config: opts.config, onStream: opts.onStream });
+  const session = createWebSocketSession(ws, {
+    role: 'client',
+    logger: log,
+    config: opts.config,
+    onStream: opts.onStream,
+  });
   return new Promise<TunnelSession>((resolve, reject) => {
     let settled = false;
     const fail = (err: TunnelDialError): void => {
@@ -74,7 +79,9 @@ export function dialTunnel(opts: TunnelClientOptions, signal: AbortSignal): Prom
       req.destroy();
       fail(new TunnelDialError(`hub refused the tunnel with HTTP ${status}`, status));
     });
-    ws.once('error', (err: Error & { code?: string }) => fail(new TunnelDialError(`tunnel dial failed: ${err.code ?? err.message}`, undefined, { cause: err })));
+    ws.once('error', (err: Error & { code?: string }) =>
+      fail(new TunnelDialError(`tunnel dial failed: ${err.code ?? err.message}`, undefined, { cause: err })),
+    );
   });
 }
 

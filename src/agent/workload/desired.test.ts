@@ -2,8 +2,17 @@ import { describe, expect, it } from '@jest/globals';
 import type { Placement, VirtualWorkload } from '../../api/types.ts';
 import { ApiError, apiErrorFromResponse } from '../../kube/api-error.ts';
 import {
-  ANNOTATION_DESIRED_HASH, ANNOTATION_PLACEMENT, ANNOTATION_PLACEMENT_UID, DesiredStateError, applyFailure, containerName, desiredDeployment,
-  desiredObjects, needsApply, servicePorts, workloadBehind,
+  ANNOTATION_DESIRED_HASH,
+  ANNOTATION_PLACEMENT,
+  ANNOTATION_PLACEMENT_UID,
+  DesiredStateError,
+  applyFailure,
+  containerName,
+  desiredDeployment,
+  desiredObjects,
+  needsApply,
+  servicePorts,
+  workloadBehind,
 } from './desired.ts';
 
 const ctx = { cluster: '2x8flc', edge: 'eu-1' };
@@ -21,10 +30,20 @@ function placement(replicas?: number, name = 'web-eu-1'): Placement {
 
 describe('desiredDeployment', () => {
   it('builds one container named after the VW from spec.simple, replicas from the Placement', () => {
-    const d = desiredDeployment(placement(3), vw({
-      simple: { image: 'nginx:1.27', ports: [{ containerPort: 80 }], env: [{ name: 'A', value: '1' }], command: ['nginx'], args: ['-g'] },
-      replicas: 1,
-    }), ctx);
+    const d = desiredDeployment(
+      placement(3),
+      vw({
+        simple: {
+          image: 'nginx:1.27',
+          ports: [{ containerPort: 80 }],
+          env: [{ name: 'A', value: '1' }],
+          command: ['nginx'],
+          args: ['-g'],
+        },
+        replicas: 1,
+      }),
+      ctx,
+    );
     expect(d).toEqual({
       apiVersion: 'apps/v1',
       kind: 'Deployment',
@@ -51,7 +70,18 @@ describe('desiredDeployment', () => {
         selector: { matchLabels: { 'kedge.faros.sh/virtualworkload': 'web' } },
         template: {
           metadata: { labels: { 'kedge.faros.sh/virtualworkload': 'web' } },
-          spec: { containers: [{ name: 'web', image: 'nginx:1.27', ports: [{ containerPort: 80 }], env: [{ name: 'A', value: '1' }], command: ['nginx'], args: ['-g'] }] },
+          spec: {
+            containers: [
+              {
+                name: 'web',
+                image: 'nginx:1.27',
+                ports: [{ containerPort: 80 }],
+                env: [{ name: 'A', value: '1' }],
+                command: ['nginx'],
+                args: ['-g'],
+              },
+            ],
+          },
         },
       },
     });
@@ -64,30 +94,49 @@ describe('desiredDeployment', () => {
   });
 
   it('keeps template metadata and adds the selector labels', () => {
-    const d = desiredDeployment(placement(1), vw({
-      template: {
-        metadata: { labels: { app: 'web', 'kedge.faros.sh/virtualworkload': 'spoofed' }, annotations: { 'prometheus.io/scrape': 'true' } },
-        spec: { containers: [{ name: 'main', image: 'busybox', securityContext: { runAsNonRoot: true } }] },
-      },
-    }), ctx);
+    const d = desiredDeployment(
+      placement(1),
+      vw({
+        template: {
+          metadata: {
+            labels: { app: 'web', 'kedge.faros.sh/virtualworkload': 'spoofed' },
+            annotations: { 'prometheus.io/scrape': 'true' },
+          },
+          spec: { containers: [{ name: 'main', image: 'busybox', securityContext: { runAsNonRoot: true } }] },
+        },
+      }),
+      ctx,
+    );
     expect(d.spec?.template).toEqual({
-      metadata: { labels: { app: 'web', 'kedge.faros.sh/virtualworkload': 'web' }, annotations: { 'prometheus.io/scrape': 'true' } },
+      metadata: {
+        labels: { app: 'web', 'kedge.faros.sh/virtualworkload': 'web' },
+        annotations: { 'prometheus.io/scrape': 'true' },
+      },
       spec: { containers: [{ name: 'main', image: 'busybox', securityContext: { runAsNonRoot: true } }] },
     });
   });
 
   it('rejects a VW without a workload, or with both kinds', () => {
     expect(() => desiredDeployment(placement(), vw({}), ctx)).toThrow(DesiredStateError);
-    expect(() => desiredDeployment(placement(), vw({ simple: { image: 'a' }, template: { spec: { containers: [{ name: 'a' }] } } }), ctx))
-      .toThrow(/both/);
-    expect(() => desiredDeployment(placement(), vw({ template: { spec: { containers: [] } } }), ctx)).toThrow(/containers is empty/);
+    expect(() =>
+      desiredDeployment(
+        placement(),
+        vw({ simple: { image: 'a' }, template: { spec: { containers: [{ name: 'a' }] } } }),
+        ctx,
+      ),
+    ).toThrow(/both/);
+    expect(() => desiredDeployment(placement(), vw({ template: { spec: { containers: [] } } }), ctx)).toThrow(
+      /containers is empty/,
+    );
   });
 
   it('rejects a VW that is not the one the Placement refers to', () => {
     const other = vw({ simple: { image: 'a' } });
     other.metadata.uid = 'new-uid';
     expect(() => desiredDeployment(placement(), other, ctx)).toThrow(/earlier VirtualWorkload/);
-    expect(() => desiredDeployment(placement(), vw({ simple: { image: 'a' } }, 'api'), ctx)).toThrow(/refers to VirtualWorkload web/);
+    expect(() => desiredDeployment(placement(), vw({ simple: { image: 'a' } }, 'api'), ctx)).toThrow(
+      /refers to VirtualWorkload web/,
+    );
   });
 
   it('hashes long names into valid label values and keeps the full names in annotations', () => {
@@ -112,7 +161,11 @@ describe('desiredObjects / servicePorts', () => {
     const none = desiredObjects(placement(1), vw({ simple: { image: 'a' } }), ctx);
     expect(none.service).toBeUndefined();
     expect(none.namespace).toBe('shop');
-    const withPorts = desiredObjects(placement(1), vw({ simple: { image: 'a', ports: [{ containerPort: 8080, name: 'http' }] } }), ctx);
+    const withPorts = desiredObjects(
+      placement(1),
+      vw({ simple: { image: 'a', ports: [{ containerPort: 8080, name: 'http' }] } }),
+      ctx,
+    );
     expect(withPorts.service?.spec).toEqual({
       type: 'ClusterIP',
       selector: { 'kedge.faros.sh/virtualworkload': 'web' },
@@ -125,10 +178,16 @@ describe('desiredObjects / servicePorts', () => {
   });
 
   it('names several ports uniquely and drops duplicates', () => {
-    expect(servicePorts({ spec: { containers: [
-      { name: 'a', ports: [{ containerPort: 80 }, { containerPort: 53, protocol: 'UDP', name: 'dns' }] },
-      { name: 'b', ports: [{ containerPort: 80 }, { containerPort: 81, name: 'dns' }] },
-    ] } })).toEqual([
+    expect(
+      servicePorts({
+        spec: {
+          containers: [
+            { name: 'a', ports: [{ containerPort: 80 }, { containerPort: 53, protocol: 'UDP', name: 'dns' }] },
+            { name: 'b', ports: [{ containerPort: 80 }, { containerPort: 81, name: 'dns' }] },
+          ],
+        },
+      }),
+    ).toEqual([
       { name: 'tcp-80', port: 80, targetPort: 80, protocol: 'TCP' },
       { name: 'dns', port: 53, targetPort: 53, protocol: 'UDP' },
       { name: 'tcp-81', port: 81, targetPort: 81, protocol: 'TCP' },
@@ -159,7 +218,13 @@ describe('a VirtualWorkload edit that keeps the Placement', () => {
     const sameContent = desiredObjects(stamped(3), at(3, 'nginx:1.27'), ctx).hash;
     expect(sameContent).toBe(before);
     expect(needsApply(sameContent, before, before)).toBe(false);
-    const template = desiredObjects(stamped(4), vw({ template: { metadata: { labels: { v: '2' } }, spec: { containers: [{ name: 'c', image: 'nginx:1.27' }] } } }), ctx).hash;
+    const template = desiredObjects(
+      stamped(4),
+      vw({
+        template: { metadata: { labels: { v: '2' } }, spec: { containers: [{ name: 'c', image: 'nginx:1.27' }] } },
+      }),
+      ctx,
+    ).hash;
     expect(template).not.toBe(before);
   });
 
@@ -184,19 +249,34 @@ describe('a VirtualWorkload edit that keeps the Placement', () => {
 });
 
 describe('applyFailure', () => {
-  const status = (code: number, reason: string, details: object): string => JSON.stringify({ kind: 'Status', apiVersion: 'v1', status: 'Failure', code, reason, details });
+  const status = (code: number, reason: string, details: object): string =>
+    JSON.stringify({ kind: 'Status', apiVersion: 'v1', status: 'Failure', code, reason, details });
 
   it('a 404 naming the namespace (deleted on the edge) means namespace-gone, so the agent makes it again', () => {
     // What the NamespaceLifecycle admission plugin answers for a server-side apply into a missing namespace.
-    const err = apiErrorFromResponse(404, status(404, 'NotFound', { name: 'shop', kind: 'namespaces' }), 'PATCH', '/apis/apps/v1/namespaces/shop/deployments/web');
+    const err = apiErrorFromResponse(
+      404,
+      status(404, 'NotFound', { name: 'shop', kind: 'namespaces' }),
+      'PATCH',
+      '/apis/apps/v1/namespaces/shop/deployments/web',
+    );
     expect(applyFailure(err)).toBe('namespace-gone');
   });
 
   it('a 403 with cause NamespaceTerminating (deletion in progress) means namespace-gone too', () => {
-    const err = apiErrorFromResponse(403, status(403, 'Forbidden', {
-      name: 'web', group: 'apps', kind: 'deployments',
-      causes: [{ type: 'NamespaceTerminating', message: 'namespace shop is being terminated', field: 'metadata.namespace' }],
-    }), 'PATCH', '/apis/apps/v1/namespaces/shop/deployments/web');
+    const err = apiErrorFromResponse(
+      403,
+      status(403, 'Forbidden', {
+        name: 'web',
+        group: 'apps',
+        kind: 'deployments',
+        causes: [
+          { type: 'NamespaceTerminating', message: 'namespace shop is being terminated', field: 'metadata.namespace' },
+        ],
+      }),
+      'PATCH',
+      '/apis/apps/v1/namespaces/shop/deployments/web',
+    );
     expect(applyFailure(err)).toBe('namespace-gone');
   });
 

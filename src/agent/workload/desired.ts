@@ -111,7 +111,11 @@ function ownedAnnotations(placement: Placement, vw: VirtualWorkload, ctx: LocalC
 
 /** A DNS-1123 label from a VirtualWorkload name (which may be a 253-character subdomain). */
 export function containerName(vwName: string): string {
-  const s = vwName.toLowerCase().replace(/[^a-z0-9-]/g, '-').slice(0, 63).replace(/^-+|-+$/g, '');
+  const s = vwName
+    .toLowerCase()
+    .replace(/[^a-z0-9-]/g, '-')
+    .slice(0, 63)
+    .replace(/^-+|-+$/g, '');
   return s === '' ? 'main' : s;
 }
 
@@ -195,7 +199,12 @@ export function servicePorts(template: PodTemplateSpec): ServicePort[] {
 }
 
 /** The Service exposing the declared ports, or undefined when none are declared. */
-export function desiredService(placement: Placement, vw: VirtualWorkload, ctx: LocalContext, deployment: Deployment): Service | undefined {
+export function desiredService(
+  placement: Placement,
+  vw: VirtualWorkload,
+  ctx: LocalContext,
+  deployment: Deployment,
+): Service | undefined {
   const template = deployment.spec?.template;
   const ports = template ? servicePorts(template) : [];
   if (ports.length === 0) return undefined;
@@ -217,7 +226,10 @@ export function desiredService(placement: Placement, vw: VirtualWorkload, ctx: L
 export function desiredObjects(placement: Placement, vw: VirtualWorkload, ctx: LocalContext): DesiredObjects {
   const deployment = desiredDeployment(placement, vw, ctx);
   const service = desiredService(placement, vw, ctx, deployment);
-  const hash = createHash('sha256').update(JSON.stringify([deployment, service ?? null])).digest('hex').slice(0, 16);
+  const hash = createHash('sha256')
+    .update(JSON.stringify([deployment, service ?? null]))
+    .digest('hex')
+    .slice(0, 16);
   for (const o of [deployment, service]) {
     if (o !== undefined) o.metadata.annotations = { ...o.metadata.annotations, [ANNOTATION_DESIRED_HASH]: hash };
   }
@@ -231,7 +243,11 @@ export function desiredObjects(placement: Placement, vw: VirtualWorkload, ctx: L
  * the reverted-to state. The hash covers the VirtualWorkload's content, so a new image re-applies even though the
  * Placement's spec is the same.
  */
-export function needsApply(desiredHash: string, liveHash: string | undefined, lastAppliedHash: string | undefined): boolean {
+export function needsApply(
+  desiredHash: string,
+  liveHash: string | undefined,
+  lastAppliedHash: string | undefined,
+): boolean {
   return liveHash !== desiredHash || (lastAppliedHash !== undefined && lastAppliedHash !== desiredHash);
 }
 
@@ -269,12 +285,22 @@ export function applyFailure(err: unknown): ApplyFailure {
 function checkPair(placement: Placement, vw: VirtualWorkload): void {
   const ref = placement.spec.workloadRef;
   if (ref.name !== vw.metadata.name) {
-    throw new DesiredStateError(`Placement ${placement.metadata.name} refers to VirtualWorkload ${ref.name}, not ${vw.metadata.name}`);
+    throw new DesiredStateError(
+      `Placement ${placement.metadata.name} refers to VirtualWorkload ${ref.name}, not ${vw.metadata.name}`,
+    );
   }
   if (ref.uid && vw.metadata.uid && ref.uid !== vw.metadata.uid) {
-    throw new DesiredStateError(`Placement ${placement.metadata.name} refers to an earlier VirtualWorkload ${ref.name} (uid ${ref.uid})`);
+    throw new DesiredStateError(
+      `Placement ${placement.metadata.name} refers to an earlier VirtualWorkload ${ref.name} (uid ${ref.uid})`,
+    );
   }
-  if (placement.metadata.namespace !== undefined && vw.metadata.namespace !== undefined && placement.metadata.namespace !== vw.metadata.namespace) {
-    throw new DesiredStateError(`Placement ${placement.metadata.name} and VirtualWorkload ${ref.name} are in different namespaces`);
+  if (
+    placement.metadata.namespace !== undefined &&
+    vw.metadata.namespace !== undefined &&
+    placement.metadata.namespace !== vw.metadata.namespace
+  ) {
+    throw new DesiredStateError(
+      `Placement ${placement.metadata.name} and VirtualWorkload ${ref.name} are in different namespaces`,
+    );
   }
 }

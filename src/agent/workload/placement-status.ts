@@ -22,7 +22,9 @@ export function placementStatus(input: StatusInput): PlacementStatus {
   const base = { readyReplicas: ready, availableReplicas: available, observedGeneration: input.generation };
   if (input.error !== undefined) return { phase: PlacementPhase.Failed, message: input.error, ...base };
   if (d === undefined) return { phase: PlacementPhase.Pending, message: 'waiting for the Deployment', ...base };
-  const stuck = d.status?.conditions?.find((c) => c.type === 'Progressing' && c.status === 'False' && c.reason === 'ProgressDeadlineExceeded');
+  const stuck = d.status?.conditions?.find(
+    (c) => c.type === 'Progressing' && c.status === 'False' && c.reason === 'ProgressDeadlineExceeded',
+  );
   if (stuck !== undefined) {
     return { phase: PlacementPhase.Failed, message: `rollout stuck: ${stuck.message ?? stuck.reason}`, ...base };
   }
@@ -39,9 +41,11 @@ export function placementStatus(input: StatusInput): PlacementStatus {
 /** Whether writing `next` would change what `current` says (fields the agent owns only). */
 export function statusChanged(current: PlacementStatus | undefined, next: PlacementStatus): boolean {
   const c = current ?? {};
-  return c.phase !== next.phase
-    || (c.readyReplicas ?? 0) !== (next.readyReplicas ?? 0)
-    || (c.availableReplicas ?? 0) !== (next.availableReplicas ?? 0)
-    || (c.message ?? '') !== (next.message ?? '')
-    || c.observedGeneration !== next.observedGeneration;
+  return (
+    c.phase !== next.phase ||
+    (c.readyReplicas ?? 0) !== (next.readyReplicas ?? 0) ||
+    (c.availableReplicas ?? 0) !== (next.availableReplicas ?? 0) ||
+    (c.message ?? '') !== (next.message ?? '') ||
+    c.observedGeneration !== next.observedGeneration
+  );
 }

@@ -13,8 +13,17 @@ import { Informer } from '../../kube/informer.ts';
 import type { KubeObject } from '../../kube/types.ts';
 import { WorkQueue } from '../../kube/work-queue.ts';
 import {
-  ANNOTATION_CLUSTER, ANNOTATION_DESIRED_HASH, ANNOTATION_PLACEMENT, DesiredStateError, FIELD_MANAGER, MANAGED_SELECTOR,
-  applyFailure, desiredObjects, needsApply, placementSelector, workloadBehind,
+  ANNOTATION_CLUSTER,
+  ANNOTATION_DESIRED_HASH,
+  ANNOTATION_PLACEMENT,
+  DesiredStateError,
+  FIELD_MANAGER,
+  MANAGED_SELECTOR,
+  applyFailure,
+  desiredObjects,
+  needsApply,
+  placementSelector,
+  workloadBehind,
 } from './desired.ts';
 import type { Deployment, LocalContext, Service } from './desired.ts';
 import { placementStatus, statusChanged } from './placement-status.ts';
@@ -54,12 +63,22 @@ export class WorkloadReconciler {
   constructor(opts: ReconcilerOptions) {
     this.#opts = opts;
     this.#log = opts.logger.child({ component: 'workload-reconciler' });
-    this.placements = new Informer<PlacementObj>({ client: opts.hub, path: '/placements', logger: this.#log, backoff: { maxMs: 30_000 } });
+    this.placements = new Informer<PlacementObj>({
+      client: opts.hub,
+      path: '/placements',
+      logger: this.#log,
+      backoff: { maxMs: 30_000 },
+    });
     this.placements.addIndex(BY_NS_NAME, (p) => [`${p.metadata.namespace ?? ''}/${p.metadata.name ?? ''}`]);
     this.deployments = new Informer<Deployment>({
-      client: opts.local, path: '/apis/apps/v1/deployments', labelSelector: MANAGED_SELECTOR, logger: this.#log, backoff: { maxMs: 30_000 },
+      client: opts.local,
+      path: '/apis/apps/v1/deployments',
+      labelSelector: MANAGED_SELECTOR,
+      logger: this.#log,
+      backoff: { maxMs: 30_000 },
     });
-    const enqueuePlacement = (p: PlacementObj): void => this.#queue.add(`${p.metadata.namespace ?? ''}/${p.metadata.name ?? ''}`);
+    const enqueuePlacement = (p: PlacementObj): void =>
+      this.#queue.add(`${p.metadata.namespace ?? ''}/${p.metadata.name ?? ''}`);
     this.placements.onAdd(enqueuePlacement);
     this.placements.onUpdate((_, p) => enqueuePlacement(p));
     this.placements.onDelete(enqueuePlacement);
@@ -83,10 +102,14 @@ export class WorkloadReconciler {
         return; // stopped before sync
       }
       if (this.#stopped) return;
-      this.#log.info({ placements: this.placements.list().length, deployments: this.deployments.list().length }, 'reconciler synced');
+      this.#log.info(
+        { placements: this.placements.list().length, deployments: this.deployments.list().length },
+        'reconciler synced',
+      );
       await this.#enqueueOrphanServices();
       this.#resync = setInterval(() => {
-        for (const p of this.placements.list()) this.#queue.add(`${p.metadata.namespace ?? ''}/${p.metadata.name ?? ''}`);
+        for (const p of this.placements.list())
+          this.#queue.add(`${p.metadata.namespace ?? ''}/${p.metadata.name ?? ''}`);
       }, this.#opts.resyncIntervalMs);
       this.#workers = runWorkers(this.#queue, this.#opts.workers ?? 2, (key) => this.reconcile(key), this.#log);
     })();
@@ -111,7 +134,9 @@ export class WorkloadReconciler {
   /** Services have no informer: at start, queue the Placement keys of all managed Services so orphans are found. */
   async #enqueueOrphanServices(): Promise<void> {
     try {
-      const { items } = await this.#opts.local.listAll<Service>('/api/v1/services', { labelSelector: MANAGED_SELECTOR });
+      const { items } = await this.#opts.local.listAll<Service>('/api/v1/services', {
+        labelSelector: MANAGED_SELECTOR,
+      });
       for (const s of items) {
         const key = this.#ownerKey(s);
         if (key !== undefined) this.#queue.add(key);
@@ -127,61 +152,102 @@ export class WorkloadReconciler {
     const namespace = key.slice(0, slash);
     const name = key.slice(slash + 1);
     const placement = this.placements.byIndex(BY_NS_NAME, key)[0];
-    if (placement === undefined || placement.metadata.deletionTimestamp !== undefined || placement.spec.edgeName !== this.#opts.ctx.edge) {
+    if (
+      placement === undefined ||
+      placement.metadata.deletionTimestamp !== undefined ||
+      placement.spec.edgeName !== this.#opts.ctx.edge
+    ) {
       await this.#cleanup(namespace, name);
       return;
     }
     let vw: VirtualWorkload & KubeObject;
     try {
-      vw = await this.#opts.hub.get<VirtualWorkload & KubeObject>(`/namespaces/${namespace}/virtualworkloads/${placement.spec.workloadRef.name}`);
+      vw = await this.#opts.hub.get<VirtualWorkload & KubeObject>(
+        `/namespaces/${namespace}/virtualworkloads/${placement.spec.workloadRef.name}`,
+      );
     } catch (err) {
       this.#opts.onHubError?.(err);
       throw err;
     }
     if (workloadBehind(placement, vw)) {
       // The hub stamped a newer workload generation on the Placement than this read shows: read again shortly.
-      throw new Error(`VirtualWorkload ${namespace}/${vw.metadata.name ?? ''} read at generation ${vw.metadata.generation ?? '?'}, older than the Placement says`);
+      throw new Error(
+        `VirtualWorkload ${namespace}/${vw.metadata.name ?? ''} read at generation ${vw.metadata.generation ?? '?'}, older than the Placement says`,
+      );
     }
     let desired;
     try {
       desired = desiredObjects(placement, vw, this.#opts.ctx);
     } catch (err) {
       if (!(err instanceof DesiredStateError)) throw err;
-      await this.#writeStatus(placement, placementStatus({ generation: placement.metadata.generation, error: err.message }));
+      await this.#writeStatus(
+        placement,
+        placementStatus({ generation: placement.metadata.generation, error: err.message }),
+      );
       return { requeueAfterMs: FAILED_RETRY_MS };
     }
     const deploymentKey = `${namespace}/${desired.deployment.metadata.name ?? ''}`;
     let live = this.deployments.get(`|${deploymentKey}`);
-    if (needsApply(desired.hash, live?.metadata.annotations?.[ANNOTATION_DESIRED_HASH], this.#applied.get(deploymentKey))) {
+    if (
+      needsApply(desired.hash, live?.metadata.annotations?.[ANNOTATION_DESIRED_HASH], this.#applied.get(deploymentKey))
+    ) {
       // Until the whole apply succeeded, what is live is unknown: '' matches no hash, so the next pass applies again
       // even when the cache then shows the new Deployment (e.g. the Service apply failed after it).
       this.#applied.set(deploymentKey, '');
       try {
         await this.#ensureNamespace(namespace);
-        live = await apply<Deployment>(this.#opts.local, deploymentPath(namespace, desired.deployment.metadata.name ?? ''), desired.deployment,
-          { fieldManager: FIELD_MANAGER, force: true });
+        live = await apply<Deployment>(
+          this.#opts.local,
+          deploymentPath(namespace, desired.deployment.metadata.name ?? ''),
+          desired.deployment,
+          { fieldManager: FIELD_MANAGER, force: true },
+        );
         if (desired.service !== undefined) {
-          await apply<Service>(this.#opts.local, `/api/v1/namespaces/${namespace}/services/${desired.service.metadata.name ?? ''}`, desired.service,
-            { fieldManager: FIELD_MANAGER, force: true });
+          await apply<Service>(
+            this.#opts.local,
+            `/api/v1/namespaces/${namespace}/services/${desired.service.metadata.name ?? ''}`,
+            desired.service,
+            { fieldManager: FIELD_MANAGER, force: true },
+          );
         } else {
           await this.#deleteOwned('services', namespace, name);
         }
         this.#applied.set(deploymentKey, desired.hash);
-        this.#log.info({ key, hash: desired.hash, replicas: desired.deployment.spec?.replicas, workloadGeneration: vw.metadata.generation }, 'applied');
+        this.#log.info(
+          {
+            key,
+            hash: desired.hash,
+            replicas: desired.deployment.spec?.replicas,
+            workloadGeneration: vw.metadata.generation,
+          },
+          'applied',
+        );
       } catch (err) {
         const failure = applyFailure(err);
         if (failure === 'namespace-gone') {
           // Someone deleted the namespace on the edge: the cache must not claim it exists, or every retry fails the
           // same way until the agent restarts. Retry with backoff; #ensureNamespace makes it again once it is gone.
           this.#namespaces.delete(namespace);
-          this.#log.info({ key, namespace, err: (err as Error).message }, 'namespace gone or terminating on the edge; will create it again');
+          this.#log.info(
+            { key, namespace, err: (err as Error).message },
+            'namespace gone or terminating on the edge; will create it again',
+          );
         }
         if (failure !== 'failed') throw err; // retry with backoff
-        await this.#writeStatus(placement, placementStatus({ generation: placement.metadata.generation, error: `apply failed: ${(err as Error).message}` }));
+        await this.#writeStatus(
+          placement,
+          placementStatus({
+            generation: placement.metadata.generation,
+            error: `apply failed: ${(err as Error).message}`,
+          }),
+        );
         return { requeueAfterMs: FAILED_RETRY_MS };
       }
     }
-    await this.#writeStatus(placement, placementStatus({ generation: placement.metadata.generation, deployment: live }));
+    await this.#writeStatus(
+      placement,
+      placementStatus({ generation: placement.metadata.generation, deployment: live }),
+    );
     return;
   }
 
@@ -192,7 +258,11 @@ export class WorkloadReconciler {
     } catch (err) {
       if (!isNotFound(err)) throw err;
       try {
-        await this.#opts.local.create('/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } });
+        await this.#opts.local.create('/api/v1/namespaces', {
+          apiVersion: 'v1',
+          kind: 'Namespace',
+          metadata: { name: namespace },
+        });
         this.#log.info({ namespace }, 'created namespace');
       } catch (e) {
         if (!isAlreadyExists(e)) throw e;
@@ -208,7 +278,10 @@ export class WorkloadReconciler {
     const body = { ...structuredClone(placement), status };
     try {
       await this.#opts.hub.updateStatus(`/namespaces/${ns}/placements/${name}`, body);
-      this.#log.info({ key: `${ns}/${name}`, phase: status.phase, ready: status.readyReplicas, message: status.message }, 'placement status');
+      this.#log.info(
+        { key: `${ns}/${name}`, phase: status.phase, ready: status.readyReplicas, message: status.message },
+        'placement status',
+      );
     } catch (err) {
       this.#opts.onHubError?.(err);
       if (isNotFound(err)) return; // deleted meanwhile: the delete event cleans up
@@ -219,21 +292,31 @@ export class WorkloadReconciler {
 
   /** Deletes the Deployment and Service this agent made for the Placement `namespace/name`. */
   async #cleanup(namespace: string, name: string): Promise<void> {
-    const deleted = (await this.#deleteOwned('deployments', namespace, name)) + (await this.#deleteOwned('services', namespace, name));
-    if (deleted > 0) this.#log.info({ key: `${namespace}/${name}`, deleted }, 'removed objects of a Placement that is gone');
+    const deleted =
+      (await this.#deleteOwned('deployments', namespace, name)) +
+      (await this.#deleteOwned('services', namespace, name));
+    if (deleted > 0)
+      this.#log.info({ key: `${namespace}/${name}`, deleted }, 'removed objects of a Placement that is gone');
   }
 
   async #deleteOwned(kind: 'deployments' | 'services', namespace: string, placementName: string): Promise<number> {
-    const base = kind === 'deployments' ? `/apis/apps/v1/namespaces/${namespace}/deployments` : `/api/v1/namespaces/${namespace}/services`;
-    const objects = kind === 'deployments'
-      ? this.deployments.list().filter((d) => d.metadata.namespace === namespace)
-      : (await this.#opts.local.listAll<Service>(base, { labelSelector: placementSelector(placementName) })).items;
+    const base =
+      kind === 'deployments'
+        ? `/apis/apps/v1/namespaces/${namespace}/deployments`
+        : `/api/v1/namespaces/${namespace}/services`;
+    const objects =
+      kind === 'deployments'
+        ? this.deployments.list().filter((d) => d.metadata.namespace === namespace)
+        : (await this.#opts.local.listAll<Service>(base, { labelSelector: placementSelector(placementName) })).items;
     let n = 0;
     for (const o of objects) {
       if (this.#ownerKey(o) !== `${namespace}/${placementName}`) continue;
       try {
         // uid precondition: never delete a same-named object that replaced this one meanwhile.
-        await this.#opts.local.delete(`${base}/${o.metadata.name ?? ''}`, { preconditions: { uid: o.metadata.uid }, propagationPolicy: 'Background' });
+        await this.#opts.local.delete(`${base}/${o.metadata.name ?? ''}`, {
+          preconditions: { uid: o.metadata.uid },
+          propagationPolicy: 'Background',
+        });
         if (kind === 'deployments') this.#applied.delete(`${namespace}/${o.metadata.name ?? ''}`);
         n++;
       } catch (err) {

@@ -17,7 +17,11 @@ const doc: OpenApiDocument = {
         type: 'object',
         properties: {
           name: { type: 'string' },
-          labels: { type: 'object', description: 'Map of labels.', additionalProperties: { type: 'string', default: '' } },
+          labels: {
+            type: 'object',
+            description: 'Map of labels.',
+            additionalProperties: { type: 'string', default: '' },
+          },
           managedFields: { type: 'array', items: { type: 'object' } },
         },
       },
@@ -29,7 +33,10 @@ const doc: OpenApiDocument = {
           containerPort: { type: 'integer', format: 'int32', default: 0 },
           protocol: { type: 'string', default: 'TCP' },
           name: { type: 'string', default: '' },
-          target: { allOf: [{ $ref: ref('io.k8s.apimachinery.pkg.util.intstr.IntOrString') }], description: 'Target port.' },
+          target: {
+            allOf: [{ $ref: ref('io.k8s.apimachinery.pkg.util.intstr.IntOrString') }],
+            description: 'Target port.',
+          },
         },
       },
       'x.Container': {
@@ -43,7 +50,10 @@ const doc: OpenApiDocument = {
             'x-kubernetes-patch-merge-key': 'containerPort',
             items: { allOf: [{ $ref: ref('x.Port') }], default: {} },
           },
-          limits: { type: 'object', additionalProperties: { $ref: ref('io.k8s.apimachinery.pkg.api.resource.Quantity') } },
+          limits: {
+            type: 'object',
+            additionalProperties: { $ref: ref('io.k8s.apimachinery.pkg.api.resource.Quantity') },
+          },
         },
       },
       'x.Template': {

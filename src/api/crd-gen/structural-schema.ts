@@ -15,11 +15,35 @@ const OBJECT_META = 'io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta';
 
 /** Keywords a CRD's JSONSchemaProps may carry (apiextensions.k8s.io/v1); anything else is dropped. */
 const ALLOWED_KEYWORDS = new Set([
-  'type', 'format', 'description', 'properties', 'additionalProperties', 'items', 'required', 'enum',
-  'default', 'nullable', 'pattern', 'minimum', 'maximum', 'exclusiveMinimum', 'exclusiveMaximum',
-  'minLength', 'maxLength', 'minItems', 'maxItems', 'uniqueItems', 'minProperties', 'maxProperties',
-  'x-kubernetes-preserve-unknown-fields', 'x-kubernetes-embedded-resource', 'x-kubernetes-int-or-string',
-  'x-kubernetes-list-type', 'x-kubernetes-list-map-keys', 'x-kubernetes-map-type', 'x-kubernetes-validations',
+  'type',
+  'format',
+  'description',
+  'properties',
+  'additionalProperties',
+  'items',
+  'required',
+  'enum',
+  'default',
+  'nullable',
+  'pattern',
+  'minimum',
+  'maximum',
+  'exclusiveMinimum',
+  'exclusiveMaximum',
+  'minLength',
+  'maxLength',
+  'minItems',
+  'maxItems',
+  'uniqueItems',
+  'minProperties',
+  'maxProperties',
+  'x-kubernetes-preserve-unknown-fields',
+  'x-kubernetes-embedded-resource',
+  'x-kubernetes-int-or-string',
+  'x-kubernetes-list-type',
+  'x-kubernetes-list-map-keys',
+  'x-kubernetes-map-type',
+  'x-kubernetes-validations',
 ]);
 
 /** Formats the apiextensions validator knows; others (e.g. int-or-string) are dropped. */
@@ -77,7 +101,12 @@ function resolve(node: Schema, ctx: Context): Schema {
     for (const [prop, child] of Object.entries(node.properties)) {
       const resolved = resolve(child as Schema, { ...ctx, keepDefaults: new Set(), path: `${ctx.path}.${prop}` });
       const required = Array.isArray(node.required) ? (node.required as string[]) : [];
-      if (ctx.upstream && ctx.keepDefaults.has(prop) && !required.includes(prop) && (child as Schema).default !== undefined) {
+      if (
+        ctx.upstream &&
+        ctx.keepDefaults.has(prop) &&
+        !required.includes(prop) &&
+        (child as Schema).default !== undefined
+      ) {
         resolved.default = (child as Schema).default;
       }
       props[prop] = resolved;
@@ -85,7 +114,11 @@ function resolve(node: Schema, ctx: Context): Schema {
     out.properties = props;
   }
   if (isObject(node.additionalProperties)) {
-    out.additionalProperties = resolve(node.additionalProperties, { ...ctx, keepDefaults: new Set(), path: `${ctx.path}.*` });
+    out.additionalProperties = resolve(node.additionalProperties, {
+      ...ctx,
+      keepDefaults: new Set(),
+      path: `${ctx.path}.*`,
+    });
   }
   if (isObject(node.items)) {
     const mapKeys = node['x-kubernetes-list-type'] === 'map' ? (node['x-kubernetes-list-map-keys'] as string[]) : [];
@@ -100,7 +133,11 @@ function resolve(node: Schema, ctx: Context): Schema {
     }
     out.items = items;
   }
-  if (out.type === undefined && out['x-kubernetes-int-or-string'] !== true && out['x-kubernetes-preserve-unknown-fields'] !== true) {
+  if (
+    out.type === undefined &&
+    out['x-kubernetes-int-or-string'] !== true &&
+    out['x-kubernetes-preserve-unknown-fields'] !== true
+  ) {
     if (out.properties === undefined) throw new SchemaError(`${ctx.path || '<root>'}: schema has no type`);
     out.type = 'object';
   }
@@ -112,7 +149,8 @@ function resolveRef(name: string, site: Schema, ctx: Context): Schema {
   const description = typeof site.description === 'string' ? site.description : undefined;
   const special = specialComponent(name, ctx);
   if (special !== undefined) return withDescription(special, description);
-  if (ctx.stack.includes(name)) throw new SchemaError(`${ctx.path}: recursive type ${[...ctx.stack, name].join(' -> ')}`);
+  if (ctx.stack.includes(name))
+    throw new SchemaError(`${ctx.path}: recursive type ${[...ctx.stack, name].join(' -> ')}`);
   const target = ctx.doc.components.schemas[name];
   if (target === undefined) throw new SchemaError(`${ctx.path}: unknown component ${name}`);
   const resolved = resolve(target, { ...ctx, stack: [...ctx.stack, name], upstream: true });

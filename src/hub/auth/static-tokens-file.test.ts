@@ -27,7 +27,10 @@ function codeOf(fn: () => unknown): string | undefined {
 describe('static tokens file', () => {
   it('reads one [name=]token per line, skipping blanks and comments', () => {
     const p = file('ok', '# team tokens\n\nalice=aaaaaaaaaaaaaaaaaaaa\r\n  bbbbbbbbbbbbbbbbbbbb  \n');
-    expect(loadStaticTokensFile(p)).toEqual({ specs: ['alice=aaaaaaaaaaaaaaaaaaaa', 'bbbbbbbbbbbbbbbbbbbb'], warnings: [] });
+    expect(loadStaticTokensFile(p)).toEqual({
+      specs: ['alice=aaaaaaaaaaaaaaaaaaaa', 'bbbbbbbbbbbbbbbbbbbb'],
+      warnings: [],
+    });
   });
   it('names the file and line of a bad entry, without the token', () => {
     let err: unknown;
@@ -42,11 +45,17 @@ describe('static tokens file', () => {
   });
   it('refuses short tokens and a token given twice', () => {
     expect(() => parseStaticTokensText('short\n', 'f')).toThrow(/^f:1: .*at least 16/);
-    expect(() => parseStaticTokensText('a=aaaaaaaaaaaaaaaaaaaa\nb=aaaaaaaaaaaaaaaaaaaa\n', 'f')).toThrow(/^f:2: the same token as line 1/);
+    expect(() => parseStaticTokensText('a=aaaaaaaaaaaaaaaaaaaa\nb=aaaaaaaaaaaaaaaaaaaa\n', 'f')).toThrow(
+      /^f:2: the same token as line 1/,
+    );
   });
   it('refuses a world-readable or world-writable file and warns about a group-readable one', () => {
-    expect(codeOf(() => loadStaticTokensFile(file('world', 'aaaaaaaaaaaaaaaaaaaa\n', 0o644)))).toBe('KEDGE_HUB_STATIC_TOKENS_FILE_UNSAFE');
-    expect(codeOf(() => loadStaticTokensFile(file('worldw', 'aaaaaaaaaaaaaaaaaaaa\n', 0o602)))).toBe('KEDGE_HUB_STATIC_TOKENS_FILE_UNSAFE');
+    expect(codeOf(() => loadStaticTokensFile(file('world', 'aaaaaaaaaaaaaaaaaaaa\n', 0o644)))).toBe(
+      'KEDGE_HUB_STATIC_TOKENS_FILE_UNSAFE',
+    );
+    expect(codeOf(() => loadStaticTokensFile(file('worldw', 'aaaaaaaaaaaaaaaaaaaa\n', 0o602)))).toBe(
+      'KEDGE_HUB_STATIC_TOKENS_FILE_UNSAFE',
+    );
     const group = loadStaticTokensFile(file('group', 'aaaaaaaaaaaaaaaaaaaa\n', 0o640));
     expect(group.specs).toHaveLength(1);
     expect(group.warnings.join()).toMatch(/group.*0640/);

@@ -22,15 +22,20 @@ export function loadStaticTokensFile(path: string): StaticTokensFile {
     text = readFileSync(path, 'utf8');
   } catch (err) {
     const why = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
-    throw new HubError(HubErrorCode.StaticTokensFileUnreadable, `static tokens file ${path} cannot be read (${why})`, { cause: err });
+    throw new HubError(HubErrorCode.StaticTokensFileUnreadable, `static tokens file ${path} cannot be read (${why})`, {
+      cause: err,
+    });
   }
   const warnings: string[] = [];
   // The tokens are credentials: a file anyone on the machine can read defeats the point of not using argv.
   if (mode & 0o006) {
-    throw new HubError(HubErrorCode.StaticTokensFileUnsafe,
-      `static tokens file ${path} is readable or writable by every local user (mode ${octal(mode)}); run: chmod 600 ${path}`);
+    throw new HubError(
+      HubErrorCode.StaticTokensFileUnsafe,
+      `static tokens file ${path} is readable or writable by every local user (mode ${octal(mode)}); run: chmod 600 ${path}`,
+    );
   }
-  if (mode & 0o060) warnings.push(`static tokens file ${path} is accessible to its group (mode ${octal(mode)}); consider chmod 600`);
+  if (mode & 0o060)
+    warnings.push(`static tokens file ${path} is accessible to its group (mode ${octal(mode)}); consider chmod 600`);
   return { specs: parseStaticTokensText(text, path), warnings };
 }
 
@@ -45,11 +50,16 @@ export function parseStaticTokensText(text: string, source: string): string[] {
     try {
       token = parseStaticToken(line).token;
     } catch (err) {
-      throw new HubError(HubErrorCode.StaticTokensInvalid, `${source}:${i + 1}: ${(err as Error).message}`, { cause: err });
+      throw new HubError(HubErrorCode.StaticTokensInvalid, `${source}:${i + 1}: ${(err as Error).message}`, {
+        cause: err,
+      });
     }
     const first = seen.get(token);
     if (first !== undefined) {
-      throw new HubError(HubErrorCode.StaticTokensInvalid, `${source}:${i + 1}: the same token as line ${first} (each token is one user)`);
+      throw new HubError(
+        HubErrorCode.StaticTokensInvalid,
+        `${source}:${i + 1}: the same token as line ${first} (each token is one user)`,
+      );
     }
     seen.set(token, i + 1);
     specs.push(line);

@@ -7,7 +7,10 @@ import { USERS_GROUP, type Authenticator, type UserInfo } from './identity.ts';
 
 const TENANT_NAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 
-interface Entry { digest: Buffer; user: UserInfo }
+interface Entry {
+  digest: Buffer;
+  user: UserInfo;
+}
 
 /** Parses `name=token` or `token`; the tenant is `name`, or `t-<12 hex of sha256(token)>`. */
 export function parseStaticToken(spec: string): { tenant: string; token: string } {
@@ -28,7 +31,12 @@ export function staticTokenAuthenticator(specs: string[]): Authenticator {
     const { tenant, token } = parseStaticToken(spec);
     return {
       digest: sha256(token),
-      user: { username: `kedge:static:${tenant}`, uid: `static-${tenant}`, groups: [USERS_GROUP, `kedge:tenant:${tenant}`], tenant },
+      user: {
+        username: `kedge:static:${tenant}`,
+        uid: `static-${tenant}`,
+        groups: [USERS_GROUP, `kedge:tenant:${tenant}`],
+        tenant,
+      },
     };
   });
   return {

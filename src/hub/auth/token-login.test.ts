@@ -11,10 +11,15 @@ let port = 0;
 let ensured = 0;
 
 beforeAll(async () => {
-  const handler = tokenLoginHandler(staticTokenAuthenticator([TOKEN]), async (user) => {
-    ensured++;
-    return { name: user.tenant, workspacePath: `root:kedge:tenants:${user.tenant}` } as never;
-  }, { hubURL: 'https://hub.example' }, pino({ level: 'silent' }));
+  const handler = tokenLoginHandler(
+    staticTokenAuthenticator([TOKEN]),
+    async (user) => {
+      ensured++;
+      return { name: user.tenant, workspacePath: `root:kedge:tenants:${user.tenant}` } as never;
+    },
+    { hubURL: 'https://hub.example' },
+    pino({ level: 'silent' }),
+  );
   server = createServer((req, res) => void handler(req, res));
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   port = (server.address() as AddressInfo).port;
@@ -28,14 +33,20 @@ function login(body: Buffer | undefined, chunked = false): Promise<{ status: num
   return new Promise((resolve, reject) => {
     const headers: Record<string, string> = { authorization: 'Bearer aaaaaaaaaaaaaaaaaaaa' };
     if (body && !chunked) headers['content-length'] = String(body.length);
-    const req = request({ host: '127.0.0.1', port, method: 'POST', path: '/auth/token-login', headers, agent: false }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        resolve({ status: res.statusCode ?? 0, json: JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown> });
-        req.destroy();
-      });
-    });
+    const req = request(
+      { host: '127.0.0.1', port, method: 'POST', path: '/auth/token-login', headers, agent: false },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          resolve({
+            status: res.statusCode ?? 0,
+            json: JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>,
+          });
+          req.destroy();
+        });
+      },
+    );
     req.on('error', (err) => reject(err));
     if (body && chunked) for (let i = 0; i < body.length; i += 16 * 1024) req.write(body.subarray(i, i + 16 * 1024));
     req.end(chunked ? undefined : body);
@@ -51,7 +62,10 @@ describe('POST /auth/token-login', () => {
     expect(ensured).toBe(before + 1);
   });
 
-  it.each([['declared', false], ['chunked', true]])('refuses a 1 MB %s body with 413 before creating anything', async (_what, chunked) => {
+  it.each([
+    ['declared', false],
+    ['chunked', true],
+  ])('refuses a 1 MB %s body with 413 before creating anything', async (_what, chunked) => {
     const before = ensured;
     const r = await login(Buffer.alloc(1024 * 1024, 0x20), chunked);
     expect(r.status).toBe(413);

@@ -51,11 +51,19 @@ export function tokenLoginHandler(
   log: Logger,
 ) {
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    if (req.method !== 'POST') return sendStatus(res, 405, 'use POST /auth/token-login with Authorization: Bearer <token>', { headers: { Allow: 'POST' } });
+    if (req.method !== 'POST')
+      return sendStatus(res, 405, 'use POST /auth/token-login with Authorization: Bearer <token>', {
+        headers: { Allow: 'POST' },
+      });
     try {
       await readBody(req, TOKEN_LOGIN_BODY_LIMIT); // read (and dropped) before the login does anything
     } catch (err) {
-      if (err instanceof BodyTooLargeError) return sendStatus(res, 413, `the token-login body exceeds the limit of ${TOKEN_LOGIN_BODY_LIMIT} bytes (it needs none)`);
+      if (err instanceof BodyTooLargeError)
+        return sendStatus(
+          res,
+          413,
+          `the token-login body exceeds the limit of ${TOKEN_LOGIN_BODY_LIMIT} bytes (it needs none)`,
+        );
       return sendStatus(res, 400, 'the request body could not be read'); // the client went away mid-body
     }
     const token = bearerToken(req.headers.authorization);
@@ -66,7 +74,9 @@ export function tokenLoginHandler(
       tenant = await ensureTenant(user);
     } catch (err) {
       log.error({ err, user: user.username }, 'tenant provisioning failed');
-      return sendStatus(res, 503, 'the tenant workspace is not ready yet; try again shortly', { kedgeCode: HubErrorCode.NotReady });
+      return sendStatus(res, 503, 'the tenant workspace is not ready yet; try again shortly', {
+        kedgeCode: HubErrorCode.NotReady,
+      });
     }
     log.info({ user: user.username, workspace: tenant.workspacePath }, 'token login');
     const body: LoginResponse = {

@@ -24,7 +24,8 @@ export async function bootstrapUntilDone(kcp: KubeClient, log: Logger, signal: A
   return retry(() => bootstrap(kcp, log, signal), {
     backoff: { initialMs: 1_000, maxMs: 15_000, jitter: 0.1 },
     // kcp answers 404 for a moment after a workspace turns Ready: the first retries are expected.
-    onRetry: (err, attempt, delayMs) => log[attempt <= 2 ? 'debug' : 'warn']({ err, attempt, retryInMs: delayMs }, 'bootstrap failed; retrying'),
+    onRetry: (err, attempt, delayMs) =>
+      log[attempt <= 2 ? 'debug' : 'warn']({ err, attempt, retryInMs: delayMs }, 'bootstrap failed; retrying'),
     signal,
   });
 }
@@ -48,15 +49,28 @@ export async function bootstrap(kcp: KubeClient, log: Logger, signal?: AbortSign
   const config = loadKcpConfig();
   for (const schema of config.schemas as unknown as KubeObject[]) {
     // Schemas are immutable in kcp and named by content hash: a changed CRD yields a new name.
-    const { result } = await ensureObject(prov, '/apis/apis.kcp.io/v1alpha1/apiresourceschemas', schema, { immutable: true });
+    const { result } = await ensureObject(prov, '/apis/apis.kcp.io/v1alpha1/apiresourceschemas', schema, {
+      immutable: true,
+    });
     note(`apiresourceschema ${schema.metadata.name}`, result);
   }
   const exp = config.export as unknown as APIExport;
-  note(`apiexport ${exp.metadata.name}`, (await ensureObject(prov, '/apis/apis.kcp.io/v1alpha2/apiexports', exp)).result);
-  await poll(async () => {
-    const e = await prov.get<APIExport>(`/apis/apis.kcp.io/v1alpha2/apiexports/${EXPORT_NAME}`);
-    return e.status?.identityHash ? true : undefined;
-  }, { what: `APIExport ${EXPORT_NAME} identity hash`, timeoutMs: 60_000, intervalMs: 200, ...(signal ? { signal } : {}) });
+  note(
+    `apiexport ${exp.metadata.name}`,
+    (await ensureObject(prov, '/apis/apis.kcp.io/v1alpha2/apiexports', exp)).result,
+  );
+  await poll(
+    async () => {
+      const e = await prov.get<APIExport>(`/apis/apis.kcp.io/v1alpha2/apiexports/${EXPORT_NAME}`);
+      return e.status?.identityHash ? true : undefined;
+    },
+    {
+      what: `APIExport ${EXPORT_NAME} identity hash`,
+      timeoutMs: 60_000,
+      intervalMs: 200,
+      ...(signal ? { signal } : {}),
+    },
+  );
 
   return { providersCluster: providers.cluster, changes };
 }

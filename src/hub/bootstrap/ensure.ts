@@ -48,7 +48,9 @@ export async function ensureObject<T extends KubeObject>(
       existing = await client.get<T>(path);
     }
   }
-  const fields = Object.keys(desired).filter((k) => k !== 'metadata' && k !== 'status' && k !== 'apiVersion' && k !== 'kind');
+  const fields = Object.keys(desired).filter(
+    (k) => k !== 'metadata' && k !== 'status' && k !== 'apiVersion' && k !== 'kind',
+  );
   const labelsMatch = isSubset(desired.metadata.labels ?? {}, existing.metadata.labels ?? {});
   if (opts.immutable || (labelsMatch && fields.every((f) => isSubset(desired[f], existing[f])))) {
     return { result: 'unchanged', object: existing };
@@ -56,7 +58,13 @@ export async function ensureObject<T extends KubeObject>(
   const merged = {
     ...existing,
     ...Object.fromEntries(fields.map((f) => [f, desired[f]])),
-    metadata: { ...existing.metadata, labels: { ...(existing.metadata.labels as object | undefined), ...(desired.metadata.labels as object | undefined) } },
+    metadata: {
+      ...existing.metadata,
+      labels: {
+        ...(existing.metadata.labels as object | undefined),
+        ...(desired.metadata.labels as object | undefined),
+      },
+    },
   } as T;
   return { result: 'updated', object: await client.update<T>(path, merged) };
 }
@@ -70,27 +78,48 @@ type Workspace = KubeObject & {
  * Ensures a child Workspace `name` of type `root:universal` exists in the workspace `parent` (a client
  * scoped to it) and waits until it is Ready. Returns its logical cluster name.
  */
-export async function ensureWorkspace(parent: KubeClient, name: string, signal?: AbortSignal, timeoutMs = 120_000): Promise<{ result: EnsureResult; cluster: string }> {
+export async function ensureWorkspace(
+  parent: KubeClient,
+  name: string,
+  signal?: AbortSignal,
+  timeoutMs = 120_000,
+): Promise<{ result: EnsureResult; cluster: string }> {
   const collection = '/apis/tenancy.kcp.io/v1alpha1/workspaces';
-  const { result } = await ensureObject<Workspace>(parent, collection, {
-    apiVersion: 'tenancy.kcp.io/v1alpha1',
-    kind: 'Workspace',
-    metadata: { name },
-    spec: { type: { name: 'universal', path: 'root' } },
-  }, { immutable: true });
-  const ws = await poll(async () => {
-    const w = await parent.get<Workspace>(`${collection}/${name}`);
-    return w.status?.phase === 'Ready' && w.spec?.cluster ? w : undefined;
-  }, { what: `workspace ${name} to become Ready`, timeoutMs, intervalMs: 200, ...(signal ? { signal } : {}) });
+  const { result } = await ensureObject<Workspace>(
+    parent,
+    collection,
+    {
+      apiVersion: 'tenancy.kcp.io/v1alpha1',
+      kind: 'Workspace',
+      metadata: { name },
+      spec: { type: { name: 'universal', path: 'root' } },
+    },
+    { immutable: true },
+  );
+  const ws = await poll(
+    async () => {
+      const w = await parent.get<Workspace>(`${collection}/${name}`);
+      return w.status?.phase === 'Ready' && w.spec?.cluster ? w : undefined;
+    },
+    { what: `workspace ${name} to become Ready`, timeoutMs, intervalMs: 200, ...(signal ? { signal } : {}) },
+  );
   // kcp's path index can lag the Ready phase by a moment (404 "page not found" on /clusters/<path>): wait until
   // the child answers under its path, which is how callers address it next.
   const parentPath = /\/clusters\/([^/]+)$/.exec(parent.server)?.[1];
   if (parentPath) {
     const child = parent.forCluster(`${parentPath}:${name}`);
-    await poll(async () => {
-      await child.list('/apis/tenancy.kcp.io/v1alpha1/workspaces', { limit: 1 });
-      return true;
-    }, { what: `workspace ${parentPath}:${name} to be served`, timeoutMs, intervalMs: 200, ...(signal ? { signal } : {}) });
+    await poll(
+      async () => {
+        await child.list('/apis/tenancy.kcp.io/v1alpha1/workspaces', { limit: 1 });
+        return true;
+      },
+      {
+        what: `workspace ${parentPath}:${name} to be served`,
+        timeoutMs,
+        intervalMs: 200,
+        ...(signal ? { signal } : {}),
+      },
+    );
   }
   return { result, cluster: ws.spec?.cluster ?? '' };
 }

@@ -1,12 +1,7 @@
 // Placement statuses → VirtualWorkload status (src/hub/controllers/README.md): replica sums, one row per edge, phase, the Scheduled and
 // Available conditions, observedGeneration, edgeCount (backs the Edges printer column); and statusEqual so the shell
 // writes only on change.
-import {
-  ConditionStatus,
-  ConditionType,
-  PlacementPhase,
-  VirtualWorkloadPhase,
-} from '../../api/constants.ts';
+import { ConditionStatus, ConditionType, PlacementPhase, VirtualWorkloadPhase } from '../../api/constants.ts';
 import type { EdgeWorkloadStatus, Placement, VirtualWorkload, VirtualWorkloadStatus } from '../../api/types.ts';
 import { compareNames } from './candidates.ts';
 import { mergeConditions, type ConditionInput } from './conditions.ts';
@@ -34,7 +29,12 @@ export function effectivePhase(p: Placement): PlacementPhase {
   if (reported === undefined || !KNOWN_PHASES.has(reported)) return PlacementPhase.Pending;
   const observed = p.status?.observedGeneration;
   const generation = p.metadata.generation;
-  if (reported === PlacementPhase.Running && observed !== undefined && generation !== undefined && observed < generation) {
+  if (
+    reported === PlacementPhase.Running &&
+    observed !== undefined &&
+    generation !== undefined &&
+    observed < generation
+  ) {
     return PlacementPhase.Applied;
   }
   return reported;
@@ -69,7 +69,11 @@ export function aggregateStatus(
     .filter((p) => p.metadata.deletionTimestamp === undefined)
     .sort((a, b) => compareNames(a.spec.edgeName, b.spec.edgeName) || compareNames(a.metadata.name, b.metadata.name));
   const edges: EdgeWorkloadStatus[] = live.map((p) => {
-    const row: EdgeWorkloadStatus = { edgeName: p.spec.edgeName, phase: effectivePhase(p), readyReplicas: p.status?.readyReplicas ?? 0 };
+    const row: EdgeWorkloadStatus = {
+      edgeName: p.spec.edgeName,
+      phase: effectivePhase(p),
+      readyReplicas: p.status?.readyReplicas ?? 0,
+    };
     if (p.status?.message) row.message = p.status.message;
     return row;
   });
@@ -89,10 +93,16 @@ export function aggregateStatus(
   return status;
 }
 
-function availableCondition(phase: VirtualWorkloadPhase, edges: readonly EdgeWorkloadStatus[], available: number): ConditionInput {
+function availableCondition(
+  phase: VirtualWorkloadPhase,
+  edges: readonly EdgeWorkloadStatus[],
+  available: number,
+): ConditionInput {
   const running = edges.filter((e) => e.phase === PlacementPhase.Running);
   const failed = edges.filter((e) => e.phase === PlacementPhase.Failed).map((e) => e.edgeName);
-  const waiting = edges.filter((e) => e.phase !== PlacementPhase.Running && e.phase !== PlacementPhase.Failed).map((e) => e.edgeName);
+  const waiting = edges
+    .filter((e) => e.phase !== PlacementPhase.Running && e.phase !== PlacementPhase.Failed)
+    .map((e) => e.edgeName);
   const counts = [`${running.length} of ${edges.length} edges running`];
   if (failed.length > 0) counts.push(`failed: ${listNames(failed)}`);
   if (waiting.length > 0) counts.push(`not running yet: ${listNames(waiting)}`);

@@ -14,7 +14,11 @@ describe('rfc3339', () => {
 
 describe('parseTime', () => {
   it('parses RFC 3339 and rejects garbage and absence', () => {
-    expect([parseTime(earlier), parseTime('yesterday'), parseTime(undefined)]).toEqual([Date.parse(earlier), undefined, undefined]);
+    expect([parseTime(earlier), parseTime('yesterday'), parseTime(undefined)]).toEqual([
+      Date.parse(earlier),
+      undefined,
+      undefined,
+    ]);
   });
 });
 
@@ -36,15 +40,37 @@ describe('mergeConditions', () => {
         4,
       ),
     ).toEqual([
-      { type: 'Scheduled', status: 'True', reason: 'Scheduled', message: 'new message', lastTransitionTime: earlier, observedGeneration: 4 },
-      { type: 'Available', status: 'True', reason: 'AllPlacementsRunning', message: '', lastTransitionTime: '2026-09-01T12:00:00Z', observedGeneration: 4 },
+      {
+        type: 'Scheduled',
+        status: 'True',
+        reason: 'Scheduled',
+        message: 'new message',
+        lastTransitionTime: earlier,
+        observedGeneration: 4,
+      },
+      {
+        type: 'Available',
+        status: 'True',
+        reason: 'AllPlacementsRunning',
+        message: '',
+        lastTransitionTime: '2026-09-01T12:00:00Z',
+        observedGeneration: 4,
+      },
       { type: 'Foreign', status: 'True', reason: 'X', message: '', lastTransitionTime: earlier },
     ]);
   });
 
   it('sets now for a new condition and omits observedGeneration when not given', () => {
-    expect(mergeConditions(undefined, [{ type: 'Ready', status: 'False', reason: 'NeverConnected', message: 'm' }], now)).toEqual([
-      { type: 'Ready', status: 'False', reason: 'NeverConnected', message: 'm', lastTransitionTime: '2026-09-01T12:00:00Z' },
+    expect(
+      mergeConditions(undefined, [{ type: 'Ready', status: 'False', reason: 'NeverConnected', message: 'm' }], now),
+    ).toEqual([
+      {
+        type: 'Ready',
+        status: 'False',
+        reason: 'NeverConnected',
+        message: 'm',
+        lastTransitionTime: '2026-09-01T12:00:00Z',
+      },
     ]);
   });
 });

@@ -51,12 +51,17 @@ export class EdgeController {
     if (stored === undefined || stored.metadata.deletionTimestamp !== undefined) return;
     this.stats.reconciles++;
     const edge = structuredClone(stored);
-    const next = nextEdgeStatus(edge, { type: 'None' }, new Date(this.#clock.now()), { heartbeatIntervalMs: this.#opts.heartbeatIntervalMs });
+    const next = nextEdgeStatus(edge, { type: 'None' }, new Date(this.#clock.now()), {
+      heartbeatIntervalMs: this.#opts.heartbeatIntervalMs,
+    });
     if (!edgeStatusEqual(edge.status, next.status)) {
       try {
-        await this.#vw.forCluster(parts.cluster).updateStatus(edgePath(parts.name), { ...edge, status: next.status }, { signal });
+        await this.#vw
+          .forCluster(parts.cluster)
+          .updateStatus(edgePath(parts.name), { ...edge, status: next.status }, { signal });
         this.stats.statusWrites++;
-        if (edge.status?.phase !== next.status.phase) this.#log.info({ key, from: edge.status?.phase, to: next.status.phase }, 'edge phase changed');
+        if (edge.status?.phase !== next.status.phase)
+          this.#log.info({ key, from: edge.status?.phase, to: next.status.phase }, 'edge phase changed');
       } catch (err) {
         // Conflict: a newer Edge is on its way and its update event queues this key again.
         if (isNotFound(err) || isConflict(err) || signal.aborted) return;
@@ -100,18 +105,26 @@ export class TunnelSignalApplier {
   async #applyOnce(cluster: string, edgeName: string, signal: TunnelSignal): Promise<void> {
     const client = (await this.#vw()).forCluster(cluster);
     // An optimistic-concurrency conflict means the Edge changed under us: read it again and recompute.
-    await retry(async () => {
-      let edge: Edge;
-      try {
-        edge = await client.get<Edge & KubeObject>(edgePath(edgeName));
-      } catch (err) {
-        if (isNotFound(err)) return; // deleted meanwhile: nothing to mark
-        throw err;
-      }
-      const next = nextEdgeStatus(edge, signal, new Date(this.#clock.now()), { heartbeatIntervalMs: this.#opts.heartbeatIntervalMs });
-      if (edgeStatusEqual(edge.status, next.status)) return;
-      await client.updateStatus(edgePath(edgeName), { ...edge, status: next.status });
-      this.#log.info({ key: edgeKey(cluster, edgeName), signal: signal.type, phase: next.status.phase }, 'tunnel signal applied');
-    }, { attempts: 5, backoff: { initialMs: 10, maxMs: 200 }, retryIf: isConflict });
+    await retry(
+      async () => {
+        let edge: Edge;
+        try {
+          edge = await client.get<Edge & KubeObject>(edgePath(edgeName));
+        } catch (err) {
+          if (isNotFound(err)) return; // deleted meanwhile: nothing to mark
+          throw err;
+        }
+        const next = nextEdgeStatus(edge, signal, new Date(this.#clock.now()), {
+          heartbeatIntervalMs: this.#opts.heartbeatIntervalMs,
+        });
+        if (edgeStatusEqual(edge.status, next.status)) return;
+        await client.updateStatus(edgePath(edgeName), { ...edge, status: next.status });
+        this.#log.info(
+          { key: edgeKey(cluster, edgeName), signal: signal.type, phase: next.status.phase },
+          'tunnel signal applied',
+        );
+      },
+      { attempts: 5, backoff: { initialMs: 10, maxMs: 200 }, retryIf: isConflict },
+    );
   }
 }

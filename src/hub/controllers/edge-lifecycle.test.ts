@@ -10,16 +10,37 @@ const opts = { heartbeatIntervalMs: INTERVAL };
 const EARLIER = '2026-09-01T11:00:00Z';
 
 const readyConds = (t: string): Condition[] => [
-  { type: 'Ready', status: 'True', reason: 'AgentConnected', message: 'the agent tunnel is up and its heartbeat is fresh', lastTransitionTime: t },
-  { type: 'TunnelConnected', status: 'True', reason: 'TunnelRegistered', message: 'the agent tunnel is registered with the hub', lastTransitionTime: t },
+  {
+    type: 'Ready',
+    status: 'True',
+    reason: 'AgentConnected',
+    message: 'the agent tunnel is up and its heartbeat is fresh',
+    lastTransitionTime: t,
+  },
+  {
+    type: 'TunnelConnected',
+    status: 'True',
+    reason: 'TunnelRegistered',
+    message: 'the agent tunnel is registered with the hub',
+    lastTransitionTime: t,
+  },
 ];
 const downConds = (reason: string, message: string, t: string): Condition[] => [
   { type: 'Ready', status: 'False', reason, message, lastTransitionTime: t },
   { type: 'TunnelConnected', status: 'False', reason, message, lastTransitionTime: t },
 ];
 const withStatus = (status: EdgeStatus): Edge => ({ ...edge('pi'), status });
-const facts = { URL: 'https://hub/services/edges-proxy/clusters/c/apis/kedge.faros.sh/v1alpha1/edges/pi/k8s', agentVersion: 'v1' };
-const readyStatus = (heartbeat: string): EdgeStatus => ({ ...facts, phase: 'Ready', connected: true, lastHeartbeatTime: heartbeat, conditions: readyConds(EARLIER) });
+const facts = {
+  URL: 'https://hub/services/edges-proxy/clusters/c/apis/kedge.faros.sh/v1alpha1/edges/pi/k8s',
+  agentVersion: 'v1',
+};
+const readyStatus = (heartbeat: string): EdgeStatus => ({
+  ...facts,
+  phase: 'Ready',
+  connected: true,
+  lastHeartbeatTime: heartbeat,
+  conditions: readyConds(EARLIER),
+});
 
 interface Case {
   name: string;
@@ -36,12 +57,22 @@ const cases: Case[] = [
     signal: { type: 'None' },
     now: new Date(T0),
     want: {
-      status: { phase: 'Pending', connected: false, conditions: downConds('NeverConnected', 'the agent has not connected yet', T0) },
+      status: {
+        phase: 'Pending',
+        connected: false,
+        conditions: downConds('NeverConnected', 'the agent has not connected yet', T0),
+      },
     },
   },
   {
     name: 'tunnel up makes the edge Ready and refreshes the heartbeat',
-    edge: withStatus({ ...facts, phase: 'Disconnected', connected: false, lastHeartbeatTime: EARLIER, conditions: downConds('TunnelClosed', 'x', EARLIER) }),
+    edge: withStatus({
+      ...facts,
+      phase: 'Disconnected',
+      connected: false,
+      lastHeartbeatTime: EARLIER,
+      conditions: downConds('TunnelClosed', 'x', EARLIER),
+    }),
     signal: { type: 'Opened' },
     now: new Date(T0),
     want: {
@@ -54,7 +85,10 @@ const cases: Case[] = [
     edge: edge('pi'),
     signal: { type: 'Opened' },
     now: at(T0, 500),
-    want: { status: { phase: 'Ready', connected: true, lastHeartbeatTime: T0, conditions: readyConds(T0) }, requeueAfterMs: LIMIT },
+    want: {
+      status: { phase: 'Ready', connected: true, lastHeartbeatTime: T0, conditions: readyConds(T0) },
+      requeueAfterMs: LIMIT,
+    },
   },
   {
     name: 'the registered tunnel closing disconnects the edge',
@@ -62,7 +96,13 @@ const cases: Case[] = [
     signal: { type: 'Closed', registered: true },
     now: at(T0, 1000),
     want: {
-      status: { ...facts, phase: 'Disconnected', connected: false, lastHeartbeatTime: T0, conditions: downConds('TunnelClosed', 'the agent tunnel closed', '2026-09-01T12:00:01Z') },
+      status: {
+        ...facts,
+        phase: 'Disconnected',
+        connected: false,
+        lastHeartbeatTime: T0,
+        conditions: downConds('TunnelClosed', 'the agent tunnel closed', '2026-09-01T12:00:01Z'),
+      },
     },
   },
   {
@@ -85,7 +125,13 @@ const cases: Case[] = [
     signal: { type: 'None' },
     now: at(T0, LIMIT),
     want: {
-      status: { ...facts, phase: 'Disconnected', connected: false, lastHeartbeatTime: T0, conditions: downConds('HeartbeatExpired', 'no heartbeat for 30s (limit 30s)', '2026-09-01T12:00:30Z') },
+      status: {
+        ...facts,
+        phase: 'Disconnected',
+        connected: false,
+        lastHeartbeatTime: T0,
+        conditions: downConds('HeartbeatExpired', 'no heartbeat for 30s (limit 30s)', '2026-09-01T12:00:30Z'),
+      },
     },
   },
   {
@@ -94,7 +140,11 @@ const cases: Case[] = [
     signal: { type: 'None' },
     now: new Date(T0),
     want: {
-      status: { phase: 'Disconnected', connected: false, conditions: downConds('HeartbeatExpired', 'no heartbeat for an unknown time (limit 30s)', T0) },
+      status: {
+        phase: 'Disconnected',
+        connected: false,
+        conditions: downConds('HeartbeatExpired', 'no heartbeat for an unknown time (limit 30s)', T0),
+      },
     },
   },
   {
@@ -106,11 +156,23 @@ const cases: Case[] = [
   },
   {
     name: 'a disconnected edge stays Disconnected with its reason and transition time',
-    edge: withStatus({ ...facts, phase: 'Disconnected', connected: false, lastHeartbeatTime: EARLIER, conditions: downConds('HeartbeatExpired', 'old message', EARLIER) }),
+    edge: withStatus({
+      ...facts,
+      phase: 'Disconnected',
+      connected: false,
+      lastHeartbeatTime: EARLIER,
+      conditions: downConds('HeartbeatExpired', 'old message', EARLIER),
+    }),
     signal: { type: 'None' },
     now: new Date(T0),
     want: {
-      status: { ...facts, phase: 'Disconnected', connected: false, lastHeartbeatTime: EARLIER, conditions: downConds('HeartbeatExpired', 'old message', EARLIER) },
+      status: {
+        ...facts,
+        phase: 'Disconnected',
+        connected: false,
+        lastHeartbeatTime: EARLIER,
+        conditions: downConds('HeartbeatExpired', 'old message', EARLIER),
+      },
     },
   },
   {
@@ -118,7 +180,15 @@ const cases: Case[] = [
     edge: withStatus({ phase: 'Ready', connected: true, lastHeartbeatTime: T0 }),
     signal: { type: 'None' },
     now: at(T0, 5000),
-    want: { status: { phase: 'Ready', connected: true, lastHeartbeatTime: T0, conditions: readyConds('2026-09-01T12:00:05Z') }, requeueAfterMs: LIMIT - 5000 },
+    want: {
+      status: {
+        phase: 'Ready',
+        connected: true,
+        lastHeartbeatTime: T0,
+        conditions: readyConds('2026-09-01T12:00:05Z'),
+      },
+      requeueAfterMs: LIMIT - 5000,
+    },
   },
 ];
 

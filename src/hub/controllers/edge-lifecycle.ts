@@ -51,17 +51,33 @@ export const MISSED_HEARTBEATS = 3;
  *    - not connected → Disconnected, keeping the stored reason.
  * Rejected: keeping `connected` true on heartbeat expiry (it would stay true forever once the hub lost the tunnel).
  */
-export function nextEdgeStatus(edge: Edge, signal: TunnelSignal, now: Date, opts: EdgeLifecycleOptions): EdgeLifecycleResult {
+export function nextEdgeStatus(
+  edge: Edge,
+  signal: TunnelSignal,
+  now: Date,
+  opts: EdgeLifecycleOptions,
+): EdgeLifecycleResult {
   const before = edge.status ?? {};
   const limitMs = MISSED_HEARTBEATS * opts.heartbeatIntervalMs;
   if (signal.type === 'Opened') {
     return { status: ready(edge, { ...before, lastHeartbeatTime: rfc3339(now) }, now), requeueAfterMs: limitMs };
   }
   if (signal.type === 'Closed' && signal.registered) {
-    return { status: notReady(edge, before, EdgePhase.Disconnected, EdgeReason.TunnelClosed, 'the agent tunnel closed', now) };
+    return {
+      status: notReady(edge, before, EdgePhase.Disconnected, EdgeReason.TunnelClosed, 'the agent tunnel closed', now),
+    };
   }
   if (before.connected !== true && (before.phase === undefined || before.phase === EdgePhase.Pending)) {
-    return { status: notReady(edge, before, EdgePhase.Pending, EdgeReason.NeverConnected, 'the agent has not connected yet', now) };
+    return {
+      status: notReady(
+        edge,
+        before,
+        EdgePhase.Pending,
+        EdgeReason.NeverConnected,
+        'the agent has not connected yet',
+        now,
+      ),
+    };
   }
   if (before.connected !== true) {
     const previous = findCondition(before.conditions, ConditionType.Ready);
@@ -90,18 +106,38 @@ function ready(edge: Edge, base: EdgeStatus, now: Date): EdgeStatus {
     edge,
     { ...base, phase: EdgePhase.Ready, connected: true },
     [
-      cond(ConditionType.Ready, ConditionStatus.True, EdgeReason.AgentConnected, 'the agent tunnel is up and its heartbeat is fresh'),
-      cond(ConditionType.TunnelConnected, ConditionStatus.True, EdgeReason.TunnelRegistered, 'the agent tunnel is registered with the hub'),
+      cond(
+        ConditionType.Ready,
+        ConditionStatus.True,
+        EdgeReason.AgentConnected,
+        'the agent tunnel is up and its heartbeat is fresh',
+      ),
+      cond(
+        ConditionType.TunnelConnected,
+        ConditionStatus.True,
+        EdgeReason.TunnelRegistered,
+        'the agent tunnel is registered with the hub',
+      ),
     ],
     now,
   );
 }
 
-function notReady(edge: Edge, base: EdgeStatus, phase: EdgePhase, reason: string, message: string, now: Date): EdgeStatus {
+function notReady(
+  edge: Edge,
+  base: EdgeStatus,
+  phase: EdgePhase,
+  reason: string,
+  message: string,
+  now: Date,
+): EdgeStatus {
   return withConditions(
     edge,
     { ...base, phase, connected: false },
-    [cond(ConditionType.Ready, ConditionStatus.False, reason, message), cond(ConditionType.TunnelConnected, ConditionStatus.False, reason, message)],
+    [
+      cond(ConditionType.Ready, ConditionStatus.False, reason, message),
+      cond(ConditionType.TunnelConnected, ConditionStatus.False, reason, message),
+    ],
     now,
   );
 }

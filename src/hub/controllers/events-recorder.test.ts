@@ -7,7 +7,13 @@ describe('eventManifest', () => {
     const vw = {
       apiVersion: 'kedge.faros.sh/v1alpha1',
       kind: 'VirtualWorkload',
-      metadata: { name: 'web', namespace: 'shop', uid: 'u-1', resourceVersion: '42', annotations: { 'kcp.io/cluster': 'abc' } },
+      metadata: {
+        name: 'web',
+        namespace: 'shop',
+        uid: 'u-1',
+        resourceVersion: '42',
+        annotations: { 'kcp.io/cluster': 'abc' },
+      },
     };
     const now = Date.UTC(2026, 0, 2, 3, 4, 5, 678);
     const e = eventManifest(vw, { type: 'Warning', reason: 'FailedOver', message: 'moved from a to b' }, now, 'hub-1');
@@ -15,7 +21,14 @@ describe('eventManifest', () => {
       apiVersion: 'v1',
       kind: 'Event',
       metadata: { namespace: 'shop' },
-      involvedObject: { apiVersion: 'kedge.faros.sh/v1alpha1', kind: 'VirtualWorkload', name: 'web', namespace: 'shop', uid: 'u-1', resourceVersion: '42' },
+      involvedObject: {
+        apiVersion: 'kedge.faros.sh/v1alpha1',
+        kind: 'VirtualWorkload',
+        name: 'web',
+        namespace: 'shop',
+        uid: 'u-1',
+        resourceVersion: '42',
+      },
       type: 'Warning',
       reason: 'FailedOver',
       message: 'moved from a to b',

@@ -9,9 +9,16 @@ import type { ControllerEvent } from './events.ts';
 export const EVENT_SOURCE = 'kedge-hub';
 
 /** The core/v1 Event for `event` about `obj` (name `<obj>.<time hex><rand>` like client-go, so it never collides). */
-export function eventManifest(obj: KubeObject, event: ControllerEvent, nowMs: number, reportingInstance: string): KubeObject {
+export function eventManifest(
+  obj: KubeObject,
+  event: ControllerEvent,
+  nowMs: number,
+  reportingInstance: string,
+): KubeObject {
   const t = new Date(nowMs).toISOString();
-  const suffix = `${nowMs.toString(16)}${Math.floor(Math.random() * 0xffff).toString(16).padStart(4, '0')}`;
+  const suffix = `${nowMs.toString(16)}${Math.floor(Math.random() * 0xffff)
+    .toString(16)
+    .padStart(4, '0')}`;
   return {
     apiVersion: 'v1',
     kind: 'Event',
@@ -55,7 +62,9 @@ export class EventRecorder {
     const ns = obj.metadata.namespace ?? 'default';
     for (const event of events) {
       try {
-        await this.#vw.forCluster(cluster).create(`/api/v1/namespaces/${ns}/events`, eventManifest(obj, event, nowMs, this.#instance));
+        await this.#vw
+          .forCluster(cluster)
+          .create(`/api/v1/namespaces/${ns}/events`, eventManifest(obj, event, nowMs, this.#instance));
         this.recorded++;
         this.#failures = 0;
       } catch (err) {

@@ -16,7 +16,12 @@ const key = (name: string) => `${CLUSTER}|shop/${name}`;
 const prod = workload({ name: 'prod-app', uid: 'u1', selector: { matchLabels: { env: 'prod' } } });
 const dev = workload({ name: 'dev-app', uid: 'u2', selector: { matchLabels: { env: 'dev' } } });
 const all = workload({ name: 'everywhere', uid: 'u3' });
-const single = workload({ name: 'single', uid: 'u4', strategy: 'Singleton', selector: { matchLabels: { env: 'prod' } } });
+const single = workload({
+  name: 'single',
+  uid: 'u4',
+  strategy: 'Singleton',
+  selector: { matchLabels: { env: 'prod' } },
+});
 const workloads = [prod, dev, all, single];
 
 const withStatus = (e: Edge, phase: 'Ready' | 'Disconnected', heartbeat = T0, transition = T0): Edge => ({
@@ -25,15 +30,31 @@ const withStatus = (e: Edge, phase: 'Ready' | 'Disconnected', heartbeat = T0, tr
     phase,
     connected: phase === 'Ready',
     lastHeartbeatTime: heartbeat,
-    conditions: [{ type: 'Ready', status: phase === 'Ready' ? 'True' : 'False', reason: 'x', message: '', lastTransitionTime: transition }],
+    conditions: [
+      {
+        type: 'Ready',
+        status: phase === 'Ready' ? 'True' : 'False',
+        reason: 'x',
+        message: '',
+        lastTransitionTime: transition,
+      },
+    ],
   },
 });
 const pi = (labels: Record<string, string>) => edge('pi', { labels });
 
 describe('workloadKeysForEdgeEvent', () => {
   const cases: Array<{ name: string; old?: Edge; new?: Edge; placements?: Placement[]; want: string[] }> = [
-    { name: 'an added edge enqueues the workloads that match it', new: pi({ env: 'prod' }), want: [key('everywhere'), key('prod-app'), key('single')] },
-    { name: 'a deleted edge enqueues the workloads that matched it', old: pi({ env: 'dev' }), want: [key('dev-app'), key('everywhere')] },
+    {
+      name: 'an added edge enqueues the workloads that match it',
+      new: pi({ env: 'prod' }),
+      want: [key('everywhere'), key('prod-app'), key('single')],
+    },
+    {
+      name: 'a deleted edge enqueues the workloads that matched it',
+      old: pi({ env: 'dev' }),
+      want: [key('dev-app'), key('everywhere')],
+    },
     {
       name: 'a label change enqueues workloads matching the old or the new labels',
       old: pi({ env: 'dev' }),
@@ -97,22 +118,22 @@ describe('index functions', () => {
   it('file objects under cluster-qualified values', () => {
     const p = placement('pi', { workloadName: 'web' });
     const vw: VirtualWorkload = workload();
-    expect([indexWorkloadByCluster(vw), indexPlacementByEdge(p), indexPlacementByWorkload(p), indexPlacementByNamespace(p)]).toEqual([
-      [CLUSTER],
-      [`${CLUSTER}|pi`],
-      [`${CLUSTER}|shop/web`],
-      [`${CLUSTER}|shop`],
-    ]);
+    expect([
+      indexWorkloadByCluster(vw),
+      indexPlacementByEdge(p),
+      indexPlacementByWorkload(p),
+      indexPlacementByNamespace(p),
+    ]).toEqual([[CLUSTER], [`${CLUSTER}|pi`], [`${CLUSTER}|shop/web`], [`${CLUSTER}|shop`]]);
   });
 
   it('a placement maps to its controller owner, else its workloadRef', () => {
     const owned = placement('pi', { workloadName: 'web' });
     const unowned = { ...owned, metadata: { ...owned.metadata, ownerReferences: [] } };
     const nameless = { ...unowned, spec: { ...unowned.spec, workloadRef: { name: '', uid: '' } } };
-    expect([workloadKeyForPlacement(owned), workloadKeyForPlacement(unowned), workloadKeyForPlacement(nameless)]).toEqual([
-      key('web'),
-      key('web'),
-      undefined,
-    ]);
+    expect([
+      workloadKeyForPlacement(owned),
+      workloadKeyForPlacement(unowned),
+      workloadKeyForPlacement(nameless),
+    ]).toEqual([key('web'), key('web'), undefined]);
   });
 });

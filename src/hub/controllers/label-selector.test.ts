@@ -6,27 +6,72 @@ import { matchesSelector, validateSelector } from './label-selector.ts';
 const edgeLabels = { env: 'prod', region: 'eu', 'kedge.faros.sh/arch': 'arm64' };
 
 describe('matchesSelector', () => {
-  const cases: Array<{ name: string; selector: LabelSelector | undefined; labels?: Record<string, string>; want: boolean }> = [
+  const cases: Array<{
+    name: string;
+    selector: LabelSelector | undefined;
+    labels?: Record<string, string>;
+    want: boolean;
+  }> = [
     { name: 'absent selector matches all edges', selector: undefined, want: true },
     { name: 'absent selector matches an edge without labels', selector: undefined, labels: {}, want: true },
     { name: 'empty selector matches all', selector: {}, want: true },
     { name: 'empty lists match all', selector: { matchLabels: {}, matchExpressions: [] }, want: true },
     { name: 'matchLabels equal', selector: { matchLabels: { env: 'prod' } }, want: true },
-    { name: 'matchLabels with a prefixed key', selector: { matchLabels: { 'kedge.faros.sh/arch': 'arm64' } }, want: true },
+    {
+      name: 'matchLabels with a prefixed key',
+      selector: { matchLabels: { 'kedge.faros.sh/arch': 'arm64' } },
+      want: true,
+    },
     { name: 'matchLabels differing value', selector: { matchLabels: { env: 'dev' } }, want: false },
     { name: 'matchLabels missing key', selector: { matchLabels: { tier: 'x' } }, want: false },
     { name: 'matchLabels empty value needs the key present', selector: { matchLabels: { tier: '' } }, want: false },
     { name: 'matchLabels are ANDed', selector: { matchLabels: { env: 'prod', region: 'us' } }, want: false },
-    { name: 'In with the value', selector: { matchExpressions: [{ key: 'region', operator: 'In', values: ['us', 'eu'] }] }, want: true },
-    { name: 'In without the value', selector: { matchExpressions: [{ key: 'region', operator: 'In', values: ['us'] }] }, want: false },
-    { name: 'In with the key absent', selector: { matchExpressions: [{ key: 'zone', operator: 'In', values: ['a'] }] }, want: false },
-    { name: 'NotIn with another value', selector: { matchExpressions: [{ key: 'region', operator: 'NotIn', values: ['us'] }] }, want: true },
-    { name: 'NotIn with the value', selector: { matchExpressions: [{ key: 'region', operator: 'NotIn', values: ['eu'] }] }, want: false },
-    { name: 'NotIn matches when the key is absent', selector: { matchExpressions: [{ key: 'zone', operator: 'NotIn', values: ['a'] }] }, want: true },
+    {
+      name: 'In with the value',
+      selector: { matchExpressions: [{ key: 'region', operator: 'In', values: ['us', 'eu'] }] },
+      want: true,
+    },
+    {
+      name: 'In without the value',
+      selector: { matchExpressions: [{ key: 'region', operator: 'In', values: ['us'] }] },
+      want: false,
+    },
+    {
+      name: 'In with the key absent',
+      selector: { matchExpressions: [{ key: 'zone', operator: 'In', values: ['a'] }] },
+      want: false,
+    },
+    {
+      name: 'NotIn with another value',
+      selector: { matchExpressions: [{ key: 'region', operator: 'NotIn', values: ['us'] }] },
+      want: true,
+    },
+    {
+      name: 'NotIn with the value',
+      selector: { matchExpressions: [{ key: 'region', operator: 'NotIn', values: ['eu'] }] },
+      want: false,
+    },
+    {
+      name: 'NotIn matches when the key is absent',
+      selector: { matchExpressions: [{ key: 'zone', operator: 'NotIn', values: ['a'] }] },
+      want: true,
+    },
     { name: 'Exists with the key', selector: { matchExpressions: [{ key: 'env', operator: 'Exists' }] }, want: true },
-    { name: 'Exists without the key', selector: { matchExpressions: [{ key: 'zone', operator: 'Exists' }] }, want: false },
-    { name: 'DoesNotExist without the key', selector: { matchExpressions: [{ key: 'zone', operator: 'DoesNotExist' }] }, want: true },
-    { name: 'DoesNotExist with the key', selector: { matchExpressions: [{ key: 'env', operator: 'DoesNotExist' }] }, want: false },
+    {
+      name: 'Exists without the key',
+      selector: { matchExpressions: [{ key: 'zone', operator: 'Exists' }] },
+      want: false,
+    },
+    {
+      name: 'DoesNotExist without the key',
+      selector: { matchExpressions: [{ key: 'zone', operator: 'DoesNotExist' }] },
+      want: true,
+    },
+    {
+      name: 'DoesNotExist with the key',
+      selector: { matchExpressions: [{ key: 'env', operator: 'DoesNotExist' }] },
+      want: false,
+    },
     {
       name: 'labels and expressions are ANDed',
       selector: { matchLabels: { env: 'prod' }, matchExpressions: [{ key: 'region', operator: 'In', values: ['us'] }] },
@@ -37,7 +82,11 @@ describe('matchesSelector', () => {
       selector: { matchExpressions: [{ key: 'env', operator: 'Gt' as 'In', values: ['1'] }] },
       want: false,
     },
-    { name: 'inherited object keys are not labels', selector: { matchExpressions: [{ key: 'toString', operator: 'Exists' }] }, want: false },
+    {
+      name: 'inherited object keys are not labels',
+      selector: { matchExpressions: [{ key: 'toString', operator: 'Exists' }] },
+      want: false,
+    },
   ];
   for (const c of cases) {
     it(c.name, () => {
@@ -93,7 +142,12 @@ describe('validateSelector', () => {
     },
     {
       name: 'DoesNotExist with values',
-      selector: { matchExpressions: [{ key: 'b', operator: 'Exists' }, { key: 'a', operator: 'DoesNotExist', values: ['x'] }] },
+      selector: {
+        matchExpressions: [
+          { key: 'b', operator: 'Exists' },
+          { key: 'a', operator: 'DoesNotExist', values: ['x'] },
+        ],
+      },
       want: ['matchExpressions[1].values: must be empty for operator DoesNotExist'],
     },
     {
@@ -106,7 +160,13 @@ describe('validateSelector', () => {
     },
     {
       name: 'invalid key prefix and too many slashes',
-      selector: { matchExpressions: [{ key: 'Example.com/x', operator: 'Exists' }, { key: 'a/b/c', operator: 'Exists' }, { key: '/x', operator: 'Exists' }] },
+      selector: {
+        matchExpressions: [
+          { key: 'Example.com/x', operator: 'Exists' },
+          { key: 'a/b/c', operator: 'Exists' },
+          { key: '/x', operator: 'Exists' },
+        ],
+      },
       want: [
         'matchExpressions[0].key: invalid label key "Example.com/x": prefix part must be a DNS-1123 subdomain of at most 253 characters',
         `matchExpressions[1].key: invalid label key "a/b/c": at most one '/' is allowed`,

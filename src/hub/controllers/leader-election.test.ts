@@ -41,7 +41,8 @@ class LeaseStore {
       update: async (_path: string, body: Lease) => {
         check();
         if (this.lease === undefined) throw new ApiError({ code: 404 });
-        if (body.metadata.resourceVersion !== this.lease.metadata.resourceVersion) throw new ApiError({ code: 409, reason: 'Conflict' });
+        if (body.metadata.resourceVersion !== this.lease.metadata.resourceVersion)
+          throw new ApiError({ code: 409, reason: 'Conflict' });
         return stored(body);
       },
     };
@@ -55,7 +56,11 @@ async function settle(): Promise<void> {
 }
 
 function candidate(store: LeaseStore, clock: FakeClock, identity: string, cfg: Partial<LeaderElectionConfig> = {}) {
-  const elector = new LeaderElector(store.client(identity), { namespace: 'kedge', name: 'controllers', identity, clock, random: () => 0, ...LEASE, ...cfg }, log);
+  const elector = new LeaderElector(
+    store.client(identity),
+    { namespace: 'kedge', name: 'controllers', identity, clock, random: () => 0, ...LEASE, ...cfg },
+    log,
+  );
   const stop = new AbortController();
   const state = { terms: 0, leading: false };
   const running = elector.run(async (term) => {
@@ -64,7 +69,14 @@ function candidate(store: LeaseStore, clock: FakeClock, identity: string, cfg: P
     await new Promise((r) => term.addEventListener('abort', r, { once: true }));
     state.leading = false;
   }, stop.signal);
-  return { elector, state, stop: async () => { stop.abort(); await running; } };
+  return {
+    elector,
+    state,
+    stop: async () => {
+      stop.abort();
+      await running;
+    },
+  };
 }
 
 describe('LeaderElector (fake clock)', () => {
@@ -77,12 +89,20 @@ describe('LeaderElector (fake clock)', () => {
     expect(a.elector.isLeader).toBe(true);
     const acquired = clock.now();
     expect(store.lease?.spec).toEqual({
-      holderIdentity: 'a', leaseDurationSeconds: 15, acquireTime: microTime(acquired), renewTime: microTime(acquired), leaseTransitions: 0,
+      holderIdentity: 'a',
+      leaseDurationSeconds: 15,
+      acquireTime: microTime(acquired),
+      renewTime: microTime(acquired),
+      leaseTransitions: 0,
     });
     for (let i = 1; i <= 3; i++) {
       clock.advance(LEASE.retryPeriodMs);
       await settle();
-      expect(store.lease?.spec).toMatchObject({ holderIdentity: 'a', acquireTime: microTime(acquired), renewTime: microTime(clock.now()) });
+      expect(store.lease?.spec).toMatchObject({
+        holderIdentity: 'a',
+        acquireTime: microTime(acquired),
+        renewTime: microTime(clock.now()),
+      });
     }
     expect(a.state.terms).toBe(1);
 
@@ -90,7 +110,11 @@ describe('LeaderElector (fake clock)', () => {
     expect(a.state.leading).toBe(false);
     expect(a.elector.isLeader).toBe(false);
     expect(store.lease?.spec).toMatchObject({ holderIdentity: '', leaseDurationSeconds: 1 });
-    const b = new LeaderElector(store.client('b'), { namespace: 'kedge', name: 'controllers', identity: 'b', clock, ...LEASE }, log);
+    const b = new LeaderElector(
+      store.client('b'),
+      { namespace: 'kedge', name: 'controllers', identity: 'b', clock, ...LEASE },
+      log,
+    );
     expect(await b.tryAcquireOrRenew()).toBe(true); // at once, no lease duration to wait
     expect(store.lease?.spec).toMatchObject({ holderIdentity: 'b', leaseTransitions: 1 });
   });
@@ -100,10 +124,22 @@ describe('LeaderElector (fake clock)', () => {
     const store = new LeaseStore();
     // The holder's renewTime is far in the past: that must not count, clocks of replicas are not compared.
     store.lease = {
-      apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: 'controllers', namespace: 'kedge', resourceVersion: '1' },
-      spec: { holderIdentity: 'old', leaseDurationSeconds: 15, renewTime: microTime(0), acquireTime: microTime(0), leaseTransitions: 4 },
+      apiVersion: 'coordination.k8s.io/v1',
+      kind: 'Lease',
+      metadata: { name: 'controllers', namespace: 'kedge', resourceVersion: '1' },
+      spec: {
+        holderIdentity: 'old',
+        leaseDurationSeconds: 15,
+        renewTime: microTime(0),
+        acquireTime: microTime(0),
+        leaseTransitions: 4,
+      },
     };
-    const b = new LeaderElector(store.client('b'), { namespace: 'kedge', name: 'controllers', identity: 'b', clock, ...LEASE }, log);
+    const b = new LeaderElector(
+      store.client('b'),
+      { namespace: 'kedge', name: 'controllers', identity: 'b', clock, ...LEASE },
+      log,
+    );
     expect(await b.tryAcquireOrRenew()).toBe(false);
     expect(b.leader).toBe('old');
     clock.advance(10_000);
@@ -114,7 +150,11 @@ describe('LeaderElector (fake clock)', () => {
     expect(await b.tryAcquireOrRenew()).toBe(false);
     clock.advance(1);
     expect(await b.tryAcquireOrRenew()).toBe(true);
-    expect(store.lease.spec).toMatchObject({ holderIdentity: 'b', leaseTransitions: 5, acquireTime: microTime(clock.now()) });
+    expect(store.lease.spec).toMatchObject({
+      holderIdentity: 'b',
+      leaseTransitions: 5,
+      acquireTime: microTime(clock.now()),
+    });
     expect(b.leader).toBe('b');
   });
 

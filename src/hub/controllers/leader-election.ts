@@ -64,7 +64,8 @@ export class LeaderElector {
       renewDeadlineMs: cfg.renewDeadlineMs ?? 10_000,
       retryPeriodMs: cfg.retryPeriodMs ?? 2_000,
     };
-    if (this.#cfg.renewDeadlineMs >= this.#cfg.leaseDurationMs) throw new Error('leader election: renewDeadline must be shorter than leaseDuration');
+    if (this.#cfg.renewDeadlineMs >= this.#cfg.leaseDurationMs)
+      throw new Error('leader election: renewDeadline must be shorter than leaseDuration');
     this.#clock = cfg.clock ?? realClock;
     this.#random = cfg.random ?? Math.random;
     this.#log = log.child({ namespace: cfg.namespace, name: cfg.name, identity: cfg.identity });
@@ -94,7 +95,8 @@ export class LeaderElector {
       try {
         if (await this.tryAcquireOrRenew(signal)) return true;
         const holder = this.#observed?.holder;
-        if (holder && holder !== announced) this.#log.info({ leader: holder }, 'another replica leads; waiting for the lease');
+        if (holder && holder !== announced)
+          this.#log.info({ leader: holder }, 'another replica leads; waiting for the lease');
         announced = holder;
       } catch (err) {
         if (signal.aborted) return false;
@@ -167,12 +169,16 @@ export class LeaderElector {
     } catch (err) {
       if (!isNotFound(err)) throw err;
       try {
-        await this.#client.create(path.slice(0, path.lastIndexOf('/')), {
-          apiVersion: 'coordination.k8s.io/v1',
-          kind: 'Lease',
-          metadata: { name: this.#cfg.name, namespace: this.#cfg.namespace },
-          spec: this.#spec(now, now, 0),
-        }, opts);
+        await this.#client.create(
+          path.slice(0, path.lastIndexOf('/')),
+          {
+            apiVersion: 'coordination.k8s.io/v1',
+            kind: 'Lease',
+            metadata: { name: this.#cfg.name, namespace: this.#cfg.namespace },
+            spec: this.#spec(now, now, 0),
+          },
+          opts,
+        );
       } catch (e) {
         if (isAlreadyExists(e)) return false;
         throw e;
@@ -188,7 +194,11 @@ export class LeaderElector {
     const mine = holder === this.#cfg.identity;
     const next: Lease = {
       ...lease,
-      spec: this.#spec(mine && spec.acquireTime ? Date.parse(spec.acquireTime) : now, now, (spec.leaseTransitions ?? 0) + (mine ? 0 : 1)),
+      spec: this.#spec(
+        mine && spec.acquireTime ? Date.parse(spec.acquireTime) : now,
+        now,
+        (spec.leaseTransitions ?? 0) + (mine ? 0 : 1),
+      ),
     };
     try {
       await this.#client.update(path, next, opts);
@@ -207,10 +217,14 @@ export class LeaderElector {
       const lease = await this.#client.get<Lease>(path, { timeoutMs: 5_000 });
       if (lease.spec?.holderIdentity !== this.#cfg.identity) return;
       const now = this.#clock.now();
-      await this.#client.update(path, {
-        ...lease,
-        spec: { ...lease.spec, holderIdentity: '', leaseDurationSeconds: 1, renewTime: microTime(now) },
-      }, { timeoutMs: 5_000 });
+      await this.#client.update(
+        path,
+        {
+          ...lease,
+          spec: { ...lease.spec, holderIdentity: '', leaseDurationSeconds: 1, renewTime: microTime(now) },
+        },
+        { timeoutMs: 5_000 },
+      );
       this.#log.info('released the lease');
     } catch (err) {
       this.#log.warn({ err }, 'releasing the lease failed; a successor waits for it to expire');
@@ -229,6 +243,7 @@ export class LeaderElector {
 
   #observe(holder: string, renewTime: string, now: number): void {
     const o = this.#observed;
-    if (o === undefined || o.holder !== holder || o.renewTime !== renewTime) this.#observed = { holder, renewTime, at: now };
+    if (o === undefined || o.holder !== holder || o.renewTime !== renewTime)
+      this.#observed = { holder, renewTime, at: now };
   }
 }

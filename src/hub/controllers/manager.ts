@@ -81,9 +81,13 @@ export function startControllerManager(opts: ControllerManagerOptions, log: Logg
   let vwClient: Promise<KubeClient> | undefined;
   const vw = (): Promise<KubeClient> => {
     if (vwClient === undefined) {
-      const found = waitForVirtualWorkspaceURL(opts.kcp, mlog, { signal: stopping.signal, ...(opts.endpointPollMs ? { intervalMs: opts.endpointPollMs } : {}) })
-        .then((url) => opts.kcp.withServer(url));
-      found.catch(() => { if (vwClient === found) vwClient = undefined; });
+      const found = waitForVirtualWorkspaceURL(opts.kcp, mlog, {
+        signal: stopping.signal,
+        ...(opts.endpointPollMs ? { intervalMs: opts.endpointPollMs } : {}),
+      }).then((url) => opts.kcp.withServer(url));
+      found.catch(() => {
+        if (vwClient === found) vwClient = undefined;
+      });
       vwClient = found;
     }
     return vwClient;
@@ -91,7 +95,16 @@ export function startControllerManager(opts: ControllerManagerOptions, log: Logg
   const tunnel = new TunnelSignalApplier(vw, { heartbeatIntervalMs }, mlog.child({ controller: 'edge-tunnel' }));
 
   let terms = 0;
-  let current: { informers: KedgeInformers; workload: WorkloadController; edge: EdgeController; recorder: EventRecorder; wq: WorkQueue; eq: WorkQueue } | undefined;
+  let current:
+    | {
+        informers: KedgeInformers;
+        workload: WorkloadController;
+        edge: EdgeController;
+        recorder: EventRecorder;
+        wq: WorkQueue;
+        eq: WorkQueue;
+      }
+    | undefined;
   let running = false;
   let runningWaiters: (() => void)[] = [];
 
@@ -112,22 +125,45 @@ export function startControllerManager(opts: ControllerManagerOptions, log: Logg
     const wq = new WorkQueue({ metrics: opts.metrics?.queue('workload') });
     const eq = new WorkQueue({ metrics: opts.metrics?.queue('edge') });
     const recorder = new EventRecorder(client, identity, tlog.child({ controller: 'events' }));
-    const workload = new WorkloadController(client, informers, wq, recorder, {
-      failoverGraceMs,
-      ...(opts.writeConcurrency ? { writeConcurrency: opts.writeConcurrency } : {}),
-    }, tlog.child({ controller: 'virtualworkload' }));
+    const workload = new WorkloadController(
+      client,
+      informers,
+      wq,
+      recorder,
+      {
+        failoverGraceMs,
+        ...(opts.writeConcurrency ? { writeConcurrency: opts.writeConcurrency } : {}),
+      },
+      tlog.child({ controller: 'virtualworkload' }),
+    );
     const edge = new EdgeController(client, informers, eq, { heartbeatIntervalMs }, tlog.child({ controller: 'edge' }));
     current = { informers, workload, edge, recorder, wq, eq };
     informers.start();
     let workers: Promise<unknown> = Promise.resolve();
     try {
-      const synced = await abortable(informers.waitForSync().then(() => true), term);
+      const synced = await abortable(
+        informers.waitForSync().then(() => true),
+        term,
+      );
       if (synced) {
         workload.markSynced();
-        tlog.info({ edges: informers.edges.size, workloads: informers.workloads.size, placements: informers.placements.size }, 'caches synced; controllers running');
+        tlog.info(
+          { edges: informers.edges.size, workloads: informers.workloads.size, placements: informers.placements.size },
+          'caches synced; controllers running',
+        );
         workers = Promise.all([
-          runWorkers(wq, opts.workloadWorkers ?? 4, (key) => timeReconcile(opts.metrics, 'workload', () => quietOnStop(workload.reconcile(key, term), term)), tlog.child({ controller: 'virtualworkload' })),
-          runWorkers(eq, opts.edgeWorkers ?? 2, (key) => timeReconcile(opts.metrics, 'edge', () => quietOnStop(edge.reconcile(key, term), term)), tlog.child({ controller: 'edge' })),
+          runWorkers(
+            wq,
+            opts.workloadWorkers ?? 4,
+            (key) => timeReconcile(opts.metrics, 'workload', () => quietOnStop(workload.reconcile(key, term), term)),
+            tlog.child({ controller: 'virtualworkload' }),
+          ),
+          runWorkers(
+            eq,
+            opts.edgeWorkers ?? 2,
+            (key) => timeReconcile(opts.metrics, 'edge', () => quietOnStop(edge.reconcile(key, term), term)),
+            tlog.child({ controller: 'edge' }),
+          ),
         ]);
         running = true;
         for (const w of runningWaiters.splice(0)) w();
@@ -146,10 +182,19 @@ export function startControllerManager(opts: ControllerManagerOptions, log: Logg
     }
   };
 
-  const elector = new LeaderElector(opts.kcp.forCluster(WORKSPACE_ROOT), {
-    namespace: LEASE_NAMESPACE, name: LEASE_NAME, identity, ...opts.leaderElection,
-  }, mlog);
-  const electing = elector.run(lead, stopping.signal).catch((err: unknown) => mlog.error({ err }, 'leader election crashed'));
+  const elector = new LeaderElector(
+    opts.kcp.forCluster(WORKSPACE_ROOT),
+    {
+      namespace: LEASE_NAMESPACE,
+      name: LEASE_NAME,
+      identity,
+      ...opts.leaderElection,
+    },
+    mlog,
+  );
+  const electing = elector
+    .run(lead, stopping.signal)
+    .catch((err: unknown) => mlog.error({ err }, 'leader election crashed'));
 
   return {
     identity,
@@ -171,11 +216,28 @@ export function startControllerManager(opts: ControllerManagerOptions, log: Logg
       return {
         leader: elector.isLeader,
         terms,
-        workloads: { ...(c?.workload.stats ?? { reconciles: 0, decideMs: 0, creates: 0, updates: 0, deletes: 0, statusWrites: 0, createConflicts: 0 }) },
+        workloads: {
+          ...(c?.workload.stats ?? {
+            reconciles: 0,
+            decideMs: 0,
+            creates: 0,
+            updates: 0,
+            deletes: 0,
+            statusWrites: 0,
+            createConflicts: 0,
+          }),
+        },
         edges: { ...(c?.edge.stats ?? { reconciles: 0, statusWrites: 0 }) },
         events: c?.recorder.recorded ?? 0,
-        queue: { workloads: (c?.wq.length ?? 0) + (c?.wq.processingCount ?? 0), edges: (c?.eq.length ?? 0) + (c?.eq.processingCount ?? 0) },
-        cache: { edges: c?.informers.edges.size ?? 0, workloads: c?.informers.workloads.size ?? 0, placements: c?.informers.placements.size ?? 0 },
+        queue: {
+          workloads: (c?.wq.length ?? 0) + (c?.wq.processingCount ?? 0),
+          edges: (c?.eq.length ?? 0) + (c?.eq.processingCount ?? 0),
+        },
+        cache: {
+          edges: c?.informers.edges.size ?? 0,
+          workloads: c?.informers.workloads.size ?? 0,
+          placements: c?.informers.placements.size ?? 0,
+        },
       };
     },
     async stop() {
@@ -203,8 +265,15 @@ function abortable<T>(p: Promise<T>, signal: AbortSignal): Promise<T | undefined
     const onAbort = (): void => resolve(undefined);
     signal.addEventListener('abort', onAbort, { once: true });
     p.then(
-      (v) => { signal.removeEventListener('abort', onAbort); resolve(v); },
-      (e: unknown) => { signal.removeEventListener('abort', onAbort); if (signal.aborted) resolve(undefined); else reject(e); },
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (e: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        if (signal.aborted) resolve(undefined);
+        else reject(e);
+      },
     );
   });
 }

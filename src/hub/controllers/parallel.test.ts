@@ -35,6 +35,10 @@ describe('forEachLimit', () => {
   });
 
   it('handles an empty list', async () => {
-    await expect(forEachLimit([], 4, async () => { throw new Error('never'); })).resolves.toBeUndefined();
+    await expect(
+      forEachLimit([], 4, async () => {
+        throw new Error('never');
+      }),
+    ).resolves.toBeUndefined();
   });
 });

@@ -2,7 +2,11 @@
 // more than `limit` requests at once so one big workload does not flood kcp or the connection pool.
 
 /** Runs `fn` over `items` with at most `limit` in flight; rejects with the first error after all started calls ended. */
-export async function forEachLimit<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+export async function forEachLimit<T>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T) => Promise<void>,
+): Promise<void> {
   let next = 0;
   let firstError: { err: unknown } | undefined;
   const worker = async (): Promise<void> => {

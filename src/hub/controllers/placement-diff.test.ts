@@ -10,7 +10,12 @@ import { NS, placement, VW_UID, workload } from './test-fixtures.ts';
 
 const ref = { name: 'web', uid: VW_UID };
 /** `workloadGeneration` null: the workload has none. */
-const d = (edgeName: string, replicas = 1, name = `web-${edgeName}`, workloadGeneration: number | null = 1): DesiredPlacement => ({
+const d = (
+  edgeName: string,
+  replicas = 1,
+  name = `web-${edgeName}`,
+  workloadGeneration: number | null = 1,
+): DesiredPlacement => ({
   name,
   edgeName,
   replicas,
@@ -56,14 +61,24 @@ const a = placement('a');
 const b = placement('b');
 
 const cases: Case[] = [
-  { name: 'nothing desired, nothing existing', desired: [], existing: [], want: { create: [], update: [], delete: [] } },
+  {
+    name: 'nothing desired, nothing existing',
+    desired: [],
+    existing: [],
+    want: { create: [], update: [], delete: [] },
+  },
   {
     name: 'creates missing placements with labels and a controller owner reference',
     desired: [d('b', 2), d('a', 2)],
     existing: [],
     want: { create: [created('a', 2), created('b', 2)], update: [], delete: [] },
   },
-  { name: 'an up-to-date placement needs nothing', desired: [d('a')], existing: [a], want: { create: [], update: [], delete: [] } },
+  {
+    name: 'an up-to-date placement needs nothing',
+    desired: [d('a')],
+    existing: [a],
+    want: { create: [], update: [], delete: [] },
+  },
   {
     name: 'a replicas change updates the placement',
     desired: [d('a', 3)],
@@ -82,7 +97,10 @@ const cases: Case[] = [
     existing: [
       withChanges(a, (p) => {
         p.metadata.labels = { team: 'x' };
-        p.metadata.ownerReferences = [{ ...owner, controller: false }, { apiVersion: 'v1', kind: 'ConfigMap', name: 'c', uid: 'u' }];
+        p.metadata.ownerReferences = [
+          { ...owner, controller: false },
+          { apiVersion: 'v1', kind: 'ConfigMap', name: 'c', uid: 'u' },
+        ];
       }),
     ],
     want: {
@@ -102,7 +120,10 @@ const cases: Case[] = [
     existing: [a, b],
     want: {
       create: [],
-      update: [withChanges(a, (p) => (p.metadata.annotations = { ...p.metadata.annotations, [GEN]: '2' })), withChanges(b, (p) => (p.metadata.annotations = { ...p.metadata.annotations, [GEN]: '2' }))],
+      update: [
+        withChanges(a, (p) => (p.metadata.annotations = { ...p.metadata.annotations, [GEN]: '2' })),
+        withChanges(b, (p) => (p.metadata.annotations = { ...p.metadata.annotations, [GEN]: '2' })),
+      ],
       delete: [],
     },
   },
@@ -182,7 +203,11 @@ describe('placementDiff', () => {
     const longVw = 'w'.repeat(100);
     const longEdge = `edge.${'e'.repeat(100)}`;
     const vw = workload({ name: longVw });
-    const { create } = placementDiff(vw, [{ name: 'p', edgeName: longEdge, replicas: 1, workloadRef: { name: longVw, uid: VW_UID } }], []);
+    const { create } = placementDiff(
+      vw,
+      [{ name: 'p', edgeName: longEdge, replicas: 1, workloadRef: { name: longVw, uid: VW_UID } }],
+      [],
+    );
     expect(create[0]?.metadata.labels).toEqual({
       'kedge.faros.sh/virtualworkload': labelValueForName(longVw),
       'kedge.faros.sh/edge': labelValueForName(longEdge),

@@ -1,11 +1,16 @@
 // Desired vs existing Placements of one VirtualWorkload → the objects to create, update and delete.
 // Existing Placements are matched by edge (never by name), so a name chosen once stays; the shell sends the writes.
-import { ANNOTATION_WORKLOAD_GENERATION, API_VERSION, Kind, LABEL_EDGE, LABEL_VIRTUAL_WORKLOAD } from '../../api/constants.ts';
+import {
+  ANNOTATION_WORKLOAD_GENERATION,
+  API_VERSION,
+  Kind,
+  LABEL_EDGE,
+  LABEL_VIRTUAL_WORKLOAD,
+} from '../../api/constants.ts';
 import { labelValueForName } from '../../api/labels.ts';
 import type { OwnerReference, Placement, VirtualWorkload } from '../../api/types.ts';
 import { compareNames } from './candidates.ts';
 import type { DesiredPlacement } from './schedule.ts';
-
 
 export interface PlacementDiff {
   /** Full manifests, sorted by name. */
@@ -84,7 +89,9 @@ function newPlacement(workload: VirtualWorkload, d: DesiredPlacement, owner: Own
       name: d.name,
       namespace: workload.metadata.namespace ?? '',
       labels: placementLabels(d.workloadRef.name, d.edgeName),
-      ...(d.workloadGeneration === undefined ? {} : { annotations: { [ANNOTATION_WORKLOAD_GENERATION]: String(d.workloadGeneration) } }),
+      ...(d.workloadGeneration === undefined
+        ? {}
+        : { annotations: { [ANNOTATION_WORKLOAD_GENERATION]: String(d.workloadGeneration) } }),
       ownerReferences: [owner],
     },
     spec: { workloadRef: { ...d.workloadRef }, edgeName: d.edgeName, replicas: d.replicas },
@@ -95,23 +102,30 @@ function newPlacement(workload: VirtualWorkload, d: DesiredPlacement, owner: Own
 function corrections(p: Placement, d: DesiredPlacement, owner: OwnerReference): Placement | undefined {
   const labels = placementLabels(d.workloadRef.name, d.edgeName);
   const specOk =
-    p.spec.replicas === d.replicas && p.spec.workloadRef?.name === d.workloadRef.name && p.spec.workloadRef?.uid === d.workloadRef.uid;
+    p.spec.replicas === d.replicas &&
+    p.spec.workloadRef?.name === d.workloadRef.name &&
+    p.spec.workloadRef?.uid === d.workloadRef.uid;
   const labelsOk = Object.entries(labels).every(([k, v]) => p.metadata.labels?.[k] === v);
   // "Differs", not "is older": a re-created workload starts again at generation 1 (its new uid also differs).
   const generation = d.workloadGeneration === undefined ? undefined : String(d.workloadGeneration);
-  const generationOk = generation === undefined || p.metadata.annotations?.[ANNOTATION_WORKLOAD_GENERATION] === generation;
+  const generationOk =
+    generation === undefined || p.metadata.annotations?.[ANNOTATION_WORKLOAD_GENERATION] === generation;
   const refs = p.metadata.ownerReferences ?? [];
-  const ownerOk = refs.some((r) => sameOwner(r, owner)) && !refs.some((r) => r.controller === true && r.uid !== owner.uid);
+  const ownerOk =
+    refs.some((r) => sameOwner(r, owner)) && !refs.some((r) => r.controller === true && r.uid !== owner.uid);
   if (specOk && labelsOk && generationOk && ownerOk) return undefined;
 
   const copy = structuredClone(p);
   copy.spec = { ...copy.spec, workloadRef: { ...d.workloadRef }, edgeName: d.edgeName, replicas: d.replicas };
   copy.metadata.labels = { ...copy.metadata.labels, ...labels };
-  if (generation !== undefined) copy.metadata.annotations = { ...copy.metadata.annotations, [ANNOTATION_WORKLOAD_GENERATION]: generation };
+  if (generation !== undefined)
+    copy.metadata.annotations = { ...copy.metadata.annotations, [ANNOTATION_WORKLOAD_GENERATION]: generation };
   // Drop any other controller and any stale reference to a previous incarnation of the workload (same kind and
   // name, other uid): left in place, the garbage collector would delete the Placement with that old owner.
   const others = refs.filter(
-    (r) => r.controller !== true && !(r.kind === owner.kind && r.name === owner.name && r.apiVersion.startsWith('kedge.faros.sh/')),
+    (r) =>
+      r.controller !== true &&
+      !(r.kind === owner.kind && r.name === owner.name && r.apiVersion.startsWith('kedge.faros.sh/')),
   );
   copy.metadata.ownerReferences = [...others, owner];
   return copy;

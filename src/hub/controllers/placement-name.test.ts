@@ -8,10 +8,31 @@ describe('placementName', () => {
   const long = 'w'.repeat(40);
   const cases: Array<{ name: string; vw: string; edge: string; inUse?: string[]; want: string }> = [
     { name: 'short valid names stay readable', vw: 'web', edge: 'pi-1', want: 'web-pi-1' },
-    { name: 'exactly 63 characters stays readable', vw: 'a'.repeat(31), edge: 'b'.repeat(31), want: `${'a'.repeat(31)}-${'b'.repeat(31)}` },
-    { name: 'long names are hashed', vw: long, edge: 'edge-with-a-long-name-01', want: hashedPlacementName(long, 'edge-with-a-long-name-01') },
-    { name: 'names with dots are hashed (not label-safe)', vw: 'web.v2', edge: 'pi', want: hashedPlacementName('web.v2', 'pi') },
-    { name: 'a readable name in use by another pair is hashed', vw: 'a', edge: 'b-c', inUse: ['a-b-c'], want: hashedPlacementName('a', 'b-c') },
+    {
+      name: 'exactly 63 characters stays readable',
+      vw: 'a'.repeat(31),
+      edge: 'b'.repeat(31),
+      want: `${'a'.repeat(31)}-${'b'.repeat(31)}`,
+    },
+    {
+      name: 'long names are hashed',
+      vw: long,
+      edge: 'edge-with-a-long-name-01',
+      want: hashedPlacementName(long, 'edge-with-a-long-name-01'),
+    },
+    {
+      name: 'names with dots are hashed (not label-safe)',
+      vw: 'web.v2',
+      edge: 'pi',
+      want: hashedPlacementName('web.v2', 'pi'),
+    },
+    {
+      name: 'a readable name in use by another pair is hashed',
+      vw: 'a',
+      edge: 'b-c',
+      inUse: ['a-b-c'],
+      want: hashedPlacementName('a', 'b-c'),
+    },
     { name: 'unrelated names in use do not matter', vw: 'a', edge: 'b-c', inUse: ['a-b'], want: 'a-b-c' },
   ];
   for (const c of cases) {
@@ -21,11 +42,11 @@ describe('placementName', () => {
   }
 
   it('readable form is undefined when invalid or too long', () => {
-    expect([readablePlacementName('a', 'b'), readablePlacementName('a.b', 'c'), readablePlacementName('a'.repeat(60), 'bcde')]).toEqual([
-      'a-b',
-      undefined,
-      undefined,
-    ]);
+    expect([
+      readablePlacementName('a', 'b'),
+      readablePlacementName('a.b', 'c'),
+      readablePlacementName('a'.repeat(60), 'bcde'),
+    ]).toEqual(['a-b', undefined, undefined]);
   });
 });
 
@@ -55,7 +76,8 @@ describe('hashedPlacementName', () => {
 
   it('has no collisions over many pairs', () => {
     const seen = new Set<string>();
-    for (let w = 0; w < 100; w++) for (let e = 0; e < 100; e++) seen.add(hashedPlacementName(`workload-${w}`, `edge-${e}`));
+    for (let w = 0; w < 100; w++)
+      for (let e = 0; e < 100; e++) seen.add(hashedPlacementName(`workload-${w}`, `edge-${e}`));
     expect(seen.size).toBe(10_000);
   });
 });

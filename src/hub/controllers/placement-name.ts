@@ -29,7 +29,6 @@ export function hashedPlacementName(workloadName: string, edgeName: string): str
   return prefix === '' ? `p-${hash}` : `${prefix}-${hash}`;
 }
 
-
 /**
  * The name for a new Placement of (workload, edge). The readable form wins unless it is invalid or `namesInUse`
  * (every Placement name in the namespace, from any workload) already holds it: `<vw>-<edge>` is ambiguous

@@ -6,7 +6,14 @@ import { at, edge, NS, placement, T0, VW_UID, workload } from './test-fixtures.t
 
 const opts = { failoverGraceMs: 300_000 };
 const now = new Date(T0);
-const owner = { apiVersion: 'kedge.faros.sh/v1alpha1', kind: 'VirtualWorkload', name: 'web', uid: VW_UID, controller: true, blockOwnerDeletion: true };
+const owner = {
+  apiVersion: 'kedge.faros.sh/v1alpha1',
+  kind: 'VirtualWorkload',
+  name: 'web',
+  uid: VW_UID,
+  controller: true,
+  blockOwnerDeletion: true,
+};
 const newPlacement = (edgeName: string): Placement => ({
   apiVersion: 'kedge.faros.sh/v1alpha1',
   kind: 'Placement',
@@ -22,7 +29,9 @@ const newPlacement = (edgeName: string): Placement => ({
 
 describe('reconcileWorkload', () => {
   it('a new workload creates its placements and writes a Pending status (placements appear next pass)', () => {
-    expect(reconcileWorkload(workload(), { edges: [edge('a')], placements: [], namesInUse: new Set() }, now, opts)).toEqual({
+    expect(
+      reconcileWorkload(workload(), { edges: [edge('a')], placements: [], namesInUse: new Set() }, now, opts),
+    ).toEqual({
       diff: { create: [newPlacement('a')], update: [], delete: [] },
       status: {
         phase: 'Pending',
@@ -31,8 +40,22 @@ describe('reconcileWorkload', () => {
         edgeCount: 0,
         edges: [],
         conditions: [
-          { type: 'Scheduled', status: 'True', reason: 'Scheduled', message: 'placed on a', lastTransitionTime: T0, observedGeneration: 1 },
-          { type: 'Available', status: 'False', reason: 'NoPlacements', message: 'no placements', lastTransitionTime: T0, observedGeneration: 1 },
+          {
+            type: 'Scheduled',
+            status: 'True',
+            reason: 'Scheduled',
+            message: 'placed on a',
+            lastTransitionTime: T0,
+            observedGeneration: 1,
+          },
+          {
+            type: 'Available',
+            status: 'False',
+            reason: 'NoPlacements',
+            message: 'no placements',
+            lastTransitionTime: T0,
+            observedGeneration: 1,
+          },
         ],
         observedGeneration: 1,
       },
@@ -41,14 +64,24 @@ describe('reconcileWorkload', () => {
   });
 
   it('a settled workload needs no writes at all', () => {
-    const view = { edges: [edge('a')], placements: [placement('a', { phase: 'Running', ready: 1, available: 1 })], namesInUse: new Set(['web-a']) };
+    const view = {
+      edges: [edge('a')],
+      placements: [placement('a', { phase: 'Running', ready: 1, available: 1 })],
+      namesInUse: new Set(['web-a']),
+    };
     const vw = workload();
     vw.status = reconcileWorkload(vw, view, now, opts).status;
-    expect(reconcileWorkload(vw, view, at(T0, 60_000), opts)).toEqual({ diff: { create: [], update: [], delete: [] }, events: [] });
+    expect(reconcileWorkload(vw, view, at(T0, 60_000), opts)).toEqual({
+      diff: { create: [], update: [], delete: [] },
+      events: [],
+    });
   });
 
   it('a spec edit (new generation) updates every placement once; the status write and the echoes that follow write nothing', () => {
-    const settled = [placement('a', { phase: 'Running', ready: 1, available: 1 }), placement('b', { phase: 'Running', ready: 1, available: 1 })];
+    const settled = [
+      placement('a', { phase: 'Running', ready: 1, available: 1 }),
+      placement('b', { phase: 'Running', ready: 1, available: 1 }),
+    ];
     const edges = [edge('a'), edge('b')];
     const vw = workload();
     vw.status = reconcileWorkload(vw, { edges, placements: settled, namesInUse: new Set() }, now, opts).status;
@@ -57,7 +90,13 @@ describe('reconcileWorkload', () => {
     const r = reconcileWorkload(vw, { edges, placements: settled, namesInUse: new Set() }, now, opts);
     expect(r.diff.create).toEqual([]);
     expect(r.diff.delete).toEqual([]);
-    expect(r.diff.update.map((p) => [p.metadata.name, p.metadata.annotations?.['kedge.faros.sh/workload-generation'], p.spec])).toEqual([
+    expect(
+      r.diff.update.map((p) => [
+        p.metadata.name,
+        p.metadata.annotations?.['kedge.faros.sh/workload-generation'],
+        p.spec,
+      ]),
+    ).toEqual([
       ['web-a', '2', settled[0]?.spec],
       ['web-b', '2', settled[1]?.spec],
     ]);
@@ -67,7 +106,9 @@ describe('reconcileWorkload', () => {
     expect(next).toEqual({ diff: { create: [], update: [], delete: [] }, events: [] });
     // A status-only change of the workload (generation unchanged) writes no Placements either.
     vw.status = { ...vw.status, readyReplicas: 0 };
-    expect(reconcileWorkload(vw, { edges, placements: r.diff.update, namesInUse: new Set() }, at(T0, 2000), opts).diff).toEqual({
+    expect(
+      reconcileWorkload(vw, { edges, placements: r.diff.update, namesInUse: new Set() }, at(T0, 2000), opts).diff,
+    ).toEqual({
       create: [],
       update: [],
       delete: [],
@@ -76,7 +117,12 @@ describe('reconcileWorkload', () => {
 
   it('a Singleton waiting for failover asks to be requeued', () => {
     const down = edge('a', { phase: 'Disconnected', ready: ['False', T0] });
-    const r = reconcileWorkload(workload({ strategy: 'Singleton' }), { edges: [down], placements: [placement('a')], namesInUse: new Set() }, at(T0, 1000), opts);
+    const r = reconcileWorkload(
+      workload({ strategy: 'Singleton' }),
+      { edges: [down], placements: [placement('a')], namesInUse: new Set() },
+      at(T0, 1000),
+      opts,
+    );
     expect([r.diff, r.requeueAfterMs, r.events]).toEqual([{ create: [], update: [], delete: [] }, 299_000, []]);
   });
 
@@ -101,7 +147,9 @@ describe('reconcileWorkload', () => {
   it('a workload being deleted gets nothing', () => {
     const vw = workload();
     vw.metadata.deletionTimestamp = T0;
-    expect(reconcileWorkload(vw, { edges: [edge('b')], placements: [placement('a')], namesInUse: new Set() }, now, opts)).toEqual({
+    expect(
+      reconcileWorkload(vw, { edges: [edge('b')], placements: [placement('a')], namesInUse: new Set() }, now, opts),
+    ).toEqual({
       diff: { create: [], update: [], delete: [] },
       events: [],
     });

@@ -10,9 +10,25 @@ import { at, edge, placement, T0, VW_UID, workload } from './test-fixtures.ts';
 const GRACE = 5 * 60_000;
 const now = new Date(T0);
 const ref = { name: 'web', uid: VW_UID };
-const want = (edgeName: string, replicas = 1, name = `web-${edgeName}`) => ({ name, edgeName, replicas, workloadRef: ref, workloadGeneration: 1 });
-const scheduledTrue = (reason: string, message: string): ConditionInput => ({ type: 'Scheduled', status: 'True', reason, message });
-const scheduledFalse = (reason: string, message: string): ConditionInput => ({ type: 'Scheduled', status: 'False', reason, message });
+const want = (edgeName: string, replicas = 1, name = `web-${edgeName}`) => ({
+  name,
+  edgeName,
+  replicas,
+  workloadRef: ref,
+  workloadGeneration: 1,
+});
+const scheduledTrue = (reason: string, message: string): ConditionInput => ({
+  type: 'Scheduled',
+  status: 'True',
+  reason,
+  message,
+});
+const scheduledFalse = (reason: string, message: string): ConditionInput => ({
+  type: 'Scheduled',
+  status: 'False',
+  reason,
+  message,
+});
 const prior = (status: 'True' | 'False', reason: string): Condition[] => [
   { type: 'Scheduled', status, reason, message: '', lastTransitionTime: T0 },
 ];
@@ -28,11 +44,14 @@ interface Case {
 }
 
 function run(c: Case): ScheduleResult {
-  const opts = c.namesInUse ? { failoverGraceMs: GRACE, namesInUse: new Set(c.namesInUse) } : { failoverGraceMs: GRACE };
+  const opts = c.namesInUse
+    ? { failoverGraceMs: GRACE, namesInUse: new Set(c.namesInUse) }
+    : { failoverGraceMs: GRACE };
   return desiredPlacements(c.vw, c.edges, c.existing ?? [], c.now ?? now, opts);
 }
 
-const ready = (name: string, labels: Record<string, string> = {}) => edge(name, { labels, phase: 'Ready', ready: ['True', T0] });
+const ready = (name: string, labels: Record<string, string> = {}) =>
+  edge(name, { labels, phase: 'Ready', ready: ['True', T0] });
 
 describe('desiredPlacements: candidates and Spread', () => {
   const cases: Case[] = [
@@ -56,7 +75,12 @@ describe('desiredPlacements: candidates and Spread', () => {
     {
       name: 'unschedulable and deleting edges are excluded',
       vw: workload(),
-      edges: [ready('a', {}), edge('b', { unschedulable: true }), edge('c', { deleting: true }), edge('d', { unschedulable: false })],
+      edges: [
+        ready('a', {}),
+        edge('b', { unschedulable: true }),
+        edge('c', { deleting: true }),
+        edge('d', { unschedulable: false }),
+      ],
       want: {
         placements: [want('a'), want('d')],
         scheduled: scheduledTrue('Scheduled', 'placed on a, d'),
@@ -93,7 +117,11 @@ describe('desiredPlacements: candidates and Spread', () => {
         edge('legacy', { labels: { env: 'prod', region: 'eu', gpu: '', legacy: 'true' } }),
       ],
       existing: [placement('match'), placement('match-tier')],
-      want: { placements: [want('match'), want('match-tier')], scheduled: scheduledTrue('Scheduled', 'placed on match, match-tier'), events: [] },
+      want: {
+        placements: [want('match'), want('match-tier')],
+        scheduled: scheduledTrue('Scheduled', 'placed on match, match-tier'),
+        events: [],
+      },
     },
     {
       name: 'a label change removes the placement from an edge that no longer matches',
@@ -109,11 +137,18 @@ describe('desiredPlacements: candidates and Spread', () => {
     {
       name: 'no matching edges sets the condition, removes placements and warns once',
       vw: workload({ selector: { matchLabels: { env: 'prod' } }, conditions: prior('True', 'Scheduled') }),
-      edges: [edge('a'), edge('b', { labels: { env: 'prod' }, type: 'server' }), edge('c', { labels: { env: 'prod' }, unschedulable: true })],
+      edges: [
+        edge('a'),
+        edge('b', { labels: { env: 'prod' }, type: 'server' }),
+        edge('c', { labels: { env: 'prod' }, unschedulable: true }),
+      ],
       existing: [placement('a')],
       want: {
         placements: [],
-        scheduled: scheduledFalse('NoMatchingEdges', 'none of 3 edges is a candidate: 1 not matching the selector, 1 of type server, 1 unschedulable'),
+        scheduled: scheduledFalse(
+          'NoMatchingEdges',
+          'none of 3 edges is a candidate: 1 not matching the selector, 1 of type server, 1 unschedulable',
+        ),
         events: [
           {
             type: 'Warning',
@@ -127,7 +162,11 @@ describe('desiredPlacements: candidates and Spread', () => {
       name: 'no edges at all, already reported: no repeated event',
       vw: workload({ conditions: prior('False', 'NoMatchingEdges') }),
       edges: [],
-      want: { placements: [], scheduled: scheduledFalse('NoMatchingEdges', 'no edges exist in this workspace'), events: [] },
+      want: {
+        placements: [],
+        scheduled: scheduledFalse('NoMatchingEdges', 'no edges exist in this workspace'),
+        events: [],
+      },
     },
     {
       name: 'invalid selector sets condition and keeps existing placements',
@@ -136,9 +175,16 @@ describe('desiredPlacements: candidates and Spread', () => {
       existing: [placement('a')],
       want: {
         placements: [want('a', 2)],
-        scheduled: scheduledFalse('InvalidSelector', 'invalid edgeSelector: matchExpressions[0].values: must be non-empty for operator In'),
+        scheduled: scheduledFalse(
+          'InvalidSelector',
+          'invalid edgeSelector: matchExpressions[0].values: must be non-empty for operator In',
+        ),
         events: [
-          { type: 'Warning', reason: 'InvalidSelector', message: 'invalid edgeSelector: matchExpressions[0].values: must be non-empty for operator In' },
+          {
+            type: 'Warning',
+            reason: 'InvalidSelector',
+            message: 'invalid edgeSelector: matchExpressions[0].values: must be non-empty for operator In',
+          },
         ],
       },
     },
@@ -170,7 +216,15 @@ describe('desiredPlacements: candidates and Spread', () => {
       edges: [edge('b-c')],
       namesInUse: ['a-b-c'],
       want: {
-        placements: [{ name: hashedPlacementName('a', 'b-c'), edgeName: 'b-c', replicas: 1, workloadRef: { name: 'a', uid: 'uid-a' }, workloadGeneration: 1 }],
+        placements: [
+          {
+            name: hashedPlacementName('a', 'b-c'),
+            edgeName: 'b-c',
+            replicas: 1,
+            workloadRef: { name: 'a', uid: 'uid-a' },
+            workloadGeneration: 1,
+          },
+        ],
         scheduled: scheduledTrue('Scheduled', 'placed on b-c'),
         events: [{ type: 'Normal', reason: 'Scheduled', message: 'placed on b-c' }],
       },
@@ -191,9 +245,15 @@ describe('desiredPlacements: candidates and Spread', () => {
 
   it('every desired placement carries the workload generation; none without one', () => {
     const vw = workload({ generation: 7 });
-    expect(desiredPlacements(vw, [edge('a'), edge('b')], [], now, { failoverGraceMs: GRACE }).placements.map((p) => p.workloadGeneration)).toEqual([7, 7]);
+    expect(
+      desiredPlacements(vw, [edge('a'), edge('b')], [], now, { failoverGraceMs: GRACE }).placements.map(
+        (p) => p.workloadGeneration,
+      ),
+    ).toEqual([7, 7]);
     delete vw.metadata.generation;
-    expect(desiredPlacements(vw, [edge('a')], [], now, { failoverGraceMs: GRACE }).placements).toEqual([{ name: 'web-a', edgeName: 'a', replicas: 1, workloadRef: ref }]);
+    expect(desiredPlacements(vw, [edge('a')], [], now, { failoverGraceMs: GRACE }).placements).toEqual([
+      { name: 'web-a', edgeName: 'a', replicas: 1, workloadRef: ref },
+    ]);
   });
 });
 
@@ -208,8 +268,10 @@ describe('desiredPlacements: Singleton', () => {
   const top = preferred(VW_UID, names);
   const others = names.filter((n) => n !== top);
   const second = preferred(VW_UID, others);
-  const down = (name: string, since: string) => edge(name, { phase: 'Disconnected', ready: ['False', since], heartbeat: '2026-09-01T11:00:00Z' });
-  const singleton = (conditions?: Condition[]) => workload(conditions ? { strategy: 'Singleton', conditions } : { strategy: 'Singleton' });
+  const down = (name: string, since: string) =>
+    edge(name, { phase: 'Disconnected', ready: ['False', since], heartbeat: '2026-09-01T11:00:00Z' });
+  const singleton = (conditions?: Condition[]) =>
+    workload(conditions ? { strategy: 'Singleton', conditions } : { strategy: 'Singleton' });
 
   const cases: Case[] = [
     {
@@ -237,7 +299,10 @@ describe('desiredPlacements: Singleton', () => {
       now: at(T0, GRACE - 1),
       want: {
         placements: [want(top)],
-        scheduled: scheduledTrue('FailoverPending', `edge ${top} is disconnected (for 4m59s); failing over after 5m unless it returns`),
+        scheduled: scheduledTrue(
+          'FailoverPending',
+          `edge ${top} is disconnected (for 4m59s); failing over after 5m unless it returns`,
+        ),
         events: [],
         requeueAfterMs: 1,
       },
@@ -251,7 +316,9 @@ describe('desiredPlacements: Singleton', () => {
       want: {
         placements: [want(second)],
         scheduled: scheduledTrue('Scheduled', `placed on ${second}`),
-        events: [{ type: 'Warning', reason: 'FailedOver', message: `moved from ${top} (disconnected for 5m) to ${second}` }],
+        events: [
+          { type: 'Warning', reason: 'FailedOver', message: `moved from ${top} (disconnected for 5m) to ${second}` },
+        ],
       },
     },
     {
@@ -262,7 +329,10 @@ describe('desiredPlacements: Singleton', () => {
       now: at(T0, 60_000),
       want: {
         placements: [want(top)],
-        scheduled: scheduledTrue('FailoverPending', `edge ${top} is disconnected (for 1m); failing over after 5m unless it returns`),
+        scheduled: scheduledTrue(
+          'FailoverPending',
+          `edge ${top} is disconnected (for 1m); failing over after 5m unless it returns`,
+        ),
         events: [],
         requeueAfterMs: GRACE - 60_000,
       },
@@ -275,7 +345,13 @@ describe('desiredPlacements: Singleton', () => {
       want: {
         placements: [want(second)],
         scheduled: scheduledTrue('Scheduled', `placed on ${second}`),
-        events: [{ type: 'Warning', reason: 'FailedOver', message: `moved from ${top} (disconnected for an unknown time) to ${second}` }],
+        events: [
+          {
+            type: 'Warning',
+            reason: 'FailedOver',
+            message: `moved from ${top} (disconnected for an unknown time) to ${second}`,
+          },
+        ],
       },
     },
     {
@@ -286,9 +362,16 @@ describe('desiredPlacements: Singleton', () => {
       now: at(T0, GRACE + 3_600_000),
       want: {
         placements: [want(top)],
-        scheduled: scheduledTrue('NoReadyEdges', `edge ${top} is disconnected (for 65m) and no other candidate edge is Ready; keeping it`),
+        scheduled: scheduledTrue(
+          'NoReadyEdges',
+          `edge ${top} is disconnected (for 65m) and no other candidate edge is Ready; keeping it`,
+        ),
         events: [
-          { type: 'Warning', reason: 'NoReadyEdges', message: `edge ${top} is disconnected (for 65m) and no other candidate edge is Ready; keeping it` },
+          {
+            type: 'Warning',
+            reason: 'NoReadyEdges',
+            message: `edge ${top} is disconnected (for 65m) and no other candidate edge is Ready; keeping it`,
+          },
         ],
       },
     },
@@ -299,7 +382,9 @@ describe('desiredPlacements: Singleton', () => {
       want: {
         placements: [],
         scheduled: scheduledFalse('NoReadyEdges', 'no candidate edge is Ready; a Singleton waits for one'),
-        events: [{ type: 'Warning', reason: 'NoReadyEdges', message: 'no candidate edge is Ready; a Singleton waits for one' }],
+        events: [
+          { type: 'Warning', reason: 'NoReadyEdges', message: 'no candidate edge is Ready; a Singleton waits for one' },
+        ],
       },
     },
     {
@@ -321,7 +406,13 @@ describe('desiredPlacements: Singleton', () => {
       want: {
         placements: [want(second)],
         scheduled: scheduledTrue('Scheduled', `placed on ${second}`),
-        events: [{ type: 'Normal', reason: 'Scheduled', message: `removed from ${names.filter((n) => n !== second).join(', ')}` }],
+        events: [
+          {
+            type: 'Normal',
+            reason: 'Scheduled',
+            message: `removed from ${names.filter((n) => n !== second).join(', ')}`,
+          },
+        ],
       },
     },
   ];
@@ -330,7 +421,8 @@ describe('desiredPlacements: Singleton', () => {
   it('deterministic Singleton choice: independent of edge order, spread across edges by workload', () => {
     const edges = names.map((n) => ready(n));
     const chosen = (uid: string, list: Edge[]) =>
-      desiredPlacements(workload({ strategy: 'Singleton', uid }), list, [], now, { failoverGraceMs: GRACE }).placements[0]?.edgeName;
+      desiredPlacements(workload({ strategy: 'Singleton', uid }), list, [], now, { failoverGraceMs: GRACE })
+        .placements[0]?.edgeName;
     expect(chosen(VW_UID, [...edges].reverse())).toBe(chosen(VW_UID, edges));
     const spread = new Set(Array.from({ length: 40 }, (_, i) => chosen(`uid-${i}`, edges)));
     expect(spread.size).toBeGreaterThan(1);
@@ -339,9 +431,9 @@ describe('desiredPlacements: Singleton', () => {
 
 describe('desiredPlacements: contract', () => {
   it('throws when an edge of another logical cluster is passed', () => {
-    expect(() => desiredPlacements(workload(), [edge('a', { cluster: 'root:other' })], [], now, { failoverGraceMs: GRACE })).toThrow(
-      'desiredPlacements: edge a is in cluster root:other, workload in root:kedge:tenants:acme',
-    );
+    expect(() =>
+      desiredPlacements(workload(), [edge('a', { cluster: 'root:other' })], [], now, { failoverGraceMs: GRACE }),
+    ).toThrow('desiredPlacements: edge a is in cluster root:other, workload in root:kedge:tenants:acme');
   });
   it('throws when the workload has no cluster annotation', () => {
     const vw = workload();

@@ -126,7 +126,11 @@ function decide(
   const selector = workload.spec.placement?.edgeSelector;
   const selectorErrors = validateSelector(selector);
   if (selectorErrors.length > 0) {
-    return keepExisting(currentEdges, ScheduleReason.InvalidSelector, `invalid edgeSelector: ${selectorErrors.join('; ')}`);
+    return keepExisting(
+      currentEdges,
+      ScheduleReason.InvalidSelector,
+      `invalid edgeSelector: ${selectorErrors.join('; ')}`,
+    );
   }
   const strategy = workload.spec.placement?.strategy ?? PlacementStrategy.Spread;
   if (strategy !== PlacementStrategy.Spread && strategy !== PlacementStrategy.Singleton) {
@@ -138,11 +142,19 @@ function decide(
   }
   const split = candidateEdges(edges, selector);
   if (split.candidates.length === 0) {
-    return { edgeNames: [], scheduled: falseCondition(ScheduleReason.NoMatchingEdges, noMatchMessage(edges.length, split)), events: [] };
+    return {
+      edgeNames: [],
+      scheduled: falseCondition(ScheduleReason.NoMatchingEdges, noMatchMessage(edges.length, split)),
+      events: [],
+    };
   }
   if (strategy === PlacementStrategy.Spread) {
     const names = split.candidates.map((e) => e.metadata.name ?? '');
-    return { edgeNames: names, scheduled: trueCondition(ScheduleReason.Scheduled, `placed on ${listNames(names)}`), events: [] };
+    return {
+      edgeNames: names,
+      scheduled: trueCondition(ScheduleReason.Scheduled, `placed on ${listNames(names)}`),
+      events: [],
+    };
   }
   const uid = workload.metadata.uid ?? '';
   return singletonDecision(singletonChoice(uid, split.candidates, currentEdges, now, opts.failoverGraceMs), opts);
@@ -226,19 +238,30 @@ function changeMessage(before: readonly string[], after: readonly string[]): str
   const added = after.filter((e) => !beforeSet.has(e)).sort(compareNames);
   const removed = before.filter((e) => !afterSet.has(e)).sort(compareNames);
   if (added.length === 0 && removed.length === 0) return undefined;
-  const parts = [added.length > 0 ? `placed on ${listNames(added)}` : '', removed.length > 0 ? `removed from ${listNames(removed)}` : ''];
+  const parts = [
+    added.length > 0 ? `placed on ${listNames(added)}` : '',
+    removed.length > 0 ? `removed from ${listNames(removed)}` : '',
+  ];
   return parts.filter((s) => s !== '').join('; ');
 }
 
-function assertContract(workload: VirtualWorkload, edges: readonly Edge[], existing: readonly Placement[]): WorkloadReference {
+function assertContract(
+  workload: VirtualWorkload,
+  edges: readonly Edge[],
+  existing: readonly Placement[],
+): WorkloadReference {
   const cluster = clusterOf(workload);
   const { name, namespace, uid } = workload.metadata;
   if (!cluster || !name || !namespace || !uid) {
-    throw new Error(`desiredPlacements: workload lacks cluster/namespace/name/uid: ${JSON.stringify({ cluster, namespace, name, uid })}`);
+    throw new Error(
+      `desiredPlacements: workload lacks cluster/namespace/name/uid: ${JSON.stringify({ cluster, namespace, name, uid })}`,
+    );
   }
   for (const e of edges) {
     if (clusterOf(e) !== cluster) {
-      throw new Error(`desiredPlacements: edge ${e.metadata.name} is in cluster ${clusterOf(e)}, workload in ${cluster}`);
+      throw new Error(
+        `desiredPlacements: edge ${e.metadata.name} is in cluster ${clusterOf(e)}, workload in ${cluster}`,
+      );
     }
   }
   for (const p of existing) {

@@ -92,5 +92,10 @@ export function singletonChoice(
   if (target === undefined) {
     return { outcome: SingletonOutcome.KeepNoAlternative, edgeName: kept.metadata.name, disconnectedForMs };
   }
-  return { outcome: SingletonOutcome.FailOver, edgeName: target.metadata.name, from: kept.metadata.name, disconnectedForMs };
+  return {
+    outcome: SingletonOutcome.FailOver,
+    edgeName: target.metadata.name,
+    from: kept.metadata.name,
+    disconnectedForMs,
+  };
 }

@@ -34,7 +34,9 @@ export function edge(name: string, o: EdgeOptions = {}): Edge {
     if (o.phase !== undefined) e.status.phase = o.phase;
     if (o.heartbeat !== undefined) e.status.lastHeartbeatTime = o.heartbeat;
     if (o.ready !== undefined) {
-      e.status.conditions = [{ type: 'Ready', status: o.ready[0], reason: 'x', message: '', lastTransitionTime: o.ready[1] }];
+      e.status.conditions = [
+        { type: 'Ready', status: o.ready[0], reason: 'x', message: '', lastTransitionTime: o.ready[1] },
+      ];
     }
   }
   return e;
@@ -109,7 +111,11 @@ export function placement(edgeName: string, o: PlacementOptions = {}): Placement
     spec: { workloadRef: { name: workloadName, uid: o.uid ?? VW_UID }, edgeName, replicas: o.replicas ?? 1 },
   };
   if (o.generation !== undefined) p.metadata.generation = o.generation;
-  if (o.workloadGeneration !== null) p.metadata.annotations = { ...p.metadata.annotations, [ANNOTATION_WORKLOAD_GENERATION]: String(o.workloadGeneration ?? 1) };
+  if (o.workloadGeneration !== null)
+    p.metadata.annotations = {
+      ...p.metadata.annotations,
+      [ANNOTATION_WORKLOAD_GENERATION]: String(o.workloadGeneration ?? 1),
+    };
   if (o.deleting) p.metadata.deletionTimestamp = T0;
   if (o.phase !== undefined || o.ready !== undefined || o.available !== undefined || o.message !== undefined) {
     p.status = {};

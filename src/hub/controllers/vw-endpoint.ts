@@ -15,7 +15,9 @@ type EndpointSlice = KubeObject & { status?: { endpoints?: { url?: string }[] } 
 /** The first endpoint URL of the slice, or undefined while it has none (no consumer yet) or does not exist yet. */
 export async function readVirtualWorkspaceURL(kcp: KubeClient, signal?: AbortSignal): Promise<string | undefined> {
   try {
-    const slice = await kcp.forCluster(WORKSPACE_PROVIDERS).get<EndpointSlice>(ENDPOINT_SLICE_PATH, signal ? { signal } : {});
+    const slice = await kcp
+      .forCluster(WORKSPACE_PROVIDERS)
+      .get<EndpointSlice>(ENDPOINT_SLICE_PATH, signal ? { signal } : {});
     const url = slice.status?.endpoints?.find((e) => typeof e.url === 'string' && e.url !== '')?.url;
     return url?.replace(/\/+$/, '');
   } catch (err) {
@@ -46,29 +48,40 @@ export interface WaitForURLOptions {
  * Polls until the slice names an endpoint. Never gives up: transport errors (kcp restarting) are logged once per
  * streak and retried. Rejects only when `signal` aborts.
  */
-export async function waitForVirtualWorkspaceURL(kcp: KubeClient, log: Logger, opts: WaitForURLOptions = {}): Promise<string> {
+export async function waitForVirtualWorkspaceURL(
+  kcp: KubeClient,
+  log: Logger,
+  opts: WaitForURLOptions = {},
+): Promise<string> {
   let waitingLogged = false;
   let failing = false;
-  return poll(async () => {
-    try {
-      const url = await readVirtualWorkspaceURL(kcp, opts.signal);
-      failing = false;
-      // The endpoint is published as soon as a binding exists, a moment before the workspace serves the
-      // resources (404 meanwhile): wait for that too, so informers do not start with a failure and a backoff.
-      if (url !== undefined && (await isServing(kcp.withServer(url), opts.signal))) {
-        log.info({ url }, 'APIExport virtual workspace found');
-        return url;
+  return poll(
+    async () => {
+      try {
+        const url = await readVirtualWorkspaceURL(kcp, opts.signal);
+        failing = false;
+        // The endpoint is published as soon as a binding exists, a moment before the workspace serves the
+        // resources (404 meanwhile): wait for that too, so informers do not start with a failure and a backoff.
+        if (url !== undefined && (await isServing(kcp.withServer(url), opts.signal))) {
+          log.info({ url }, 'APIExport virtual workspace found');
+          return url;
+        }
+        if (!waitingLogged)
+          log.info({ url }, 'APIExport virtual workspace not there or not serving yet (no APIBinding); waiting');
+        waitingLogged = true;
+      } catch (err) {
+        opts.signal?.throwIfAborted();
+        if (!failing) log.warn({ err }, 'reading the APIExport endpoint slice failed; retrying');
+        failing = true;
       }
-      if (!waitingLogged) log.info({ url }, 'APIExport virtual workspace not there or not serving yet (no APIBinding); waiting');
-      waitingLogged = true;
-    } catch (err) {
-      opts.signal?.throwIfAborted();
-      if (!failing) log.warn({ err }, 'reading the APIExport endpoint slice failed; retrying');
-      failing = true;
-    }
-    return undefined;
-  }, {
-    what: 'the APIExport virtual workspace', timeoutMs: Infinity, intervalMs: opts.intervalMs ?? 1_000,
-    ...(opts.clock ? { clock: opts.clock } : {}), ...(opts.signal ? { signal: opts.signal } : {}),
-  });
+      return undefined;
+    },
+    {
+      what: 'the APIExport virtual workspace',
+      timeoutMs: Infinity,
+      intervalMs: opts.intervalMs ?? 1_000,
+      ...(opts.clock ? { clock: opts.clock } : {}),
+      ...(opts.signal ? { signal: opts.signal } : {}),
+    },
+  );
 }

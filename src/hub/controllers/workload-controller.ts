@@ -57,7 +57,13 @@ export function workloadPath(namespace: string, name: string): string {
 
 export class WorkloadController {
   readonly stats: WorkloadControllerStats = {
-    reconciles: 0, decideMs: 0, creates: 0, updates: 0, deletes: 0, statusWrites: 0, createConflicts: 0,
+    reconciles: 0,
+    decideMs: 0,
+    creates: 0,
+    updates: 0,
+    deletes: 0,
+    statusWrites: 0,
+    createConflicts: 0,
   };
   readonly #vw: KubeClient;
   readonly #inf: KedgeInformers;
@@ -68,7 +74,14 @@ export class WorkloadController {
   readonly #log: Logger;
   #synced = false;
 
-  constructor(vw: KubeClient, informers: KedgeInformers, queue: WorkQueue, events: EventRecorder, opts: WorkloadControllerOptions, log: Logger) {
+  constructor(
+    vw: KubeClient,
+    informers: KedgeInformers,
+    queue: WorkQueue,
+    events: EventRecorder,
+    opts: WorkloadControllerOptions,
+    log: Logger,
+  ) {
     this.#vw = vw;
     this.#inf = informers;
     this.#queue = queue;
@@ -79,7 +92,11 @@ export class WorkloadController {
     informers.workloads.onAdd((w) => this.#enqueue(workloadKey(w), 'VirtualWorkload added'));
     informers.workloads.onUpdate((o, n) => {
       // Our own status writes come back as updates; only spec, labels, deletion or identity changes matter.
-      if (o.metadata.generation !== n.metadata.generation || o.metadata.uid !== n.metadata.uid || o.metadata.deletionTimestamp !== n.metadata.deletionTimestamp) {
+      if (
+        o.metadata.generation !== n.metadata.generation ||
+        o.metadata.uid !== n.metadata.uid ||
+        o.metadata.deletionTimestamp !== n.metadata.deletionTimestamp
+      ) {
         this.#enqueue(workloadKey(n), 'VirtualWorkload changed');
       }
     });
@@ -144,7 +161,9 @@ export class WorkloadController {
         edges: this.#inf.edges.byIndex(EDGES_BY_CLUSTER, cluster),
         placements: this.#inf.placements.byIndex(IndexName.PlacementsByWorkload, key),
         namesInUse: new Set(
-          this.#inf.placements.byIndex(IndexName.PlacementsByNamespace, namespaceIndexValue(cluster, namespace)).map((p) => p.metadata.name ?? ''),
+          this.#inf.placements
+            .byIndex(IndexName.PlacementsByNamespace, namespaceIndexValue(cluster, namespace))
+            .map((p) => p.metadata.name ?? ''),
         ),
       },
       new Date(this.#clock.now()),
@@ -194,7 +213,11 @@ export class WorkloadController {
 
     if (result.status !== undefined) {
       try {
-        await client.updateStatus(workloadPath(namespace, parts.name), { ...workload, status: result.status }, { signal });
+        await client.updateStatus(
+          workloadPath(namespace, parts.name),
+          { ...workload, status: result.status },
+          { signal },
+        );
         this.stats.statusWrites++;
       } catch (err) {
         if (!isNotFound(err)) throw err;
@@ -217,8 +240,10 @@ export class WorkloadController {
     };
     const pending = (): boolean => created.some((k) => store.get(k) === undefined) || deleted.some((k) => !gone(k));
     await poll(async () => (pending() ? undefined : true), {
-      what: 'the informer cache to show our Placement writes', timeoutMs: this.#opts.cacheWaitMs ?? 5_000, intervalMs: 5, signal,
+      what: 'the informer cache to show our Placement writes',
+      timeoutMs: this.#opts.cacheWaitMs ?? 5_000,
+      intervalMs: 5,
+      signal,
     }).catch(() => undefined); // best effort: timed out or stopping, the writes' watch events requeue the key anyway
   }
 }
-

@@ -15,7 +15,10 @@ export interface AccessReviewOptions {
 }
 
 /** The SAR spec for `user` proxying to `edge`; `system:authenticated` is added (SAR does not add it itself). */
-export function proxyReviewSpec(user: Pick<UserInfo, 'username' | 'uid' | 'groups'>, edge: string): Record<string, unknown> {
+export function proxyReviewSpec(
+  user: Pick<UserInfo, 'username' | 'uid' | 'groups'>,
+  edge: string,
+): Record<string, unknown> {
   const groups = user.groups.includes('system:authenticated') ? user.groups : [...user.groups, 'system:authenticated'];
   return {
     user: user.username,
@@ -46,10 +49,14 @@ export class EdgeAccessReviewer {
     const now = this.#now();
     if (hit && hit.until > now) return hit.allowed;
     this.reviews++;
-    const review = await this.#admin.forCluster(cluster).create<KubeObject & { status?: { allowed?: boolean } }>(
-      '/apis/authorization.k8s.io/v1/subjectaccessreviews',
-      { apiVersion: 'authorization.k8s.io/v1', kind: 'SubjectAccessReview', metadata: {}, spec: proxyReviewSpec(user, edge) },
-    );
+    const review = await this.#admin
+      .forCluster(cluster)
+      .create<KubeObject & { status?: { allowed?: boolean } }>('/apis/authorization.k8s.io/v1/subjectaccessreviews', {
+        apiVersion: 'authorization.k8s.io/v1',
+        kind: 'SubjectAccessReview',
+        metadata: {},
+        spec: proxyReviewSpec(user, edge),
+      });
     const allowed = review.status?.allowed === true;
     if (this.#cache.size > 10_000) this.#cache.clear();
     this.#cache.set(key, { allowed, until: now + (allowed ? this.#allowTtl : this.#denyTtl) });

@@ -22,7 +22,16 @@ import { edgesProxyURL, parseAgentRequest, splitURL, type AgentRequest } from '.
 const STATUS_BODY_LIMIT = 64 * 1024;
 const PLACEMENT_BODY_LIMIT = 1024 * 1024;
 const AGENT_STATUS_FIELDS = ['hostname', 'agentVersion', 'kubernetesVersion', 'sshHostKey'] as const;
-const PASSED_LIST_PARAMS = ['watch', 'limit', 'continue', 'resourceVersion', 'resourceVersionMatch', 'timeoutSeconds', 'allowWatchBookmarks', 'sendInitialEvents'];
+const PASSED_LIST_PARAMS = [
+  'watch',
+  'limit',
+  'continue',
+  'resourceVersion',
+  'resourceVersionMatch',
+  'timeoutSeconds',
+  'allowWatchBookmarks',
+  'sendInitialEvents',
+];
 
 export type EdgeObject = Edge & KubeObject;
 
@@ -43,7 +52,12 @@ export function edgeObjectPath(edge: string): string {
  * Authenticates an edge credential for (cluster, edge): the Edge when it is valid, else undefined (→ 401). The Edge is
  * read first (a 401 either way, so nothing leaks) because the credential must belong to this Edge's uid.
  */
-export async function authenticateEdge(deps: AgentProxyDeps, token: string | undefined, cluster: string, edge: string): Promise<EdgeObject | undefined> {
+export async function authenticateEdge(
+  deps: AgentProxyDeps,
+  token: string | undefined,
+  cluster: string,
+  edge: string,
+): Promise<EdgeObject | undefined> {
   if (!token || !looksLikeJWT(token)) return undefined;
   let obj: EdgeObject;
   try {
@@ -56,7 +70,9 @@ export async function authenticateEdge(deps: AgentProxyDeps, token: string | und
     throw err;
   }
   if (obj.metadata.deletionTimestamp !== undefined) return undefined;
-  const ok = await deps.credentials.verify(token, cluster, edge, obj.metadata.uid ?? '').catch(rethrowUnlessClientError);
+  const ok = await deps.credentials
+    .verify(token, cluster, edge, obj.metadata.uid ?? '')
+    .catch(rethrowUnlessClientError);
   return ok ? obj : undefined;
 }
 
@@ -73,7 +89,12 @@ export function agentProxyHandler(deps: AgentProxyDeps) {
     const { path, query } = splitURL(req.url ?? '/');
     const parsed = parseAgentRequest(req.method ?? 'GET', path);
     if (!parsed.ok) {
-      return sendStatus(res, parsed.code, parsed.code === 403 ? 'Forbidden' : parsed.reason, parsed.code === 405 ? { headers: { Allow: 'POST' } } : {});
+      return sendStatus(
+        res,
+        parsed.code,
+        parsed.code === 403 ? 'Forbidden' : parsed.reason,
+        parsed.code === 405 ? { headers: { Allow: 'POST' } } : {},
+      );
     }
     const log = deps.log.child({ cluster: parsed.cluster, edge: parsed.edge });
     try {
@@ -84,7 +105,8 @@ export function agentProxyHandler(deps: AgentProxyDeps) {
       await serve(deps, req, res, parsed, edge, new URLSearchParams(query), now());
     } catch (err) {
       if (err instanceof BodyTooLargeError) return sendStatus(res, 413, 'request body too large');
-      if (isApiError(err) && (err.code === 409 || err.code === 422)) return sendStatus(res, err.code, err.status?.message ?? err.reason);
+      if (isApiError(err) && (err.code === 409 || err.code === 422))
+        return sendStatus(res, err.code, err.status?.message ?? err.reason);
       if (isApiError(err) && err.code === 404) return sendStatus(res, 404, 'not found');
       log.error({ err, op: parsed.op }, 'agent-proxy request failed');
       sendStatus(res, isApiError(err) ? 502 : 503, 'the control plane could not serve this request');
@@ -92,7 +114,15 @@ export function agentProxyHandler(deps: AgentProxyDeps) {
   };
 }
 
-async function serve(deps: AgentProxyDeps, req: IncomingMessage, res: ServerResponse, r: AgentRequest, edge: EdgeObject, params: URLSearchParams, now: Date): Promise<void> {
+async function serve(
+  deps: AgentProxyDeps,
+  req: IncomingMessage,
+  res: ServerResponse,
+  r: AgentRequest,
+  edge: EdgeObject,
+  params: URLSearchParams,
+  now: Date,
+): Promise<void> {
   const c = deps.admin.forCluster(r.cluster);
   switch (r.op) {
     case 'getEdge':
@@ -113,20 +143,32 @@ async function serve(deps: AgentProxyDeps, req: IncomingMessage, res: ServerResp
       const body = await jsonBody(req, res, PLACEMENT_BODY_LIMIT);
       if (body === undefined) return;
       const meta = (body.metadata ?? {}) as Record<string, unknown>;
-      if ((meta.name !== undefined && meta.name !== r.name) || (meta.namespace !== undefined && meta.namespace !== r.namespace)) {
+      if (
+        (meta.name !== undefined && meta.name !== r.name) ||
+        (meta.namespace !== undefined && meta.namespace !== r.namespace)
+      ) {
         return sendStatus(res, 400, 'metadata.name and metadata.namespace must match the path');
       }
-      if (typeof body.status !== 'object' || body.status === null || Array.isArray(body.status)) return sendStatus(res, 400, 'expected a status object');
+      if (typeof body.status !== 'object' || body.status === null || Array.isArray(body.status))
+        return sendStatus(res, 400, 'expected a status object');
       const rv = typeof meta.resourceVersion === 'string' ? meta.resourceVersion : stored.metadata.resourceVersion;
       const updated = { ...stored, metadata: { ...stored.metadata, resourceVersion: rv }, status: body.status };
       return sendJSON(res, 200, await c.updateStatus(path, updated));
     }
     case 'getVirtualWorkload': {
-      const refs = await c.list<Placement & KubeObject>(`/apis/${GROUP}/${VERSION}/namespaces/${r.namespace}/${Resource.placements}`, {
-        labelSelector: `${LABEL_EDGE}=${labelValueForName(r.edge)}`,
-      });
-      if (!refs.items.some((p) => p.spec?.edgeName === r.edge && p.spec?.workloadRef?.name === r.name)) return sendStatus(res, 403, 'Forbidden');
-      return sendJSON(res, 200, await c.get(`/apis/${GROUP}/${VERSION}/namespaces/${r.namespace}/${Resource.virtualworkloads}/${r.name}`));
+      const refs = await c.list<Placement & KubeObject>(
+        `/apis/${GROUP}/${VERSION}/namespaces/${r.namespace}/${Resource.placements}`,
+        {
+          labelSelector: `${LABEL_EDGE}=${labelValueForName(r.edge)}`,
+        },
+      );
+      if (!refs.items.some((p) => p.spec?.edgeName === r.edge && p.spec?.workloadRef?.name === r.name))
+        return sendStatus(res, 403, 'Forbidden');
+      return sendJSON(
+        res,
+        200,
+        await c.get(`/apis/${GROUP}/${VERSION}/namespaces/${r.namespace}/${Resource.virtualworkloads}/${r.name}`),
+      );
     }
     default:
       return sendStatus(res, 403, 'Forbidden');
@@ -134,7 +176,11 @@ async function serve(deps: AgentProxyDeps, req: IncomingMessage, res: ServerResp
 }
 
 /** The merge patch the hub writes for an agent's status report: agent-owned fields only, heartbeat on the hub clock. */
-export function agentStatusPatch(body: Record<string, unknown>, edge: Edge, now: Date): { status: Record<string, string> } | undefined {
+export function agentStatusPatch(
+  body: Record<string, unknown>,
+  edge: Edge,
+  now: Date,
+): { status: Record<string, string> } | undefined {
   const status = body.status;
   if (typeof status !== 'object' || status === null || Array.isArray(status)) return undefined;
   const out: Record<string, string> = {};
@@ -149,7 +195,11 @@ export function agentStatusPatch(body: Record<string, unknown>, edge: Edge, now:
   return { status: out };
 }
 
-async function getOwnedPlacement(c: KubeClient, path: string, edge: string): Promise<(Placement & KubeObject) | undefined> {
+async function getOwnedPlacement(
+  c: KubeClient,
+  path: string,
+  edge: string,
+): Promise<(Placement & KubeObject) | undefined> {
   try {
     const p = await c.get<Placement & KubeObject>(path);
     return p.spec?.edgeName === edge ? p : undefined;
@@ -159,7 +209,13 @@ async function getOwnedPlacement(c: KubeClient, path: string, edge: string): Pro
   }
 }
 
-async function listPlacements(c: KubeClient, req: IncomingMessage, res: ServerResponse, edge: string, params: URLSearchParams): Promise<void> {
+async function listPlacements(
+  c: KubeClient,
+  req: IncomingMessage,
+  res: ServerResponse,
+  edge: string,
+  params: URLSearchParams,
+): Promise<void> {
   const query: Query = {};
   for (const k of PASSED_LIST_PARAMS) {
     const v = params.get(k);
@@ -169,7 +225,11 @@ async function listPlacements(c: KubeClient, req: IncomingMessage, res: ServerRe
   const watch = query.watch === 'true' || query.watch === '1';
   const abort = new AbortController();
   res.on('close', () => abort.abort());
-  const up = await c.requestRaw('GET', `/apis/${GROUP}/${VERSION}/${Resource.placements}`, { query, signal: abort.signal, streaming: watch });
+  const up = await c.requestRaw('GET', `/apis/${GROUP}/${VERSION}/${Resource.placements}`, {
+    query,
+    signal: abort.signal,
+    streaming: watch,
+  });
   res.writeHead(200, { 'Content-Type': String(up.headers['content-type'] ?? 'application/json') });
   res.flushHeaders();
   up.body.on('error', () => res.destroy());
@@ -178,7 +238,11 @@ async function listPlacements(c: KubeClient, req: IncomingMessage, res: ServerRe
   req.on('close', () => abort.abort());
 }
 
-async function jsonBody(req: IncomingMessage, res: ServerResponse, limit: number): Promise<Record<string, unknown> | undefined> {
+async function jsonBody(
+  req: IncomingMessage,
+  res: ServerResponse,
+  limit: number,
+): Promise<Record<string, unknown> | undefined> {
   const type = (req.headers['content-type'] ?? '').split(';')[0]?.trim();
   if (type !== 'application/json' && type !== 'application/merge-patch+json') {
     sendStatus(res, 415, 'use Content-Type application/merge-patch+json or application/json');
@@ -195,7 +259,14 @@ async function jsonBody(req: IncomingMessage, res: ServerResponse, limit: number
   return undefined;
 }
 
-async function join(deps: AgentProxyDeps, req: IncomingMessage, res: ServerResponse, r: AgentRequest, log: Logger, now: Date): Promise<void> {
+async function join(
+  deps: AgentProxyDeps,
+  req: IncomingMessage,
+  res: ServerResponse,
+  r: AgentRequest,
+  log: Logger,
+  now: Date,
+): Promise<void> {
   const token = bearerToken(req.headers.authorization);
   if (!token || token.length > 1024) return sendStatus(res, 401, 'Unauthorized');
   const c = deps.admin.forCluster(r.cluster);
@@ -219,7 +290,9 @@ async function join(deps: AgentProxyDeps, req: IncomingMessage, res: ServerRespo
     return sendStatus(res, 401, 'Unauthorized');
   }
   try {
-    await c.delete(secretPath, { preconditions: { uid: secret.metadata.uid ?? '', resourceVersion: secret.metadata.resourceVersion ?? '' } });
+    await c.delete(secretPath, {
+      preconditions: { uid: secret.metadata.uid ?? '', resourceVersion: secret.metadata.resourceVersion ?? '' },
+    });
   } catch (err) {
     if (isConflict(err) || isNotFound(err)) {
       log.info('join refused: join token already used');
@@ -229,7 +302,15 @@ async function join(deps: AgentProxyDeps, req: IncomingMessage, res: ServerRespo
   }
   const credential = await deps.credentials.ensure(r.cluster, edge);
   const url = edgesProxyURL(deps.hubURL, r.cluster, r.edge, edge.spec?.type);
-  await c.patch(`${edgeObjectPath(r.edge)}/status`, { status: { URL: url } }, 'merge').catch((err: unknown) => log.warn({ err }, 'could not set Edge status.URL'));
+  await c
+    .patch(`${edgeObjectPath(r.edge)}/status`, { status: { URL: url } }, 'merge')
+    .catch((err: unknown) => log.warn({ err }, 'could not set Edge status.URL'));
   log.info('edge joined');
-  sendJSON(res, 200, { token: credential, cluster: r.cluster, edge: r.edge, hubURL: deps.hubURL, type: edge.spec?.type });
+  sendJSON(res, 200, {
+    token: credential,
+    cluster: r.cluster,
+    edge: r.edge,
+    hubURL: deps.hubURL,
+    type: edge.spec?.type,
+  });
 }

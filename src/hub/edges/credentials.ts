@@ -11,7 +11,16 @@ import type { KubeClient } from '../../kube/client.ts';
 import type { KubeObject, OwnerReference } from '../../kube/types.ts';
 import { poll, retry, StopPolling } from '../../util/wait.ts';
 import { labelValueForName } from '../../api/labels.ts';
-import { EDGE_NAMESPACE, SA_NAME_ANNOTATION, SA_TOKEN_TYPE, edgeSecretSelector, isEdgeTokenSecret, serviceAccountName, serviceAccountUsername, tokenSecretPrefix } from '../../api/names.ts';
+import {
+  EDGE_NAMESPACE,
+  SA_NAME_ANNOTATION,
+  SA_TOKEN_TYPE,
+  edgeSecretSelector,
+  isEdgeTokenSecret,
+  serviceAccountName,
+  serviceAccountUsername,
+  tokenSecretPrefix,
+} from '../../api/names.ts';
 
 export const CLUSTER_NAME_EXTRA = 'authentication.kubernetes.io/cluster-name';
 const SA_CLUSTER_CLAIM = 'kubernetes.io/serviceaccount/clusterName';
@@ -60,20 +69,27 @@ export class EdgeCredentials {
     if (hit && hit.until > this.#now()) return hit.cluster === cluster && hit.edge === edge && hit.edgeUID === edgeUID;
     if (hit) this.#cache.delete(digest);
     this.reviews++;
-    const review = await this.#admin.forCluster(cluster).create<KubeObject & { status?: TokenReviewStatus }>(
-      '/apis/authentication.k8s.io/v1/tokenreviews',
-      { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', metadata: {}, spec: { token } },
-    );
+    const review = await this.#admin
+      .forCluster(cluster)
+      .create<KubeObject & { status?: TokenReviewStatus }>('/apis/authentication.k8s.io/v1/tokenreviews', {
+        apiVersion: 'authentication.k8s.io/v1',
+        kind: 'TokenReview',
+        metadata: {},
+        spec: { token },
+      });
     const user = review.status?.authenticated === true ? review.status.user : undefined;
     if (!user || user.username !== serviceAccountUsername(edge)) return false;
     // The SA authenticator is global: pin the token to this workspace by its cluster extra (or, if kcp leaves the
     // extra out, by the claim of the token it has just verified).
     const extra = user.extra?.[CLUSTER_NAME_EXTRA];
-    const tokenCluster = extra !== undefined ? (extra.length === 1 ? extra[0] : undefined) : jwtClaim(token, SA_CLUSTER_CLAIM);
+    const tokenCluster =
+      extra !== undefined ? (extra.length === 1 ? extra[0] : undefined) : jwtClaim(token, SA_CLUSTER_CLAIM);
     if (tokenCluster !== cluster) return false;
     let sa: KubeObject;
     try {
-      sa = await this.#admin.forCluster(cluster).get(`/api/v1/namespaces/${EDGE_NAMESPACE}/serviceaccounts/${serviceAccountName(edge)}`);
+      sa = await this.#admin
+        .forCluster(cluster)
+        .get(`/api/v1/namespaces/${EDGE_NAMESPACE}/serviceaccounts/${serviceAccountName(edge)}`);
     } catch (err) {
       if (isNotFound(err)) return false;
       throw err;
@@ -99,57 +115,107 @@ export class EdgeCredentials {
     const c = this.#admin.forCluster(cluster);
     const name = edge.metadata.name ?? '';
     const uid = edge.metadata.uid ?? '';
-    const owner: OwnerReference = { apiVersion: API_VERSION, kind: Kind.Edge, name, uid, controller: true, blockOwnerDeletion: false };
+    const owner: OwnerReference = {
+      apiVersion: API_VERSION,
+      kind: Kind.Edge,
+      name,
+      uid,
+      controller: true,
+      blockOwnerDeletion: false,
+    };
     const labels = { [LABEL_EDGE]: labelValueForName(name) };
-    await createIfMissing(c, '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: EDGE_NAMESPACE } });
+    await createIfMissing(c, '/api/v1/namespaces', {
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: { name: EDGE_NAMESPACE },
+    });
     const saName = serviceAccountName(name);
     await this.#ensureOwned(c, `/api/v1/namespaces/${EDGE_NAMESPACE}/serviceaccounts`, saName, uid, {
-      apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: saName, namespace: EDGE_NAMESPACE, labels, ownerReferences: [owner] },
+      apiVersion: 'v1',
+      kind: 'ServiceAccount',
+      metadata: { name: saName, namespace: EDGE_NAMESPACE, labels, ownerReferences: [owner] },
     });
     const secrets = `/api/v1/namespaces/${EDGE_NAMESPACE}/secrets`;
-    const current = (await edgeTokenSecrets(c, name, signal)).find((s) => s.metadata.ownerReferences?.some((o) => o.uid === uid) && s.metadata.deletionTimestamp === undefined);
-    const secretName = current?.metadata.name ?? (await c.create<KubeObject>(secrets, {
-      apiVersion: 'v1',
-      kind: 'Secret',
-      type: SA_TOKEN_TYPE,
-      metadata: {
-        generateName: tokenSecretPrefix(name), namespace: EDGE_NAMESPACE, labels, ownerReferences: [owner],
-        annotations: { [SA_NAME_ANNOTATION]: saName },
+    const current = (await edgeTokenSecrets(c, name, signal)).find(
+      (s) => s.metadata.ownerReferences?.some((o) => o.uid === uid) && s.metadata.deletionTimestamp === undefined,
+    );
+    const secretName =
+      current?.metadata.name ??
+      (
+        await c.create<KubeObject>(secrets, {
+          apiVersion: 'v1',
+          kind: 'Secret',
+          type: SA_TOKEN_TYPE,
+          metadata: {
+            generateName: tokenSecretPrefix(name),
+            namespace: EDGE_NAMESPACE,
+            labels,
+            ownerReferences: [owner],
+            annotations: { [SA_NAME_ANNOTATION]: saName },
+          },
+        })
+      ).metadata.name;
+    return poll(
+      async () => {
+        const s = await c.get<KubeObject & { data?: Record<string, string> }>(`${secrets}/${secretName}`, { signal });
+        const token = s.data?.token;
+        return token ? Buffer.from(token, 'base64').toString('utf8') : undefined;
       },
-    })).metadata.name;
-    return poll(async () => {
-      const s = await c.get<KubeObject & { data?: Record<string, string> }>(`${secrets}/${secretName}`, { signal });
-      const token = s.data?.token;
-      return token ? Buffer.from(token, 'base64').toString('utf8') : undefined;
-    }, { what: `kcp's token controller to fill Secret ${EDGE_NAMESPACE}/${secretName}`, timeoutMs: this.#tokenWaitMs, intervalMs: 100, ...(signal ? { signal } : {}) });
+      {
+        what: `kcp's token controller to fill Secret ${EDGE_NAMESPACE}/${secretName}`,
+        timeoutMs: this.#tokenWaitMs,
+        intervalMs: 100,
+        ...(signal ? { signal } : {}),
+      },
+    );
   }
 
-  async #ensureOwned(c: KubeClient, collection: string, name: string, ownerUID: string, obj: KubeObject): Promise<void> {
+  async #ensureOwned(
+    c: KubeClient,
+    collection: string,
+    name: string,
+    ownerUID: string,
+    obj: KubeObject,
+  ): Promise<void> {
     // AlreadyExists: an object of that name appeared between our read and our create; look at it again.
-    await retry(async () => {
-      let existing: KubeObject | undefined;
-      try {
-        existing = await c.get(`${collection}/${name}`);
-      } catch (err) {
-        if (!isNotFound(err)) throw err;
-      }
-      if (existing !== undefined) {
-        const owned = existing.metadata.ownerReferences?.some((o) => o.kind === Kind.Edge && o.uid === ownerUID) ?? false;
-        if (owned && existing.metadata.deletionTimestamp === undefined) return;
-        this.#log.info({ object: `${collection}/${name}` }, 'replacing an edge credential object of an older Edge');
-        await c.delete(`${collection}/${name}`, { preconditions: { uid: existing.metadata.uid ?? '' } }).catch((err: unknown) => {
+    await retry(
+      async () => {
+        let existing: KubeObject | undefined;
+        try {
+          existing = await c.get(`${collection}/${name}`);
+        } catch (err) {
           if (!isNotFound(err)) throw err;
-        });
-        await waitGone(c, `${collection}/${name}`);
-      }
-      await c.create(collection, obj);
-    }, { attempts: 3, backoff: { initialMs: 0 }, retryIf: isAlreadyExists });
+        }
+        if (existing !== undefined) {
+          const owned =
+            existing.metadata.ownerReferences?.some((o) => o.kind === Kind.Edge && o.uid === ownerUID) ?? false;
+          if (owned && existing.metadata.deletionTimestamp === undefined) return;
+          this.#log.info({ object: `${collection}/${name}` }, 'replacing an edge credential object of an older Edge');
+          await c
+            .delete(`${collection}/${name}`, { preconditions: { uid: existing.metadata.uid ?? '' } })
+            .catch((err: unknown) => {
+              if (!isNotFound(err)) throw err;
+            });
+          await waitGone(c, `${collection}/${name}`);
+        }
+        await c.create(collection, obj);
+      },
+      { attempts: 3, backoff: { initialMs: 0 }, retryIf: isAlreadyExists },
+    );
   }
 }
 
 /** The token Secrets of `edge`'s ServiceAccount (any owner), found by label and annotation. */
-export async function edgeTokenSecrets(c: KubeClient, edge: string, signal?: AbortSignal): Promise<(KubeObject & { type?: string })[]> {
-  const list = await c.list<KubeObject & { type?: string }>(`/api/v1/namespaces/${EDGE_NAMESPACE}/secrets`, { labelSelector: edgeSecretSelector(edge) }, signal);
+export async function edgeTokenSecrets(
+  c: KubeClient,
+  edge: string,
+  signal?: AbortSignal,
+): Promise<(KubeObject & { type?: string })[]> {
+  const list = await c.list<KubeObject & { type?: string }>(
+    `/api/v1/namespaces/${EDGE_NAMESPACE}/secrets`,
+    { labelSelector: edgeSecretSelector(edge) },
+    signal,
+  );
   return list.items.filter((s) => isEdgeTokenSecret(s, edge));
 }
 
@@ -162,15 +228,18 @@ async function createIfMissing(c: KubeClient, collection: string, obj: KubeObjec
 }
 
 async function waitGone(c: KubeClient, path: string): Promise<void> {
-  await poll(async () => {
-    try {
-      await c.get(path);
-      return undefined;
-    } catch (err) {
-      if (isNotFound(err)) return true;
-      throw new StopPolling(err as Error);
-    }
-  }, { what: `${path} to be deleted`, timeoutMs: 10_000, intervalMs: 100 });
+  await poll(
+    async () => {
+      try {
+        await c.get(path);
+        return undefined;
+      } catch (err) {
+        if (isNotFound(err)) return true;
+        throw new StopPolling(err as Error);
+      }
+    },
+    { what: `${path} to be deleted`, timeoutMs: 10_000, intervalMs: 100 },
+  );
 }
 
 /** A compact JWS: three base64url parts (a JWE has five). Checked before decoding so odd input never reaches jose. */

@@ -5,18 +5,41 @@ import { jwtClaim, looksLikeJWT } from './credentials.ts';
 import { edgeRequestHeaders } from './tunnel-http.ts';
 import type { Edge } from '../../api/types.ts';
 
-const edge: Edge = { apiVersion: 'kedge.faros.sh/v1alpha1', kind: 'Edge', metadata: { name: 'e1' }, spec: { type: 'kubernetes' } };
+const edge: Edge = {
+  apiVersion: 'kedge.faros.sh/v1alpha1',
+  kind: 'Edge',
+  metadata: { name: 'e1' },
+  spec: { type: 'kubernetes' },
+};
 const now = new Date('2026-01-01T00:00:00Z');
 
 describe('agentStatusPatch: the hub keeps only agent-owned fields', () => {
   test('hub-owned fields are dropped, the heartbeat is the hub clock', () => {
-    const p = agentStatusPatch({ status: { hostname: 'pi', agentVersion: '1.0', phase: 'Ready', connected: true, URL: 'https://evil', lastHeartbeatTime: '2099-01-01T00:00:00Z', conditions: [] } }, edge, now);
+    const p = agentStatusPatch(
+      {
+        status: {
+          hostname: 'pi',
+          agentVersion: '1.0',
+          phase: 'Ready',
+          connected: true,
+          URL: 'https://evil',
+          lastHeartbeatTime: '2099-01-01T00:00:00Z',
+          conditions: [],
+        },
+      },
+      edge,
+      now,
+    );
     expect(p).toEqual({ status: { hostname: 'pi', agentVersion: '1.0', lastHeartbeatTime: '2026-01-01T00:00:00Z' } });
   });
   test('the SSH host key is pinned once set', () => {
-    expect(agentStatusPatch({ status: { sshHostKey: 'ssh-ed25519 AAA' } }, edge, now)?.status.sshHostKey).toBe('ssh-ed25519 AAA');
+    expect(agentStatusPatch({ status: { sshHostKey: 'ssh-ed25519 AAA' } }, edge, now)?.status.sshHostKey).toBe(
+      'ssh-ed25519 AAA',
+    );
     const pinned: Edge = { ...edge, status: { sshHostKey: 'ssh-ed25519 OLD' } };
-    expect(agentStatusPatch({ status: { sshHostKey: 'ssh-ed25519 NEW' } }, pinned, now)?.status.sshHostKey).toBeUndefined();
+    expect(
+      agentStatusPatch({ status: { sshHostKey: 'ssh-ed25519 NEW' } }, pinned, now)?.status.sshHostKey,
+    ).toBeUndefined();
   });
   test('bad shapes are refused', () => {
     expect(agentStatusPatch({}, edge, now)).toBeUndefined();
@@ -28,19 +51,43 @@ describe('agentStatusPatch: the hub keeps only agent-owned fields', () => {
 
 test('the SAR asks for proxy on that edge and adds system:authenticated once', () => {
   expect(proxyReviewSpec({ username: 'kedge:static:a', uid: 'u', groups: ['kedge:users'] }, 'e1')).toEqual({
-    user: 'kedge:static:a', uid: 'u', groups: ['kedge:users', 'system:authenticated'],
+    user: 'kedge:static:a',
+    uid: 'u',
+    groups: ['kedge:users', 'system:authenticated'],
     resourceAttributes: { group: 'kedge.faros.sh', resource: 'edges', verb: 'proxy', name: 'e1' },
   });
-  expect(proxyReviewSpec({ username: 'x', uid: 'u', groups: ['system:authenticated'] }, 'e1').groups).toEqual(['system:authenticated']);
+  expect(proxyReviewSpec({ username: 'x', uid: 'u', groups: ['system:authenticated'] }, 'e1').groups).toEqual([
+    'system:authenticated',
+  ]);
 });
 
-test('requests to the edge never carry the caller\'s credentials or asserted identity', () => {
-  const h = edgeRequestHeaders({
-    authorization: 'Bearer user-token', 'impersonate-user': 'admin', 'impersonate-group': 'system:masters', 'x-remote-user': 'root',
-    cookie: 'a=b', 'proxy-authorization': 'x', connection: 'keep-alive', host: 'hub', accept: 'application/json', 'x-stream-protocol-version': 'v4.channel.k8s.io',
-  }, undefined);
-  expect(h).toEqual({ accept: 'application/json', 'x-stream-protocol-version': 'v4.channel.k8s.io', host: 'kubernetes', connection: 'keep-alive' });
-  expect(edgeRequestHeaders({ upgrade: 'SPDY/3.1', connection: 'Upgrade' }, 'SPDY/3.1')).toEqual({ host: 'kubernetes', connection: 'Upgrade', upgrade: 'SPDY/3.1' });
+test("requests to the edge never carry the caller's credentials or asserted identity", () => {
+  const h = edgeRequestHeaders(
+    {
+      authorization: 'Bearer user-token',
+      'impersonate-user': 'admin',
+      'impersonate-group': 'system:masters',
+      'x-remote-user': 'root',
+      cookie: 'a=b',
+      'proxy-authorization': 'x',
+      connection: 'keep-alive',
+      host: 'hub',
+      accept: 'application/json',
+      'x-stream-protocol-version': 'v4.channel.k8s.io',
+    },
+    undefined,
+  );
+  expect(h).toEqual({
+    accept: 'application/json',
+    'x-stream-protocol-version': 'v4.channel.k8s.io',
+    host: 'kubernetes',
+    connection: 'keep-alive',
+  });
+  expect(edgeRequestHeaders({ upgrade: 'SPDY/3.1', connection: 'Upgrade' }, 'SPDY/3.1')).toEqual({
+    host: 'kubernetes',
+    connection: 'Upgrade',
+    upgrade: 'SPDY/3.1',
+  });
 });
 
 test('only JWT-shaped tokens go to a TokenReview', () => {
@@ -58,9 +105,13 @@ test('only JWT-shaped tokens go to a TokenReview', () => {
 
 test('claims of a service-account token are read with jose (legacy tokens carry the logical cluster as a claim)', () => {
   const b64 = (s: string): string => Buffer.from(s).toString('base64url');
-  const jwt = `${b64('{"alg":"RS256","kid":"k"}')}.${b64(JSON.stringify({
-    iss: 'kubernetes/serviceaccount', 'kubernetes.io/serviceaccount/clusterName': '2x8flc', n: 1,
-  }))}.c2ln`;
+  const jwt = `${b64('{"alg":"RS256","kid":"k"}')}.${b64(
+    JSON.stringify({
+      iss: 'kubernetes/serviceaccount',
+      'kubernetes.io/serviceaccount/clusterName': '2x8flc',
+      n: 1,
+    }),
+  )}.c2ln`;
   expect(jwtClaim(jwt, 'kubernetes.io/serviceaccount/clusterName')).toBe('2x8flc');
   expect(jwtClaim(jwt, 'n')).toBeUndefined(); // not a string
   expect(jwtClaim(jwt, 'absent')).toBeUndefined();

@@ -64,33 +64,59 @@ export async function resolveEdgeRequest(deps: EdgesProxyDeps, req: IncomingMess
       return { ok: false, code: 503, message: 'the control plane is unreachable' };
     }
   }
-  if (parsed.sub === 'k8s' && type === 'server') return { ok: false, code: 404, message: `edge ${parsed.edge} is a server edge: use ssh` };
-  if (parsed.sub === 'ssh' && type !== undefined && type !== 'server') return { ok: false, code: 404, message: `edge ${parsed.edge} is a kubernetes edge: use …/k8s` };
-  if (!session) return { ok: false, code: 502, message: `edge ${parsed.edge} is not connected`, kedgeCode: HubErrorCode.EdgeNotConnected };
+  if (parsed.sub === 'k8s' && type === 'server')
+    return { ok: false, code: 404, message: `edge ${parsed.edge} is a server edge: use ssh` };
+  if (parsed.sub === 'ssh' && type !== undefined && type !== 'server')
+    return { ok: false, code: 404, message: `edge ${parsed.edge} is a kubernetes edge: use …/k8s` };
+  if (!session)
+    return {
+      ok: false,
+      code: 502,
+      message: `edge ${parsed.edge} is not connected`,
+      kedgeCode: HubErrorCode.EdgeNotConnected,
+    };
   const edgePath = parsed.rest + (query ? `?${query}` : '');
   return { ok: true, request: parsed, user, session, edgePath };
 }
 
-export function edgesProxyHandlers(deps: EdgesProxyDeps, ssh?: { request?: (r: Resolved & { ok: true }, req: IncomingMessage, res: ServerResponse) => void; upgrade?: (r: Resolved & { ok: true }, req: IncomingMessage, socket: Duplex, head: Buffer) => void }) {
+export function edgesProxyHandlers(
+  deps: EdgesProxyDeps,
+  ssh?: {
+    request?: (r: Resolved & { ok: true }, req: IncomingMessage, res: ServerResponse) => void;
+    upgrade?: (r: Resolved & { ok: true }, req: IncomingMessage, socket: Duplex, head: Buffer) => void;
+  },
+) {
   const log = deps.log;
   return {
     async request(req: IncomingMessage, res: ServerResponse): Promise<void> {
       const r = await resolveEdgeRequest(deps, req);
       deps.metrics?.edgesProxy(r.ok ? 'forwarded' : outcomeOfStatus(r.code));
       if (!r.ok) return sendStatus(res, r.code, r.message, r.kedgeCode ? { kedgeCode: r.kedgeCode } : {});
-      if (r.request.sub === 'ssh') return ssh?.request ? ssh.request(r, req, res) : sendStatus(res, 404, 'ssh is not served by this hub');
+      if (r.request.sub === 'ssh')
+        return ssh?.request ? ssh.request(r, req, res) : sendStatus(res, 404, 'ssh is not served by this hub');
       forwardRequest(r.session, req, res, r.edgePath, log.child({ cluster: r.request.cluster, edge: r.request.edge }));
     },
     async upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
       socket.on('error', () => {});
       const origin = req.headers.origin;
-      const r: Resolved = origin !== undefined && origin !== deps.hubOrigin
-        ? { ok: false, code: 403, message: 'cross-origin requests are not allowed' }
-        : await resolveEdgeRequest(deps, req);
+      const r: Resolved =
+        origin !== undefined && origin !== deps.hubOrigin
+          ? { ok: false, code: 403, message: 'cross-origin requests are not allowed' }
+          : await resolveEdgeRequest(deps, req);
       deps.metrics?.edgesProxy(r.ok ? 'forwarded' : outcomeOfStatus(r.code));
       if (!r.ok) return writeSocketStatus(socket, r.code, r.message, r.kedgeCode);
-      if (r.request.sub === 'ssh') return ssh?.upgrade ? ssh.upgrade(r, req, socket, head) : writeSocketStatus(socket, 404, 'ssh is not served by this hub');
-      forwardUpgrade(r.session, req, socket, head, r.edgePath, log.child({ cluster: r.request.cluster, edge: r.request.edge }));
+      if (r.request.sub === 'ssh')
+        return ssh?.upgrade
+          ? ssh.upgrade(r, req, socket, head)
+          : writeSocketStatus(socket, 404, 'ssh is not served by this hub');
+      forwardUpgrade(
+        r.session,
+        req,
+        socket,
+        head,
+        r.edgePath,
+        log.child({ cluster: r.request.cluster, edge: r.request.edge }),
+      );
     },
   };
 }

@@ -20,15 +20,28 @@ describe('parseAgentRequest: the edge credential allow-list', () => {
 
   test('namespace and name are returned for namespaced operations', () => {
     expect(parseAgentRequest('PUT', `${A}/namespaces/ns1/placements/p.1/status`)).toEqual({
-      ok: true, cluster: '2x8fk3tq0s1v9w4b', edge: 'e1', op: 'putPlacementStatus', namespace: 'ns1', name: 'p.1',
+      ok: true,
+      cluster: '2x8fk3tq0s1v9w4b',
+      edge: 'e1',
+      op: 'putPlacementStatus',
+      namespace: 'ns1',
+      name: 'p.1',
     });
   });
 
   test.each([
-    ['PUT', ''], ['DELETE', ''], ['PUT', '/status'], ['GET', '/status'], ['POST', '/placements'],
-    ['GET', '/namespaces/default/placements/p'], ['PUT', '/namespaces/default/placements/p'],
-    ['PATCH', '/namespaces/default/placements/p/status'], ['GET', '/namespaces/default/virtualworkloads/w/status'],
-    ['GET', '/namespaces/default/secrets/s'], ['GET', '/k8s/api/v1/pods'], ['GET', '/namespaces/default/configmaps/x'],
+    ['PUT', ''],
+    ['DELETE', ''],
+    ['PUT', '/status'],
+    ['GET', '/status'],
+    ['POST', '/placements'],
+    ['GET', '/namespaces/default/placements/p'],
+    ['PUT', '/namespaces/default/placements/p'],
+    ['PATCH', '/namespaces/default/placements/p/status'],
+    ['GET', '/namespaces/default/virtualworkloads/w/status'],
+    ['GET', '/namespaces/default/secrets/s'],
+    ['GET', '/k8s/api/v1/pods'],
+    ['GET', '/namespaces/default/configmaps/x'],
   ])('%s …%s is forbidden (403)', (method, rest) => {
     expect(parseAgentRequest(method, A + rest)).toMatchObject({ ok: false, code: 403 });
   });
@@ -58,7 +71,11 @@ describe('parseAgentRequest: the edge credential allow-list', () => {
 describe('parseEdgesProxyRequest', () => {
   test('k8s paths keep everything after /k8s', () => {
     expect(parseEdgesProxyRequest(`${E}/k8s/api/v1/namespaces/default/pods/p/exec`)).toEqual({
-      ok: true, cluster: '2x8fk3tq0s1v9w4b', edge: 'e1', sub: 'k8s', rest: '/api/v1/namespaces/default/pods/p/exec',
+      ok: true,
+      cluster: '2x8fk3tq0s1v9w4b',
+      edge: 'e1',
+      sub: 'k8s',
+      rest: '/api/v1/namespaces/default/pods/p/exec',
     });
     expect(parseEdgesProxyRequest(`${E}/k8s`)).toMatchObject({ ok: true, rest: '/' });
     expect(parseEdgesProxyRequest(`${E}/k8s/`)).toMatchObject({ ok: true, rest: '/' });
@@ -67,14 +84,23 @@ describe('parseEdgesProxyRequest', () => {
     expect(parseEdgesProxyRequest(`${E}/ssh`)).toMatchObject({ ok: true, sub: 'ssh' });
   });
   test.each([
-    [`${E}`, 404], [`${E}/k8sx`, 404], [`${E}/proxy`, 404], [`${E}/ssh/x`, 404],
-    [`${E}/k8s/../../e2/k8s/api`, 400], [`${E}/k8s/api/%2F`, 400], [`${E}/k8s/a\\b`, 400],
+    [`${E}`, 404],
+    [`${E}/k8sx`, 404],
+    [`${E}/proxy`, 404],
+    [`${E}/ssh/x`, 404],
+    [`${E}/k8s/../../e2/k8s/api`, 400],
+    [`${E}/k8s/api/%2F`, 400],
+    [`${E}/k8s/a\\b`, 400],
   ])('%s → %i', (path, code) => {
     expect(parseEdgesProxyRequest(path)).toMatchObject({ ok: false, code });
   });
 });
 
 test('edgesProxyURL: /k8s for kubernetes edges, /ssh for server edges', () => {
-  expect(edgesProxyURL('https://hub:8443/', 'abc', 'e1', 'kubernetes')).toBe('https://hub:8443/services/edges-proxy/clusters/abc/apis/kedge.faros.sh/v1alpha1/edges/e1/k8s');
-  expect(edgesProxyURL('https://hub:8443', 'abc', 'e1', 'server')).toBe('https://hub:8443/services/edges-proxy/clusters/abc/apis/kedge.faros.sh/v1alpha1/edges/e1/ssh');
+  expect(edgesProxyURL('https://hub:8443/', 'abc', 'e1', 'kubernetes')).toBe(
+    'https://hub:8443/services/edges-proxy/clusters/abc/apis/kedge.faros.sh/v1alpha1/edges/e1/k8s',
+  );
+  expect(edgesProxyURL('https://hub:8443', 'abc', 'e1', 'server')).toBe(
+    'https://hub:8443/services/edges-proxy/clusters/abc/apis/kedge.faros.sh/v1alpha1/edges/e1/ssh',
+  );
 });

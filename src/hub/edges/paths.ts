@@ -27,7 +27,12 @@ function parseEdgeAddress(rawPath: string, prefix: string): EdgeAddress | PathEr
   if (bad) return { ok: false, code: 400, reason: bad };
   if (!rawPath.startsWith(`${prefix}/`)) return { ok: false, code: 404, reason: 'not found' };
   const m = /^\/clusters\/([^/]+)\/apis\/([^/]+)\/([^/]+)\/edges\/([^/]+)(\/.*)?$/.exec(rawPath.slice(prefix.length));
-  if (!m) return { ok: false, code: 404, reason: `expected ${prefix}/clusters/<cluster>/apis/${GROUP}/${VERSION}/edges/<name>/…` };
+  if (!m)
+    return {
+      ok: false,
+      code: 404,
+      reason: `expected ${prefix}/clusters/<cluster>/apis/${GROUP}/${VERSION}/edges/<name>/…`,
+    };
   const [, cluster = '', group, version, edge = '', rest = ''] = m;
   if (group !== GROUP || version !== VERSION) return { ok: false, code: 404, reason: 'not found' };
   if (!isDNSLabel(cluster)) return { ok: false, code: 400, reason: 'invalid logical cluster name' };
@@ -65,9 +70,11 @@ export function parseAgentRequest(method: string, rawPath: string): AgentRequest
   const nsPath = /^\/namespaces\/([^/]+)\/(placements|virtualworkloads)\/([^/]+)(\/status)?$/.exec(rest);
   if (!nsPath) return forbidden;
   const [, namespace = '', resource, name = '', status] = nsPath;
-  if (!isDNSLabel(namespace) || !isDNSSubdomain(name)) return { ok: false, code: 400, reason: 'invalid namespace or name' };
+  if (!isDNSLabel(namespace) || !isDNSSubdomain(name))
+    return { ok: false, code: 400, reason: 'invalid namespace or name' };
   if (resource === 'placements' && status && method === 'PUT') return ok({ op: 'putPlacementStatus', namespace, name });
-  if (resource === 'virtualworkloads' && !status && method === 'GET') return ok({ op: 'getVirtualWorkload', namespace, name });
+  if (resource === 'virtualworkloads' && !status && method === 'GET')
+    return ok({ op: 'getVirtualWorkload', namespace, name });
   return forbidden;
 }
 
@@ -78,7 +85,8 @@ export function parseEdgesProxyRequest(rawPath: string): EdgesProxyRequest | Pat
   const addr = parseEdgeAddress(rawPath, EDGES_PROXY_PREFIX);
   if (!addr.ok) return addr;
   const { cluster, edge, rest } = addr;
-  if (rest === '/k8s' || rest.startsWith('/k8s/')) return { ok: true, cluster, edge, sub: 'k8s', rest: rest.slice(4) || '/' };
+  if (rest === '/k8s' || rest.startsWith('/k8s/'))
+    return { ok: true, cluster, edge, sub: 'k8s', rest: rest.slice(4) || '/' };
   if (rest === '/ssh') return { ok: true, cluster, edge, sub: 'ssh', rest: '' };
   return { ok: false, code: 404, reason: 'not found: use …/k8s/… or …/ssh' };
 }

@@ -44,7 +44,13 @@ export function createEdgeService(opts: EdgeServiceOptions): EdgeService {
   const hubURL = opts.hubURL.replace(/\/+$/, '');
   const credentials = new EdgeCredentials(opts.admin, opts.log.child({ component: 'edge-credentials' }));
   const reviewer = new EdgeAccessReviewer(opts.admin);
-  const deps = { admin: opts.admin, credentials, hubURL, log: opts.log.child({ component: 'agent-proxy' }), metrics: opts.metrics };
+  const deps = {
+    admin: opts.admin,
+    credentials,
+    hubURL,
+    log: opts.log.child({ component: 'agent-proxy' }),
+    metrics: opts.metrics,
+  };
   const tunnels = new TunnelEndpoint({
     ...deps,
     tunnelEvent: opts.tunnelEvent,
@@ -53,14 +59,23 @@ export function createEdgeService(opts: EdgeServiceOptions): EdgeService {
   });
   const agent = agentProxyHandler(deps);
   const users = edgesProxyHandlers({
-    admin: opts.admin, authn: opts.authn, reviewer, tunnels, hubOrigin: new URL(hubURL).origin, log: opts.log.child({ component: 'edges-proxy' }), metrics: opts.metrics,
+    admin: opts.admin,
+    authn: opts.authn,
+    reviewer,
+    tunnels,
+    hubOrigin: new URL(hubURL).origin,
+    log: opts.log.child({ component: 'edges-proxy' }),
+    metrics: opts.metrics,
   });
   return {
     agentProxy: agent,
     async agentProxyUpgrade(req, socket, head) {
       socket.on('error', () => {});
       const parsed = parseAgentRequest(req.method ?? 'GET', splitURL(req.url ?? '/').path);
-      const refuse = (code: number, message: string): void => { opts.metrics?.agentProxy(outcomeOfStatus(code)); writeSocketStatus(socket, code, message); };
+      const refuse = (code: number, message: string): void => {
+        opts.metrics?.agentProxy(outcomeOfStatus(code));
+        writeSocketStatus(socket, code, message);
+      };
       if (!parsed.ok) return refuse(parsed.code, parsed.code === 403 ? 'Forbidden' : parsed.reason);
       if (parsed.op !== 'tunnel') return refuse(400, 'only …/proxy accepts an upgrade');
       await tunnels.handleUpgrade(req, socket, head, parsed);
@@ -73,4 +88,3 @@ export function createEdgeService(opts: EdgeServiceOptions): EdgeService {
     stop: () => tunnels.stop(),
   };
 }
-

@@ -7,8 +7,13 @@ import type { Logger } from 'pino';
 import { WebSocketServer } from 'ws';
 import { bearerToken } from '../auth/identity.ts';
 import {
-  SessionRegistry, TunnelError, TunnelErrorCode, createWebSocketSession, webSocketOptions,
-  type TunnelConfig, type TunnelSession,
+  SessionRegistry,
+  TunnelError,
+  TunnelErrorCode,
+  createWebSocketSession,
+  webSocketOptions,
+  type TunnelConfig,
+  type TunnelSession,
 } from '../../tunnel/index.ts';
 import { authenticateEdge, edgeObjectPath, type AgentProxyDeps } from './agent-proxy.ts';
 import { edgesProxyURL, type AgentRequest } from './paths.ts';
@@ -16,7 +21,12 @@ import { outcomeOfStatus } from '../metrics.ts';
 import { writeSocketStatus } from '../server/status.ts';
 import { edgeKey, splitKey } from '../../kube/cluster-key.ts';
 
-export type TunnelEventFn = (cluster: string, edge: string, type: 'Opened' | 'Closed', registered?: boolean) => Promise<void>;
+export type TunnelEventFn = (
+  cluster: string,
+  edge: string,
+  type: 'Opened' | 'Closed',
+  registered?: boolean,
+) => Promise<void>;
 
 export interface SessionInfo {
   cluster: string;
@@ -84,7 +94,11 @@ export class TunnelEndpoint {
     if (socket.destroyed) return;
     this.#wss.handleUpgrade(req, socket, head, (ws) => {
       const log = this.#opts.log.child({ cluster: r.cluster, edge: r.edge });
-      const session = createWebSocketSession(ws, { role: 'server', logger: log, ...(this.#opts.tunnelConfig ? { config: this.#opts.tunnelConfig } : {}) });
+      const session = createWebSocketSession(ws, {
+        role: 'server',
+        logger: log,
+        ...(this.#opts.tunnelConfig ? { config: this.#opts.tunnelConfig } : {}),
+      });
       this.#info.set(session, { cluster: r.cluster, edge: r.edge, type: edge.spec?.type, token });
       this.#opts.metrics?.agentProxy('ok');
       this.registry.register(edgeKey(r.cluster, r.edge), session);
@@ -154,7 +168,9 @@ export class TunnelEndpoint {
     const info = this.#info.get(session);
     if (info) {
       const url = edgesProxyURL(this.#opts.hubURL, info.cluster, info.edge, info.type);
-      await this.#opts.admin.forCluster(info.cluster).patch(`${edgeObjectPath(info.edge)}/status`, { status: { URL: url } }, 'merge')
+      await this.#opts.admin
+        .forCluster(info.cluster)
+        .patch(`${edgeObjectPath(info.edge)}/status`, { status: { URL: url } }, 'merge')
         .catch((err: unknown) => this.#log.warn({ err, key }, 'could not set Edge status.URL'));
     }
     await this.#signal(key, 'Opened');

@@ -3,7 +3,16 @@
 // `http.Agent` per TunnelSession), so a request costs no stream open/close; bodies stream both ways (watch, logs -f).
 // Upgrades (exec, attach, port-forward over SPDY or WebSocket) get a stream of their own that becomes a raw byte pipe
 // after the 101.
-import { Agent as HttpAgent, request as httpRequest, STATUS_CODES, type ClientRequest, type ClientRequestArgs, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
+import {
+  Agent as HttpAgent,
+  request as httpRequest,
+  STATUS_CODES,
+  type ClientRequest,
+  type ClientRequestArgs,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  type ServerResponse,
+} from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { HOP_BY_HOP_HEADERS, endToEndHeaders } from '../../kube/http-headers.ts';
@@ -12,7 +21,10 @@ import { HubErrorCode } from '../errors.ts';
 import { sendStatus, writeSocketStatus } from '../server/status.ts';
 
 /** Request headers for the edge: the caller's credentials and asserted identities never cross the tunnel. */
-export function edgeRequestHeaders(h: IncomingHttpHeaders, upgrade: string | undefined): Record<string, string | string[]> {
+export function edgeRequestHeaders(
+  h: IncomingHttpHeaders,
+  upgrade: string | undefined,
+): Record<string, string | string[]> {
   const out: Record<string, string | string[]> = {};
   for (const [k, v] of Object.entries(h)) {
     if (v === undefined || HOP_BY_HOP_HEADERS.has(k) || k === 'authorization' || k === 'cookie') continue;
@@ -118,7 +130,13 @@ function noop(this: Duplex): Duplex {
 }
 
 /** Forwards a plain request; `path` is the edge-side path with its query. */
-export function forwardRequest(session: TunnelSession, req: IncomingMessage, res: ServerResponse, path: string, log: Logger): void {
+export function forwardRequest(
+  session: TunnelSession,
+  req: IncomingMessage,
+  res: ServerResponse,
+  path: string,
+  log: Logger,
+): void {
   const up = httpRequest({
     agent: streamPool(session),
     method: req.method,
@@ -144,7 +162,14 @@ export function forwardRequest(session: TunnelSession, req: IncomingMessage, res
 }
 
 /** Forwards an upgrade request arriving on `socket` (the server's 'upgrade' event, `head` already read). */
-export function forwardUpgrade(session: TunnelSession, req: IncomingMessage, socket: Duplex, head: Buffer, path: string, log: Logger): void {
+export function forwardUpgrade(
+  session: TunnelSession,
+  req: IncomingMessage,
+  socket: Duplex,
+  head: Buffer,
+  path: string,
+  log: Logger,
+): void {
   const upgrade = typeof req.headers.upgrade === 'string' ? req.headers.upgrade : 'websocket';
   const up = httpRequest({
     createConnection: streamConnection(session),
@@ -218,7 +243,11 @@ function rawHeaderBlock(raw: string[], closeDelimited: boolean): string {
   for (let i = 0; i + 1 < raw.length; i += 2) {
     const k = raw[i] ?? '';
     const lk = k.toLowerCase();
-    if (closeDelimited && (lk === 'connection' || lk === 'transfer-encoding' || lk === 'content-length' || lk === 'keep-alive')) continue;
+    if (
+      closeDelimited &&
+      (lk === 'connection' || lk === 'transfer-encoding' || lk === 'content-length' || lk === 'keep-alive')
+    )
+      continue;
     if (/[\r\n]/.test(k) || /[\r\n]/.test(raw[i + 1] ?? '')) continue;
     out += `${k}: ${raw[i + 1] ?? ''}\r\n`;
   }

@@ -74,35 +74,48 @@ async function startKcpOnce(opts: KcpProcessOptions, log: Logger): Promise<KcpPr
   // (kcp treats a second signal as "exit now").
   const child: ChildProcess = spawn(opts.binary, args, { stdio: ['ignore', 'pipe', 'pipe'], env, detached: true });
   writeFileSync(pidFile, String(child.pid));
-  const killOnExit = (): void => { child.kill('SIGTERM'); };
+  const killOnExit = (): void => {
+    child.kill('SIGTERM');
+  };
   process.once('exit', killOnExit);
   child.stdout?.pipe(out);
   child.stderr?.pipe(out);
   let recentOutput = '';
-  child.stderr?.on('data', (chunk: Buffer) => { recentOutput = (recentOutput + chunk.toString('utf8')).slice(-8192); });
+  child.stderr?.on('data', (chunk: Buffer) => {
+    recentOutput = (recentOutput + chunk.toString('utf8')).slice(-8192);
+  });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   log.info({ pid: child.pid, port: opts.port, rootDir: opts.rootDir, logFile: opts.logFile }, 'kcp starting');
 
   const url = `https://127.0.0.1:${opts.port}`;
   const caFile = join(opts.rootDir, 'apiserver.crt');
   let early: number | null | undefined;
-  void exited.then((code) => { early = code; });
+  void exited.then((code) => {
+    early = code;
+  });
   try {
-    await poll(async () => {
-      if (early !== undefined) throw new StopPolling(new Error(`kcp exited with code ${early}; see ${opts.logFile}`));
-      // kcp may keep running after its embedded etcd failed to bind: don't wait for a readiness that never comes.
-      const bind = /listen tcp (\S+): bind: address already in use/.exec(recentOutput);
-      if (bind) throw new StopPolling(new PortInUseError(`kcp could not bind ${bind[1]}: address already in use`));
-      if (!existsSync(caFile)) return undefined;
-      const dispatcher = new Agent({ connect: { ca: readFileSync(caFile) } });
-      try {
-        const res = await request(`${url}/readyz`, { dispatcher });
-        await res.body.text();
-        return res.statusCode === 200 ? true : undefined;
-      } finally {
-        await dispatcher.close();
-      }
-    }, { what: `kcp /readyz on ${url} (log: ${opts.logFile})`, timeoutMs: opts.startTimeoutMs ?? 180_000, intervalMs: 500 });
+    await poll(
+      async () => {
+        if (early !== undefined) throw new StopPolling(new Error(`kcp exited with code ${early}; see ${opts.logFile}`));
+        // kcp may keep running after its embedded etcd failed to bind: don't wait for a readiness that never comes.
+        const bind = /listen tcp (\S+): bind: address already in use/.exec(recentOutput);
+        if (bind) throw new StopPolling(new PortInUseError(`kcp could not bind ${bind[1]}: address already in use`));
+        if (!existsSync(caFile)) return undefined;
+        const dispatcher = new Agent({ connect: { ca: readFileSync(caFile) } });
+        try {
+          const res = await request(`${url}/readyz`, { dispatcher });
+          await res.body.text();
+          return res.statusCode === 200 ? true : undefined;
+        } finally {
+          await dispatcher.close();
+        }
+      },
+      {
+        what: `kcp /readyz on ${url} (log: ${opts.logFile})`,
+        timeoutMs: opts.startTimeoutMs ?? 180_000,
+        intervalMs: 500,
+      },
+    );
   } catch (err) {
     child.kill('SIGKILL');
     await exited;
@@ -138,25 +151,36 @@ export interface KcpAuthFiles {
 }
 
 /** Writes the two files kcp needs to trust the hub; used by the hub (child kcp) and by test harnesses. */
-export function writeKcpAuthFiles(dir: string, o: { adminToken: string; webhookURL: string; hubCAFile: string; webhookToken: string }): KcpAuthFiles {
+export function writeKcpAuthFiles(
+  dir: string,
+  o: { adminToken: string; webhookURL: string; hubCAFile: string; webhookToken: string },
+): KcpAuthFiles {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const tokenFile = join(dir, 'tokens.csv');
   writeFileSync(tokenFile, `${o.adminToken},kedge-hub,kedge-hub,"system:kcp:admin"\n`, { mode: 0o600 });
   const webhookConfigFile = join(dir, 'authn-webhook.kubeconfig');
-  writeFileSync(webhookConfigFile, webhookKubeconfig({ url: o.webhookURL, caFile: o.hubCAFile, token: o.webhookToken }), { mode: 0o600 });
+  writeFileSync(
+    webhookConfigFile,
+    webhookKubeconfig({ url: o.webhookURL, caFile: o.hubCAFile, token: o.webhookToken }),
+    { mode: 0o600 },
+  );
   return { tokenFile, webhookConfigFile };
 }
 
 function webhookKubeconfig(w: { url: string; caFile: string; token: string }): string {
   // kcp reads this like any kubeconfig: the "cluster" is the hub's TokenReview endpoint.
-  return JSON.stringify({
-    apiVersion: 'v1',
-    kind: 'Config',
-    clusters: [{ name: 'kedge-hub', cluster: { server: w.url, 'certificate-authority': w.caFile } }],
-    users: [{ name: 'kcp', user: { token: w.token } }],
-    contexts: [{ name: 'webhook', context: { cluster: 'kedge-hub', user: 'kcp' } }],
-    'current-context': 'webhook',
-  }, null, 2);
+  return JSON.stringify(
+    {
+      apiVersion: 'v1',
+      kind: 'Config',
+      clusters: [{ name: 'kedge-hub', cluster: { server: w.url, 'certificate-authority': w.caFile } }],
+      users: [{ name: 'kcp', user: { token: w.token } }],
+      contexts: [{ name: 'webhook', context: { cluster: 'kedge-hub', user: 'kcp' } }],
+      'current-context': 'webhook',
+    },
+    null,
+    2,
+  );
 }
 
 /** A hub killed hard leaves its kcp running; the next start stops it if the pid still is that kcp. */
@@ -166,12 +190,17 @@ async function stopStaleKcp(pidFile: string, rootDir: string, log: Logger): Prom
   let cmdline = '';
   try {
     cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ');
-  } catch { /* gone, or not Linux */ }
+  } catch {
+    /* gone, or not Linux */
+  }
   if (pid > 0 && cmdline.includes(`--root-directory=${rootDir}`)) {
     log.warn({ pid }, 'stopping a kcp left running by a previous hub');
     process.kill(pid, 'SIGTERM');
-    await poll(async () => (existsSync(`/proc/${pid}`) ? undefined : true), { what: `old kcp ${pid} to exit`, timeoutMs: 30_000, intervalMs: 200 })
-      .catch(() => process.kill(pid, 'SIGKILL'));
+    await poll(async () => (existsSync(`/proc/${pid}`) ? undefined : true), {
+      what: `old kcp ${pid} to exit`,
+      timeoutMs: 30_000,
+      intervalMs: 200,
+    }).catch(() => process.kill(pid, 'SIGKILL'));
   }
   rmSync(pidFile, { force: true });
 }

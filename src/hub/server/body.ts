@@ -42,9 +42,18 @@ export function readBody(req: IncomingMessage, limitBytes: number): Promise<Buff
       }
       chunks.push(chunk);
     };
-    const onEnd = (): void => { done(); resolve(Buffer.concat(chunks)); };
-    const onError = (err: Error): void => { done(); reject(err); };
-    const onClose = (): void => { done(); reject(new Error('the client closed the connection before the body was complete')); };
+    const onEnd = (): void => {
+      done();
+      resolve(Buffer.concat(chunks));
+    };
+    const onError = (err: Error): void => {
+      done();
+      reject(err);
+    };
+    const onClose = (): void => {
+      done();
+      reject(new Error('the client closed the connection before the body was complete'));
+    };
     req.on('data', onData).on('end', onEnd).on('error', onError).on('close', onClose);
   });
 }

@@ -55,7 +55,9 @@ export function kcpProxyHandler(opts: KcpProxyOptions, authn: Authenticator, log
       }
       res.writeHead(up.statusCode ?? 502, endToEndHeaders(up.headers));
       res.flushHeaders(); // watches: let the client see the headers before the first event
-      up.once('end', () => { answerComplete = true; });
+      up.once('end', () => {
+        answerComplete = true;
+      });
       up.on('error', () => res.destroy());
       up.pipe(res);
       res.on('close', () => up.destroy());
@@ -80,7 +82,8 @@ export function kcpProxyHandler(opts: KcpProxyOptions, authn: Authenticator, log
 export function forwardHeaders(h: IncomingHttpHeaders): Record<string, string | string[]> {
   const out: Record<string, string | string[]> = {};
   for (const [k, v] of Object.entries(h)) {
-    if (v === undefined || HOP_BY_HOP_HEADERS.has(k) || k.startsWith('impersonate-') || k.startsWith('x-remote-')) continue;
+    if (v === undefined || HOP_BY_HOP_HEADERS.has(k) || k.startsWith('impersonate-') || k.startsWith('x-remote-'))
+      continue;
     out[k] = v;
   }
   return out;

@@ -2,7 +2,13 @@
 // discarded), and kcp's early answers relayed through the /clusters proxy instead of a 502.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer as createHttpServer, request as httpRequest, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
+import {
+  createServer as createHttpServer,
+  request as httpRequest,
+  type IncomingMessage,
+  type Server as HttpServer,
+  type ServerResponse,
+} from 'node:http';
 import { createServer as createHttpsServer, request as httpsRequest, type Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -23,30 +29,44 @@ const tls = { cert: readFileSync(pki.certFile), key: readFileSync(pki.keyFile) }
 const ca = readFileSync(pki.caFile);
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-interface Answer { status: number; body: string; json(): Record<string, unknown> }
+interface Answer {
+  status: number;
+  body: string;
+  json(): Record<string, unknown>;
+}
 
 /** Sends `size` bytes (or `body`) and resolves with the answer as soon as it is complete, even mid-upload. */
-function send(url: string, opts: { method?: string; path: string; headers?: Record<string, string>; size?: number; chunked?: boolean }): Promise<Answer> {
+function send(
+  url: string,
+  opts: { method?: string; path: string; headers?: Record<string, string>; size?: number; chunked?: boolean },
+): Promise<Answer> {
   const u = new URL(url);
   const size = opts.size ?? 0;
   const headers = {
-    ...(size > 0 ? { 'content-type': 'application/json', ...(opts.chunked ? {} : { 'content-length': String(size) }) } : {}),
+    ...(size > 0
+      ? { 'content-type': 'application/json', ...(opts.chunked ? {} : { 'content-length': String(size) }) }
+      : {}),
     ...opts.headers,
   };
   const request = u.protocol === 'https:' ? httpsRequest : httpRequest;
   return new Promise((resolve, reject) => {
     let answered = false;
-    const req = request({ hostname: u.hostname, port: u.port, method: opts.method ?? 'POST', path: opts.path, headers, ca, agent: false }, (res) => {
-      answered = true;
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        const body = Buffer.concat(chunks).toString('utf8');
-        resolve({ status: res.statusCode ?? 0, body, json: () => JSON.parse(body) as Record<string, unknown> });
-        req.destroy(); // stop uploading: the answer is in
-      });
+    const req = request(
+      { hostname: u.hostname, port: u.port, method: opts.method ?? 'POST', path: opts.path, headers, ca, agent: false },
+      (res) => {
+        answered = true;
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const body = Buffer.concat(chunks).toString('utf8');
+          resolve({ status: res.statusCode ?? 0, body, json: () => JSON.parse(body) as Record<string, unknown> });
+          req.destroy(); // stop uploading: the answer is in
+        });
+      },
+    );
+    req.on('error', (err) => {
+      if (!answered) reject(err);
     });
-    req.on('error', (err) => { if (!answered) reject(err); });
     const chunk = Buffer.alloc(64 * 1024, 0x20);
     let sent = 0;
     const pump = (): void => {
@@ -62,9 +82,11 @@ function send(url: string, opts: { method?: string; path: string; headers?: Reco
 }
 
 function listen(server: HttpServer | HttpsServer, scheme: 'http' | 'https'): Promise<string> {
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => {
-    resolve(`${scheme}://127.0.0.1:${(server.address() as AddressInfo).port}`);
-  }));
+  return new Promise((resolve) =>
+    server.listen(0, '127.0.0.1', () => {
+      resolve(`${scheme}://127.0.0.1:${(server.address() as AddressInfo).port}`);
+    }),
+  );
 }
 
 function close(server: HttpServer | HttpsServer): Promise<void> {
@@ -76,9 +98,17 @@ describe('oversized headers', () => {
   let hub: HttpsServer;
   let url = '';
   beforeAll(async () => {
-    hub = createHubServer(tls, {
-      isReady: () => true, tokenLogin: (_q, s) => sendStatus(s, 401, 'Unauthorized'), tokenReview: () => {}, kcpProxy: () => {},
-    }, createMetrics(), log);
+    hub = createHubServer(
+      tls,
+      {
+        isReady: () => true,
+        tokenLogin: (_q, s) => sendStatus(s, 401, 'Unauthorized'),
+        tokenReview: () => {},
+        kcpProxy: () => {},
+      },
+      createMetrics(),
+      log,
+    );
     url = await listen(hub, 'https');
   });
   afterAll(() => close(hub));
@@ -91,7 +121,11 @@ describe('oversized headers', () => {
   });
 
   it('still serve requests just under the limit', async () => {
-    const a = await send(url, { method: 'GET', path: '/readyz', headers: { 'x-big': 'a'.repeat(MAX_HEADER_BYTES - 1024) } });
+    const a = await send(url, {
+      method: 'GET',
+      path: '/readyz',
+      headers: { 'x-big': 'a'.repeat(MAX_HEADER_BYTES - 1024) },
+    });
     expect(a.status).toBe(200);
   });
 });
@@ -117,7 +151,11 @@ describe('bounded bodies', () => {
   it('answer 413 to a declared Content-Length over the limit', async () => {
     const a = await send(url, { path: '/', size: 1_000_000 });
     expect(a.status).toBe(413);
-    expect(a.json()).toMatchObject({ kind: 'Status', reason: 'RequestEntityTooLarge', message: 'the request body exceeds the limit of 65536 bytes' });
+    expect(a.json()).toMatchObject({
+      kind: 'Status',
+      reason: 'RequestEntityTooLarge',
+      message: 'the request body exceeds the limit of 65536 bytes',
+    });
   });
 
   it('answer 413 to a chunked body that grows over the limit, and close a 50 MB upload instead of reading it all', async () => {
@@ -148,15 +186,23 @@ describe('the /clusters proxy', () => {
           sendStatus(res, 413, 'Request entity too large: limit is 3145728');
         }
       });
-      req.on('end', () => { if (!res.headersSent) sendStatus(res, 201, `stored ${read}`); });
+      req.on('end', () => {
+        if (!res.headersSent) sendStatus(res, 201, `stored ${read}`);
+      });
     });
     const kcpURL = await listen(kcp, 'https');
-    const authn = { authenticate: async (t: string) => (t === 'good-token' ? { username: 'kedge:static:a', uid: 'a', groups: [], tenant: 'a' } : undefined) };
+    const authn = {
+      authenticate: async (t: string) =>
+        t === 'good-token' ? { username: 'kedge:static:a', uid: 'a', groups: [], tenant: 'a' } : undefined,
+    };
     const proxy = kcpProxyHandler({ kcpURL, kcpCA: ca }, authn, log);
     front = createHttpServer((req, res) => void proxy(req, res));
     url = await listen(front, 'http');
   });
-  afterAll(async () => { await close(front); await close(kcp); });
+  afterAll(async () => {
+    await close(front);
+    await close(kcp);
+  });
 
   const path = `/clusters/${tenantPath('a')}/api/v1/namespaces/default/configmaps`;
 
@@ -169,7 +215,11 @@ describe('the /clusters proxy', () => {
     kcpRead = 0;
     const a = await send(url, { path, size: 20 * 1024 * 1024, headers: { authorization: 'Bearer good-token' } });
     expect(a.status).toBe(413);
-    expect(a.json()).toMatchObject({ kind: 'Status', code: 413, message: 'Request entity too large: limit is 3145728' });
+    expect(a.json()).toMatchObject({
+      kind: 'Status',
+      code: 413,
+      message: 'Request entity too large: limit is 3145728',
+    });
     expect(kcpRead).toBeLessThan(20 * 1024 * 1024);
   });
 });

@@ -3,8 +3,16 @@ import { isWithinWorkspace, parseClusterPath, unsafePathReason } from './paths.t
 
 describe('parseClusterPath', () => {
   it('splits workspace and rest', () => {
-    expect(parseClusterPath('/clusters/root:kedge:tenants:a/api/v1/namespaces')).toEqual({ ok: true, workspace: 'root:kedge:tenants:a', rest: '/api/v1/namespaces' });
-    expect(parseClusterPath('/clusters/root:kedge:tenants:a')).toEqual({ ok: true, workspace: 'root:kedge:tenants:a', rest: '' });
+    expect(parseClusterPath('/clusters/root:kedge:tenants:a/api/v1/namespaces')).toEqual({
+      ok: true,
+      workspace: 'root:kedge:tenants:a',
+      rest: '/api/v1/namespaces',
+    });
+    expect(parseClusterPath('/clusters/root:kedge:tenants:a')).toEqual({
+      ok: true,
+      workspace: 'root:kedge:tenants:a',
+      rest: '',
+    });
   });
   it.each([
     ['/clusters/root:a/../b/api', 'dot segments'],

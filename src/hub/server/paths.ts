@@ -2,9 +2,7 @@
 // Everything that could let a path mean something else after decoding (dot segments, encoded separators,
 // backslashes, empty segments) is rejected instead of being "cleaned", so the checked path is the forwarded path.
 
-export type ClusterPath =
-  | { ok: true; workspace: string; rest: string }
-  | { ok: false; reason: string };
+export type ClusterPath = { ok: true; workspace: string; rest: string } | { ok: false; reason: string };
 
 /** A kcp workspace path such as `root:kedge:tenants:acme` (segments are DNS-1123 labels). */
 const WORKSPACE_PATH = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(:[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/;
@@ -16,7 +14,8 @@ export function parseClusterPath(rawPath: string): ClusterPath {
   const m = /^\/clusters\/([^/]+)(\/.*)?$/.exec(rawPath);
   if (!m) return { ok: false, reason: 'expected /clusters/<workspace path>/…' };
   const workspace = m[1] ?? '';
-  if (!WORKSPACE_PATH.test(workspace)) return { ok: false, reason: `invalid workspace path ${JSON.stringify(workspace)}` };
+  if (!WORKSPACE_PATH.test(workspace))
+    return { ok: false, reason: `invalid workspace path ${JSON.stringify(workspace)}` };
   return { ok: true, workspace, rest: m[2] ?? '' };
 }
 

@@ -6,8 +6,16 @@ describe('readyz checks', () => {
     let t = 0;
     let runs = 0;
     let healthy = true;
-    const c = cachedCheck({ name: 'kcp', run: async () => { runs++; if (!healthy) throw new Error('kcp is unreachable (ECONNREFUSED)'); } },
-      { cacheMs: 1_000, now: () => t });
+    const c = cachedCheck(
+      {
+        name: 'kcp',
+        run: async () => {
+          runs++;
+          if (!healthy) throw new Error('kcp is unreachable (ECONNREFUSED)');
+        },
+      },
+      { cacheMs: 1_000, now: () => t },
+    );
     expect(await Promise.all(Array.from({ length: 50 }, () => c.failure()))).toEqual(Array(50).fill(undefined));
     expect(runs).toBe(1);
     healthy = false;
@@ -21,7 +29,16 @@ describe('readyz checks', () => {
 
   it('bounds a hanging check by its timeout and aborts it', async () => {
     let signal: AbortSignal | undefined;
-    const c = cachedCheck({ name: 'kcp', run: (s) => { signal = s; return new Promise(() => {}); } }, { timeoutMs: 50 });
+    const c = cachedCheck(
+      {
+        name: 'kcp',
+        run: (s) => {
+          signal = s;
+          return new Promise(() => {});
+        },
+      },
+      { timeoutMs: 50 },
+    );
     const started = Date.now();
     expect(await c.failure()).toBe('no answer within 50 ms');
     expect(Date.now() - started).toBeLessThan(1_000);

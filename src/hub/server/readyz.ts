@@ -43,7 +43,10 @@ export function cachedCheck(
     });
     try {
       return await Promise.race([
-        check.run(abort.signal).then(() => undefined, (err: unknown) => (err instanceof Error ? err.message : String(err))),
+        check.run(abort.signal).then(
+          () => undefined,
+          (err: unknown) => (err instanceof Error ? err.message : String(err)),
+        ),
         timedOut,
       ]);
     } finally {
@@ -66,12 +69,23 @@ export function cachedCheck(
 }
 
 /** Answers /readyz: 200 `ok`, or 503 Status JSON whose message lists the failing checks. */
-export async function answerReadyz(res: ServerResponse, bootstrapped: boolean, checks: readonly CachedCheck[]): Promise<void> {
-  if (!bootstrapped) return sendStatus(res, 503, 'not ready: [-]bootstrap failed: not finished yet', { headers: { 'Retry-After': '2' }, kedgeCode: HubErrorCode.NotReady });
+export async function answerReadyz(
+  res: ServerResponse,
+  bootstrapped: boolean,
+  checks: readonly CachedCheck[],
+): Promise<void> {
+  if (!bootstrapped)
+    return sendStatus(res, 503, 'not ready: [-]bootstrap failed: not finished yet', {
+      headers: { 'Retry-After': '2' },
+      kedgeCode: HubErrorCode.NotReady,
+    });
   const failures = await Promise.all(checks.map(async (c) => ({ name: c.name, failure: await c.failure() })));
   const failed = failures.filter((f) => f.failure !== undefined);
   if (failed.length > 0) {
-    return sendStatus(res, 503, `not ready: ${failed.map((f) => `[-]${f.name} failed: ${f.failure}`).join('; ')}`, { headers: { 'Retry-After': '2' }, kedgeCode: HubErrorCode.NotReady });
+    return sendStatus(res, 503, `not ready: ${failed.map((f) => `[-]${f.name} failed: ${f.failure}`).join('; ')}`, {
+      headers: { 'Retry-After': '2' },
+      kedgeCode: HubErrorCode.NotReady,
+    });
   }
   res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8' });
   res.end('ok');

@@ -31,7 +31,12 @@ export interface Routes {
   edgesProxyUpgrade?: UpgradeHandler;
 }
 
-export function createHubServer(tls: { cert: Buffer; key: Buffer }, routes: Routes, metrics: HubMetrics, log: Logger): Server {
+export function createHubServer(
+  tls: { cert: Buffer; key: Buffer },
+  routes: Routes,
+  metrics: HubMetrics,
+  log: Logger,
+): Server {
   const server = createServer({ cert: tls.cert, key: tls.key, maxHeaderSize: MAX_HEADER_BYTES }, (req, res) => {
     const route = routeName(req.url ?? '/');
     res.on('finish', () => metrics.httpRequests.inc({ route, code: String(res.statusCode) }));
@@ -55,11 +60,17 @@ export function createHubServer(tls: { cert: Buffer; key: Buffer }, routes: Rout
     const route = routeName(req.url ?? '/');
     const path = (req.url ?? '/').split('?')[0] ?? '/';
     const bad = unsafePathReason(path);
-    const handler = route === 'agent-proxy' ? routes.agentProxyUpgrade : route === 'edges-proxy' ? routes.edgesProxyUpgrade : undefined;
+    const handler =
+      route === 'agent-proxy'
+        ? routes.agentProxyUpgrade
+        : route === 'edges-proxy'
+          ? routes.edgesProxyUpgrade
+          : undefined;
     metrics.httpRequests.inc({ route: `${route}-upgrade`, code: 'upgrade' });
     if (bad) return writeSocketStatus(socket, 400, `malformed path: ${bad}`);
     if (!handler) return writeSocketStatus(socket, 400, 'this path does not accept protocol upgrades');
-    if (!routes.isReady()) return writeSocketStatus(socket, 503, 'the hub is starting; try again shortly', HubErrorCode.NotReady);
+    if (!routes.isReady())
+      return writeSocketStatus(socket, 503, 'the hub is starting; try again shortly', HubErrorCode.NotReady);
     Promise.resolve(handler(req, socket, head)).catch((err: unknown) => {
       log.error({ err, route }, 'upgrade failed');
       writeSocketStatus(socket, 500, 'internal error');
@@ -100,7 +111,10 @@ export function createHubServer(tls: { cert: Buffer; key: Buffer }, routes: Rout
 
   function ready(res: ServerResponse): boolean {
     if (routes.isReady()) return true;
-    sendStatus(res, 503, 'the hub is starting; try again shortly', { headers: { 'Retry-After': '2' }, kedgeCode: HubErrorCode.NotReady });
+    sendStatus(res, 503, 'the hub is starting; try again shortly', {
+      headers: { 'Retry-After': '2' },
+      kedgeCode: HubErrorCode.NotReady,
+    });
     return false;
   }
 }

@@ -15,7 +15,12 @@ export interface Tenant {
   cluster: string;
 }
 
-interface PermissionClaim { group: string; resource: string; verbs: string[]; identityHash?: string }
+interface PermissionClaim {
+  group: string;
+  resource: string;
+  verbs: string[];
+  identityHash?: string;
+}
 type APIExport = KubeObject & { spec?: { permissionClaims?: PermissionClaim[] } };
 type APIBinding = KubeObject & { status?: { phase?: string } };
 
@@ -27,7 +32,12 @@ export function tenantPath(tenant: string): string {
  * Idempotent; safe to call on every login. `kcp` is an admin client on the kcp base URL. Retried a few times,
  * because kcp can answer 404 for a moment inside a workspace that has just turned Ready.
  */
-export async function ensureTenant(kcp: KubeClient, user: UserInfo, log: Logger, signal?: AbortSignal): Promise<Tenant> {
+export async function ensureTenant(
+  kcp: KubeClient,
+  user: UserInfo,
+  log: Logger,
+  signal?: AbortSignal,
+): Promise<Tenant> {
   return retry(() => ensureTenantOnce(kcp, user, log, signal), {
     attempts: 4,
     backoff: { initialMs: 1_000, jitter: 0.1 },
@@ -44,9 +54,13 @@ async function ensureTenantOnce(kcp: KubeClient, user: UserInfo, log: Logger, si
   const tenant = kcp.forCluster(workspacePath);
   if (ws.result === 'created') log.info({ workspace: workspacePath }, 'tenant workspace created');
 
-  const exp = await kcp.forCluster(WORKSPACE_PROVIDERS).get<APIExport>(`/apis/apis.kcp.io/v1alpha2/apiexports/${EXPORT_NAME}`);
+  const exp = await kcp
+    .forCluster(WORKSPACE_PROVIDERS)
+    .get<APIExport>(`/apis/apis.kcp.io/v1alpha2/apiexports/${EXPORT_NAME}`);
   const claims = (exp.spec?.permissionClaims ?? []).map((c) => ({
-    ...c, selector: { matchAll: true }, state: 'Accepted',
+    ...c,
+    selector: { matchAll: true },
+    state: 'Accepted',
   }));
   await ensureObject<APIBinding>(tenant, '/apis/apis.kcp.io/v1alpha2/apibindings', {
     apiVersion: 'apis.kcp.io/v1alpha2',
@@ -54,16 +68,27 @@ async function ensureTenantOnce(kcp: KubeClient, user: UserInfo, log: Logger, si
     metadata: { name: EXPORT_NAME },
     spec: { reference: { export: { path: WORKSPACE_PROVIDERS, name: EXPORT_NAME } }, permissionClaims: claims },
   });
-  await poll(async () => {
-    const b = await tenant.get<APIBinding>(`/apis/apis.kcp.io/v1alpha2/apibindings/${EXPORT_NAME}`);
-    return b.status?.phase === 'Bound' ? true : undefined;
-  }, { what: `APIBinding ${EXPORT_NAME} in ${workspacePath} to become Bound`, timeoutMs: 60_000, intervalMs: 200, ...until });
+  await poll(
+    async () => {
+      const b = await tenant.get<APIBinding>(`/apis/apis.kcp.io/v1alpha2/apibindings/${EXPORT_NAME}`);
+      return b.status?.phase === 'Bound' ? true : undefined;
+    },
+    {
+      what: `APIBinding ${EXPORT_NAME} in ${workspacePath} to become Bound`,
+      timeoutMs: 60_000,
+      intervalMs: 200,
+      ...until,
+    },
+  );
   // Bound can precede serving by a moment (kcp answers 429 meanwhile): hand out the kubeconfig only once the
   // user's first `kubectl get vw` will work.
-  await poll(async () => {
-    await tenant.list(`/apis/${GROUP}/${VERSION}/virtualworkloads`, { limit: 1 });
-    return true;
-  }, { what: `${GROUP} to be served in ${workspacePath}`, timeoutMs: 60_000, intervalMs: 200, ...until });
+  await poll(
+    async () => {
+      await tenant.list(`/apis/${GROUP}/${VERSION}/virtualworkloads`, { limit: 1 });
+      return true;
+    },
+    { what: `${GROUP} to be served in ${workspacePath}`, timeoutMs: 60_000, intervalMs: 200, ...until },
+  );
 
   await ensureObject(tenant, '/apis/rbac.authorization.k8s.io/v1/clusterrolebindings', {
     apiVersion: 'rbac.authorization.k8s.io/v1',

@@ -109,7 +109,14 @@ export class ListWatchServer {
     const failure = (watch ? this.watchFailures : this.listFailures).shift();
     if (failure !== undefined) {
       res.writeHead(failure, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ kind: 'Status', status: 'Failure', code: failure, reason: failure === 410 ? 'Expired' : 'InternalError' }));
+      res.end(
+        JSON.stringify({
+          kind: 'Status',
+          status: 'Failure',
+          code: failure,
+          reason: failure === 410 ? 'Expired' : 'InternalError',
+        }),
+      );
       return;
     }
     if (watch) {
