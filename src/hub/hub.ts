@@ -1,5 +1,6 @@
 // Assembles a running hub: TLS, the HTTPS server, kcp (child process or external), bootstrap, then readiness.
 // The server listens before kcp starts because kcp authenticates users by calling the hub's TokenReview webhook.
+import type { Duplex } from 'node:stream';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
@@ -122,6 +123,11 @@ export async function startHub(opts: HubOptions, log: Logger): Promise<Hub> {
     metrics,
     log.child({ component: 'server' }),
   );
+  const sockets = new Set<Duplex>();
+  server.on('connection', (socket: Duplex) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port, opts.listenHost, () => {
@@ -222,8 +228,12 @@ export async function startHub(opts: HubOptions, log: Logger): Promise<Hub> {
       stopping.abort(new Error('hub stopping'));
       await controllers?.stop();
       await edges?.stop();
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      // Upgraded sockets (tunnels, exec, port-forward) are not HTTP connections to Node: a peer that keeps one half
+      // open would hold server.close() forever. A stopping hub owes no client a goodbye.
       server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      for (const socket of sockets) socket.destroy();
+      await closed;
       await kcp?.close();
       await kcpProcess?.stop();
     },

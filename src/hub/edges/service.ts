@@ -53,6 +53,7 @@ export function createEdgeService(opts: EdgeServiceOptions): EdgeService {
   };
   const tunnels = new TunnelEndpoint({
     ...deps,
+    log: opts.log, // the endpoint names its own component
     tunnelEvent: opts.tunnelEvent,
     ...(opts.tunnelConfig ? { tunnelConfig: opts.tunnelConfig } : {}),
     ...(opts.recheckIntervalMs ? { recheckIntervalMs: opts.recheckIntervalMs } : {}),

@@ -40,4 +40,6 @@ export function writeSocketStatus(socket: Duplex, code: number, message: string,
     `HTTP/1.1 ${code} ${STATUS_CODES[code] ?? ''}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
       `Connection: close\r\n\r\n${body}`,
   );
+  // `end` only half-closes: a peer that never closes its side would keep the socket (and server.close()) alive.
+  setTimeout(() => socket.destroy(), 5_000).unref();
 }
