@@ -24,5 +24,8 @@ export function createLogger(
   };
   if (format === 'json') return pino(opts);
   // Synchronous on the main thread: no transport worker to lose lines when the process exits on a fatal error.
-  return pino(opts, pretty({ colorize: true, sync: true, translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname' }));
+  return pino(
+    opts,
+    pretty({ colorize: true, sync: true, singleLine: true, translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname' }),
+  );
 }
