@@ -80,8 +80,7 @@ console.log(`
  Kedge hub is ready at ${hubURL}   (data: ${dataDir}${generated ? ', token generated' : ''})
 
  In another terminal (kubectl and the kcp plugins were built into ${bin}):
-   export PATH="${bin}:$PATH"
-   alias kedge="${repo}/node_modules/.bin/node ${repo}/bin/kedge.js"
+   export PATH="${repo}/bin:${bin}:$PATH"     # kedge, kubectl kedge, kubectl and kcp's plugins
 
  Log in (writes a "kedge" context into your kubeconfig):
    kedge login --hub-url ${hubURL} --token-file ${tokenFile} \\

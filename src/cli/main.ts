@@ -5,7 +5,9 @@ import { VERSION } from '../version.ts';
 import { login } from './login.ts';
 import { registerEdgeCommands } from './edge.ts';
 
-const program = new Command(process.argv[1]?.endsWith('kubectl-kedge') ? 'kubectl kedge' : 'kedge')
+// bin/kedge (the launcher kubectl runs as `kubectl-kedge`) names itself in KEDGE_CLI_NAME.
+const invokedAs = process.env.KEDGE_CLI_NAME ?? process.argv[1] ?? '';
+const program = new Command(invokedAs.endsWith('kubectl-kedge') ? 'kubectl kedge' : 'kedge')
   .description('Kedge CLI: log in to a Kedge hub and work with edges and workloads')
   .showHelpAfterError();
 
