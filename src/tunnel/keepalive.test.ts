@@ -3,8 +3,21 @@
 import { describe, it, expect } from '@jest/globals';
 import { WebSocket } from 'ws';
 import { TunnelErrorCode } from './errors.ts';
-import { createWebSocketSession, webSocketOptions } from './session.ts';
+import { poll } from '../util/wait.ts';
+import { createWebSocketSession, webSocketOptions, type TunnelSession } from './session.ts';
 import { freezableProxy, onceClosed, testLogger, wsServer } from './test-support.ts';
+
+/** Counts the pings `session` sends that were answered (the keepalive timer calls the public `ping`). */
+function answeredPings(session: TunnelSession): () => number {
+  let answered = 0;
+  const ping = session.ping.bind(session);
+  session.ping = async (timeoutMs?: number) => {
+    const rtt = await ping(timeoutMs);
+    answered++;
+    return rtt;
+  };
+  return () => answered;
+}
 
 describe('tunnel keepalive', () => {
   it('keeps an idle session up, then detects a silent peer on both sides within interval + timeout', async () => {
@@ -18,9 +31,14 @@ describe('tunnel keepalive', () => {
     });
     const server = createWebSocketSession(await endpoint.accept(), { role: 'server', logger: testLogger, config });
     try {
-      // Bounded on purpose: the session must NOT close while idle. 700 ms is several ping rounds (interval 100 ms,
-      // timeout 200 ms); the rtt checks below show pings were answered both ways in that time.
-      await new Promise((r) => setTimeout(r, 700));
+      // The idle session must outlive several keepalive rounds: wait until each side's own pings were answered three
+      // times (more than interval + timeout), then check neither side closed meanwhile.
+      const answered = [answeredPings(client), answeredPings(server)];
+      await poll(async () => (answered.every((n) => n() >= 3) ? true : undefined), {
+        what: 'three keepalive pings answered on each side',
+        timeoutMs: 5_000,
+        intervalMs: 20,
+      });
       expect(client.closed).toBe(false);
       expect(server.closed).toBe(false);
       expect(client.rttMs).toBeGreaterThanOrEqual(0);
@@ -54,9 +72,9 @@ describe('tunnel keepalive', () => {
     const server = createWebSocketSession(await endpoint.accept(), { role: 'server', logger: testLogger, config });
     try {
       proxy.freeze();
-      await new Promise((r) => setTimeout(r, 500)); // bounded on purpose: nothing may close the session meanwhile
+      // Only an explicit ping notices the silent peer; its timeout passing does not close the session.
+      await expect(client.ping(300)).rejects.toThrow();
       expect(client.closed).toBe(false);
-      await expect(client.ping(100)).rejects.toThrow();
     } finally {
       await client.close();
       await server.close();
