@@ -12,7 +12,7 @@ import { startTestHub } from './harness/hub.ts';
 import type { Edge, Placement, VirtualWorkload } from '../src/api/types.ts';
 import type { Deployment } from '../src/agent/workload/desired.ts';
 import { isNotFound } from '../src/kube/api-error.ts';
-import { kedge, kubectlOK, kubectlJSON } from './harness/cli.ts';
+import { kedge, kedgeLogin, kubectlJSON, kubectlOK } from './harness/cli.ts';
 import { startAgent, startEdgeCluster, type AgentProcess, type EdgeCluster } from './harness/edges.ts';
 import { loadTestEnv } from './harness/env.ts';
 import { eventually } from './harness/http.ts';
@@ -96,18 +96,7 @@ async function vwGeneration(): Promise<number> {
 beforeAll(async () => {
   const cluster = startEdgeCluster(`ro-${sfx}`);
   hub = await startTestHub([`${tenant}=${userToken}`], { controllers: { heartbeatIntervalMs: 5_000 } });
-  const login = await kedge([
-    'login',
-    '--hub-url',
-    hubURL,
-    '--token',
-    userToken,
-    '--certificate-authority',
-    env.hubCAFile,
-    '--kubeconfig',
-    kc,
-  ]);
-  if (login.code !== 0) throw new Error(`kedge login: ${login.stderr}`);
+  await kedgeLogin(hubURL, userToken, env.hubCAFile, kc);
   const created = await kedge(['edge', 'create', 'site', '--labels', 'site=one', '--kubeconfig', kc]);
   if (created.code !== 0) throw new Error(`edge create: ${created.stderr}`);
   site = await cluster;

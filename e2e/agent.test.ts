@@ -13,7 +13,7 @@ import { startTestHub as startHarnessHub } from './harness/hub.ts';
 import type { Edge, Placement, VirtualWorkload } from '../src/api/types.ts';
 import type { Deployment } from '../src/agent/workload/desired.ts';
 import { isNotFound } from '../src/kube/api-error.ts';
-import { kedge, kubectl, kubectlOK, kubectlJSON } from './harness/cli.ts';
+import { kedge, kedgeLogin, kubectl, kubectlJSON, kubectlOK } from './harness/cli.ts';
 import {
   startAgent,
   startEdgeCluster,
@@ -114,18 +114,7 @@ function agentFor(
 beforeAll(async () => {
   const clusters = Promise.all([startEdgeCluster(`eu-${sfx}`), startEdgeCluster(`us-${sfx}`)]);
   hub = await startTestHub();
-  const login = await kedge([
-    'login',
-    '--hub-url',
-    hubURL,
-    '--token',
-    userToken,
-    '--certificate-authority',
-    env.hubCAFile,
-    '--kubeconfig',
-    kc,
-  ]);
-  if (login.code !== 0) throw new Error(`kedge login: ${login.stderr}`);
+  await kedgeLogin(hubURL, userToken, env.hubCAFile, kc);
   for (const [name, region] of [
     ['eu', 'eu'],
     ['us', 'us'],

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import WebSocket from 'ws';
-import { kedge, kubectl, run } from './harness/cli.ts';
+import { kedge, kedgeLogin, kubectl, run } from './harness/cli.ts';
 import { startAgent, type AgentProcess } from './harness/edges.ts';
 import { toolsBin } from './harness/env.ts';
 import { eventually, hubRequest } from './harness/http.ts';
@@ -121,18 +121,7 @@ beforeAll(async () => {
     [kcA, tokenA],
     [kcB, tokenB],
   ] as const) {
-    const res = await kedge([
-      'login',
-      '--hub-url',
-      hub.hubURL,
-      '--token',
-      t,
-      '--certificate-authority',
-      hub.caFile,
-      '--kubeconfig',
-      kc,
-    ]);
-    if (res.code !== 0) throw new Error(`kedge login failed: ${res.stderr}`);
+    await kedgeLogin(hub.hubURL, t, hub.caFile, kc);
   }
   await up;
   edgeKubeconfig = (await edgeScript('kubeconfig', edgeCluster)).stdout.trim();

@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { kedge, kubectl } from './harness/cli.ts';
+import { kedge, kedgeLogin, kubectl } from './harness/cli.ts';
 import { eventually } from './harness/http.ts';
 import { startTestHub, type TestHub } from './harness/hub.ts';
 
@@ -17,18 +17,7 @@ let hub: TestHub;
 
 beforeAll(async () => {
   hub = await startTestHub([`${tenant}=${token}`]);
-  const res = await kedge([
-    'login',
-    '--hub-url',
-    hub.hubURL,
-    '--token',
-    token,
-    '--certificate-authority',
-    hub.caFile,
-    '--kubeconfig',
-    kubeconfig,
-  ]);
-  if (res.code !== 0) throw new Error(`kedge login failed: ${res.stderr}`);
+  await kedgeLogin(hub.hubURL, token, hub.caFile, kubeconfig);
 });
 afterAll(async () => {
   await hub?.stop();

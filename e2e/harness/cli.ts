@@ -47,6 +47,13 @@ export function kedge(args: string[], env: Record<string, string> = {}): Promise
   return run(process.execPath, [join(repo, 'bin', 'kedge.js'), ...args], { env });
 }
 
+/** `kedge login` into `kubeconfig` (token in the environment, as a user would keep it out of `ps`); throws on failure. */
+export async function kedgeLogin(hubURL: string, token: string, caFile: string, kubeconfig: string): Promise<void> {
+  const args = ['login', '--hub-url', hubURL, '--certificate-authority', caFile, '--kubeconfig', kubeconfig];
+  const res = await kedge(args, { KEDGE_TOKEN: token });
+  if (res.code !== 0) throw new Error(`kedge login failed: ${res.stderr}`);
+}
+
 /** kubectl with KUBECONFIG set (plugins such as `kubectl ws` refuse flags before the plugin name). */
 export function kubectl(kubeconfig: string, args: string[], opts: { input?: string } = {}): Promise<RunResult> {
   return run(join(toolsBin(), 'kubectl'), args, { ...opts, env: { KUBECONFIG: kubeconfig } });
