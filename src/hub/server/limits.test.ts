@@ -4,12 +4,11 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import {
   createServer as createHttpServer,
-  request as httpRequest,
   type IncomingMessage,
   type Server as HttpServer,
   type ServerResponse,
 } from 'node:http';
-import { createServer as createHttpsServer, request as httpsRequest, type Server as HttpsServer } from 'node:https';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,6 +20,7 @@ import { readBody, BodyTooLargeError } from './body.ts';
 import { kcpProxyHandler } from './kcp-proxy.ts';
 import { createHubServer, MAX_HEADER_BYTES } from './server.ts';
 import { sendStatus } from './status.ts';
+import { upload as send } from './test-upload.ts';
 
 const log = pino({ level: 'silent' });
 const dir = mkdtempSync(join(tmpdir(), 'kedge-limits-'));
@@ -28,58 +28,6 @@ const pki = ensureDevPki(join(dir, 'pki'), ['127.0.0.1']);
 const tls = { cert: readFileSync(pki.certFile), key: readFileSync(pki.keyFile) };
 const ca = readFileSync(pki.caFile);
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-interface Answer {
-  status: number;
-  body: string;
-  json(): Record<string, unknown>;
-}
-
-/** Sends `size` bytes (or `body`) and resolves with the answer as soon as it is complete, even mid-upload. */
-function send(
-  url: string,
-  opts: { method?: string; path: string; headers?: Record<string, string>; size?: number; chunked?: boolean },
-): Promise<Answer> {
-  const u = new URL(url);
-  const size = opts.size ?? 0;
-  const headers = {
-    ...(size > 0
-      ? { 'content-type': 'application/json', ...(opts.chunked ? {} : { 'content-length': String(size) }) }
-      : {}),
-    ...opts.headers,
-  };
-  const request = u.protocol === 'https:' ? httpsRequest : httpRequest;
-  return new Promise((resolve, reject) => {
-    let answered = false;
-    const req = request(
-      { hostname: u.hostname, port: u.port, method: opts.method ?? 'POST', path: opts.path, headers, ca, agent: false },
-      (res) => {
-        answered = true;
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => {
-          const body = Buffer.concat(chunks).toString('utf8');
-          resolve({ status: res.statusCode ?? 0, body, json: () => JSON.parse(body) as Record<string, unknown> });
-          req.destroy(); // stop uploading: the answer is in
-        });
-      },
-    );
-    req.on('error', (err) => {
-      if (!answered) reject(err);
-    });
-    const chunk = Buffer.alloc(64 * 1024, 0x20);
-    let sent = 0;
-    const pump = (): void => {
-      while (sent < size && !req.destroyed) {
-        const n = Math.min(chunk.length, size - sent);
-        sent += n;
-        if (!req.write(n === chunk.length ? chunk : chunk.subarray(0, n))) return void req.once('drain', pump);
-      }
-      if (!req.destroyed) req.end();
-    };
-    pump();
-  });
-}
 
 function listen(server: HttpServer | HttpsServer, scheme: 'http' | 'https'): Promise<string> {
   return new Promise((resolve) =>
@@ -114,7 +62,7 @@ describe('oversized headers', () => {
   afterAll(() => close(hub));
 
   it('answer 431 with a Status naming the limit', async () => {
-    const a = await send(url, { path: '/clusters/root', headers: { 'x-big': 'a'.repeat(17 * 1024) } });
+    const a = await send(url, { ca, path: '/clusters/root', headers: { 'x-big': 'a'.repeat(17 * 1024) } });
     expect(a.status).toBe(431);
     expect(a.json()).toMatchObject({ kind: 'Status', code: 431, reason: 'RequestHeaderFieldsTooLarge' });
     expect(a.json().message).toContain(String(MAX_HEADER_BYTES));
@@ -122,6 +70,7 @@ describe('oversized headers', () => {
 
   it('still serve requests just under the limit', async () => {
     const a = await send(url, {
+      ca,
       method: 'GET',
       path: '/readyz',
       headers: { 'x-big': 'a'.repeat(MAX_HEADER_BYTES - 1024) },
@@ -145,11 +94,11 @@ describe('bounded bodies', () => {
   afterAll(() => close(server));
 
   it('read a body within the limit', async () => {
-    expect((await send(url, { path: '/', size: 64 * 1024 })).json().message).toBe(`read ${64 * 1024}`);
+    expect((await send(url, { ca, path: '/', size: 64 * 1024 })).json().message).toBe(`read ${64 * 1024}`);
   });
 
   it('answer 413 to a declared Content-Length over the limit', async () => {
-    const a = await send(url, { path: '/', size: 1_000_000 });
+    const a = await send(url, { ca, path: '/', size: 1_000_000 });
     expect(a.status).toBe(413);
     expect(a.json()).toMatchObject({
       kind: 'Status',
@@ -159,7 +108,7 @@ describe('bounded bodies', () => {
   });
 
   it('answer 413 to a chunked body that grows over the limit, and close a 50 MB upload instead of reading it all', async () => {
-    const a = await send(url, { path: '/', size: 50 * 1024 * 1024, chunked: true });
+    const a = await send(url, { ca, path: '/', size: 50 * 1024 * 1024, chunked: true });
     expect(a.status).toBe(413);
   });
 });
@@ -207,13 +156,13 @@ describe('the /clusters proxy', () => {
   const path = `/clusters/${tenantPath('a')}/api/v1/namespaces/default/configmaps`;
 
   it('relays a small body and kcp’s answer', async () => {
-    const a = await send(url, { path, size: 1024, headers: { authorization: 'Bearer good-token' } });
+    const a = await send(url, { ca, path, size: 1024, headers: { authorization: 'Bearer good-token' } });
     expect(a.status).toBe(201);
   });
 
   it('relays kcp’s early 413 for a 20 MB body instead of answering 502, and stops uploading', async () => {
     kcpRead = 0;
-    const a = await send(url, { path, size: 20 * 1024 * 1024, headers: { authorization: 'Bearer good-token' } });
+    const a = await send(url, { ca, path, size: 20 * 1024 * 1024, headers: { authorization: 'Bearer good-token' } });
     expect(a.status).toBe(413);
     expect(a.json()).toMatchObject({
       kind: 'Status',
