@@ -29,7 +29,7 @@ describe('local cluster', () => {
     const local = openLocalCluster(await localClusterOptions(`${join(dir, 'missing')}:${kc}`, undefined));
     try {
       expect(await local.client.authorizationHeader()).toBe('Bearer plugged');
-      expect(local.target.authorization()).toBe('Bearer plugged');
+      expect(await local.target.authorization()).toBe('Bearer plugged');
     } finally {
       await local.client.close();
     }

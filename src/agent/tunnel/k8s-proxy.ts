@@ -107,10 +107,20 @@ export class K8sProxy {
     this.#server = createServer({ requestTimeout: 0, headersTimeout: 60_000, keepAliveTimeout: 1_000 });
     // The hub may half-close after sending the request; the response must still go out.
     (this.#server as Server & { httpAllowHalfOpen: boolean }).httpAllowHalfOpen = true;
-    this.#server.on('request', (req, res) => this.#onRequest(req, res));
-    this.#server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) =>
-      this.#onUpgrade(req, socket, head),
-    );
+    // The agent's credential is asked for per request: an exec plugin's token may have been refreshed meanwhile.
+    // Until it is known the request body stays paused (nothing reads it yet).
+    this.#server.on('request', (req, res) => {
+      this.#credential().then(
+        (authorization) => this.#onRequest(req, res, authorization),
+        () => this.#unreachable(res, 'the edge agent has no credential for its local Kubernetes API server'),
+      );
+    });
+    this.#server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      this.#credential().then(
+        (authorization) => this.#onUpgrade(req, socket, head, authorization),
+        () => socket.destroy(),
+      );
+    });
     this.#server.on('clientError', (err, socket) => {
       this.#log.debug({ err }, 'malformed request on a k8s stream');
       if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
@@ -141,12 +151,28 @@ export class K8sProxy {
     return this.#prefix + p;
   }
 
-  #onRequest(req: IncomingMessage, res: ServerResponse): void {
+  async #credential(): Promise<string | undefined> {
+    try {
+      return await this.#target.authorization();
+    } catch (err) {
+      this.#log.warn({ err }, "the local cluster's credential is not available");
+      throw err;
+    }
+  }
+
+  #unreachable(res: ServerResponse, message: string): void {
+    if (res.headersSent) return void res.destroy();
+    const body = statusBody(502, message, { reason: 'ServiceUnavailable' });
+    res.writeHead(502, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+    res.end(body);
+  }
+
+  #onRequest(req: IncomingMessage, res: ServerResponse, authorization: string | undefined): void {
     this.stats.requests++;
     // Keep-alive: the hub reuses the stream for its next request unless either side said `Connection: close`.
     const headers = forwardHeaders(req.rawHeaders, {
       host: this.#target.url.host,
-      authorization: this.#target.authorization(),
+      authorization,
       keepUpgrade: false,
     });
     const request = this.#https ? httpsRequest : httpRequest;
@@ -175,16 +201,9 @@ export class K8sProxy {
     );
     up.on('error', (err: NodeJS.ErrnoException) => {
       this.stats.upstreamErrors++;
-      this.#log.warn({ err: err.code ?? err.message, method: req.method }, 'local API server unreachable');
-      if (!res.headersSent) {
-        const body = statusBody(502, 'the edge agent cannot reach its local Kubernetes API server', {
-          reason: 'ServiceUnavailable',
-        });
-        res.writeHead(502, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
-        res.end(body);
-      } else {
-        res.destroy(err);
-      }
+      this.#log.warn({ err, method: req.method }, 'local API server unreachable');
+      if (res.headersSent) res.destroy(err);
+      else this.#unreachable(res, 'the edge agent cannot reach its local Kubernetes API server');
     });
     // The caller (hub) went away: stop the local request too (ends a watch or logs -f on the edge).
     res.on('close', () => {
@@ -194,7 +213,7 @@ export class K8sProxy {
     req.pipe(up);
   }
 
-  #onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+  #onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, authorization: string | undefined): void {
     this.stats.upgrades++;
     const t = this.#target;
     const upstream: Socket = this.#https
@@ -210,7 +229,7 @@ export class K8sProxy {
       : netConnect({ host: this.#host, port: this.#port });
     const headers = forwardHeaders(req.rawHeaders, {
       host: t.url.host,
-      authorization: t.authorization(),
+      authorization,
       keepUpgrade: true,
     });
     const head0 = `${req.method ?? 'GET'} ${this.#path(req.url)} HTTP/1.1\r\n${headers.map(([k, v]) => `${k}: ${v}`).join('\r\n')}\r\n\r\n`;
@@ -233,7 +252,7 @@ export class K8sProxy {
         socket.end(
           `HTTP/1.1 502 Bad Gateway\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
         );
-        this.#log.warn({ err: err.code ?? err.message }, 'local API server unreachable (upgrade)');
+        this.#log.warn({ err }, 'local API server unreachable (upgrade)');
         return;
       }
       teardown('upstream error', err);
