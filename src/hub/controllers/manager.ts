@@ -13,7 +13,7 @@ import { EventRecorder } from './events-recorder.ts';
 import { createKedgeInformers, type InformerTuning, type KedgeInformers } from './informers.ts';
 import { LeaderElector, type LeaderElectionConfig } from './leader-election.ts';
 import { waitForVirtualWorkspaceURL } from './vw-endpoint.ts';
-import { WorkloadController, type WorkloadControllerStats } from './workload-controller.ts';
+import { emptyWorkloadStats, WorkloadController, type WorkloadControllerStats } from './workload-controller.ts';
 
 export const LEASE_NAME = 'kedge-controllers';
 export const LEASE_NAMESPACE = 'default';
@@ -217,15 +217,7 @@ export function startControllerManager(opts: ControllerManagerOptions, log: Logg
         leader: elector.isLeader,
         terms,
         workloads: {
-          ...(c?.workload.stats ?? {
-            reconciles: 0,
-            decideMs: 0,
-            creates: 0,
-            updates: 0,
-            deletes: 0,
-            statusWrites: 0,
-            createConflicts: 0,
-          }),
+          ...(c?.workload.stats ?? emptyWorkloadStats()),
         },
         edges: { ...(c?.edge.stats ?? { reconciles: 0, statusWrites: 0 }) },
         events: c?.recorder.recorded ?? 0,

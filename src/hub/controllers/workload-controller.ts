@@ -55,16 +55,12 @@ export function workloadPath(namespace: string, name: string): string {
   return `/apis/${GROUP}/${VERSION}/namespaces/${namespace}/${Resource.virtualworkloads}/${name}`;
 }
 
+export function emptyWorkloadStats(): WorkloadControllerStats {
+  return { reconciles: 0, decideMs: 0, creates: 0, updates: 0, deletes: 0, statusWrites: 0, createConflicts: 0 };
+}
+
 export class WorkloadController {
-  readonly stats: WorkloadControllerStats = {
-    reconciles: 0,
-    decideMs: 0,
-    creates: 0,
-    updates: 0,
-    deletes: 0,
-    statusWrites: 0,
-    createConflicts: 0,
-  };
+  readonly stats: WorkloadControllerStats = emptyWorkloadStats();
   readonly #vw: KubeClient;
   readonly #inf: KedgeInformers;
   readonly #queue: WorkQueue;
