@@ -12,7 +12,7 @@ import {
   VERSION,
 } from '../api/constants.ts';
 import type { Edge } from '../api/types.ts';
-import { isApiError } from '../kube/api-error.ts';
+import { isApiError, transportCode } from '../kube/api-error.ts';
 import type { KubeClient } from '../kube/client.ts';
 import type { KubeObject } from '../kube/types.ts';
 import { userClient, type ClientFlags } from './client.ts';
@@ -204,7 +204,7 @@ export async function explain<T>(p: Promise<T>, name: string): Promise<T> {
     return await p;
   } catch (err) {
     if (!isApiError(err)) {
-      const code = (err as { cause?: { code?: string }; code?: string }).cause?.code ?? (err as { code?: string }).code;
+      const code = transportCode(err);
       if (code === 'ECONNREFUSED')
         throw new CLIError(CLIErrorCode.HubUnreachable, 'cannot reach the hub (connection refused): is it running?');
       throw err;

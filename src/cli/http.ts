@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { Agent } from 'undici';
 import { CLIError, CLIErrorCode } from './errors.ts';
+import { transportCode } from '../kube/api-error.ts';
 
 export interface TLSFlags {
   certificateAuthority?: string;
@@ -25,7 +26,7 @@ export function hubDispatcher(flags: TLSFlags): Agent {
 
 /** Turns a network/TLS failure into an error that says what to do. */
 export function explainRequestError(err: unknown, hubURL: string): CLIError {
-  const code = (err as { cause?: { code?: string }; code?: string }).cause?.code ?? (err as { code?: string }).code;
+  const code = transportCode(err);
   if (code === 'ECONNREFUSED')
     return new CLIError(
       CLIErrorCode.HubUnreachable,

@@ -104,3 +104,15 @@ export function isUnauthorized(e: unknown): boolean {
 export function isInvalid(e: unknown): boolean {
   return e instanceof ApiError && e.code === 422;
 }
+
+/**
+ * The Node/undici error code of a transport failure (ECONNREFUSED, DEPTH_ZERO_SELF_SIGNED_CERT…), looked up along
+ * the `cause` chain (undici wraps the socket error); undefined when there is none.
+ */
+export function transportCode(err: unknown): string | undefined {
+  for (let e: unknown = err, i = 0; e !== undefined && e !== null && i < 5; e = (e as { cause?: unknown }).cause, i++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && code !== 'UND_ERR_SOCKET') return code;
+  }
+  return undefined;
+}

@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { KubeClient } from '../../kube/client.ts';
 import type { KubeClientOptions } from '../../kube/client.ts';
-import { isApiError, isUnauthorized } from '../../kube/api-error.ts';
+import { isApiError, isUnauthorized, transportCode } from '../../kube/api-error.ts';
 import { AgentError, AgentErrorCode } from '../errors.ts';
 import { edgeBaseURL } from '../options.ts';
 import type { AgentConfig } from '../options.ts';
@@ -100,13 +100,4 @@ export function describeHubError(err: unknown, cfg: Pick<AgentConfig, 'hubURL' |
     `cannot reach the hub at ${cfg.hubURL}: ${code ?? (err as Error)?.message ?? String(err)}${hint}`,
     { cause: err },
   );
-}
-
-/** The Node/undici error code of a transport failure (ECONNREFUSED, DEPTH_ZERO_SELF_SIGNED_CERT…), if any. */
-export function transportCode(err: unknown): string | undefined {
-  for (let e: unknown = err, i = 0; e !== undefined && e !== null && i < 5; e = (e as { cause?: unknown }).cause, i++) {
-    const code = (e as { code?: unknown }).code;
-    if (typeof code === 'string' && code !== 'UND_ERR_SOCKET') return code;
-  }
-  return undefined;
 }

@@ -1,6 +1,6 @@
 // The hub's readiness check of kcp: kcp's own /readyz, asked with the hub's admin client. Failures are short fixed
 // sentences (they are served unauthenticated on the hub's /readyz): a status code or a socket error code only.
-import { ApiError } from '../../kube/api-error.ts';
+import { ApiError, transportCode } from '../../kube/api-error.ts';
 import type { KubeClient } from '../../kube/client.ts';
 import type { ReadinessCheck } from '../server/readyz.ts';
 
@@ -16,8 +16,8 @@ export function kcpReadinessCheck(client: () => KubeClient | undefined): Readine
       } catch (err) {
         if (err instanceof ApiError) throw new Error(`kcp /readyz answered ${err.code}`, { cause: err });
         if (signal.aborted) throw new Error('no answer in time', { cause: err });
-        const code = (err as { code?: unknown }).code ?? (err as { cause?: { code?: unknown } }).cause?.code;
-        throw new Error(`kcp is unreachable${typeof code === 'string' ? ` (${code})` : ''}`, { cause: err });
+        const code = transportCode(err);
+        throw new Error(`kcp is unreachable${code === undefined ? '' : ` (${code})`}`, { cause: err });
       }
     },
   };
