@@ -91,6 +91,8 @@ export const ConditionType = {
   Ready: 'Ready',
   /** Edge */
   TunnelConnected: 'TunnelConnected',
+  /** Edge (server): the keys sshd presents are the pinned ones (docs/ssh.md). */
+  HostKeyTrusted: 'HostKeyTrusted',
   /** VirtualWorkload */
   Scheduled: 'Scheduled',
   /** VirtualWorkload */

@@ -81,7 +81,12 @@ const edgeSample: Sample<Edge> = {
     agentVersion: 'v',
     hostname: 'h',
     kubernetesVersion: 'k',
+    os: 'o',
+    kernelVersion: 'kv',
+    architecture: 'a',
     sshHostKey: 's',
+    sshHostKeys: ['s'],
+    observedSSHHostKeys: ['s'],
     conditions: [condition],
   },
 };

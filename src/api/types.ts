@@ -45,9 +45,18 @@ export interface EdgeStatus {
   agentVersion?: string;
   hostname?: string;
   kubernetesVersion?: string;
-  /** SSH host public key in authorized_keys format, pinned on first connection. */
+  /** Server edges: operating system (`linux`), kernel release and CPU architecture (`arm64`) the agent reports. */
+  os?: string;
+  kernelVersion?: string;
+  architecture?: string;
+  /** The first of sshHostKeys (compatible with the Go Kedge): authorized_keys form "<type> <base64>". */
   sshHostKey?: string;
-  /** Ready, TunnelConnected. */
+  /** Pinned SSH host keys, one per key type sshd offers: set from the agent's first report, changed only by
+   *  `kedge edge trust-host-key`. Clients accept only these. */
+  sshHostKeys?: string[];
+  /** The keys sshd presented at the agent's latest scan; differing from sshHostKeys → HostKeyTrusted False. */
+  observedSSHHostKeys?: string[];
+  /** Ready, TunnelConnected; HostKeyTrusted on server edges. */
   conditions?: Condition[];
 }
 

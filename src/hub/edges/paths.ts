@@ -1,10 +1,10 @@
 // Parsing of the raw (undecoded) paths under /services/agent-proxy/… and /services/edges-proxy/…, and the agent's
 // allow-list: which (method, path) an edge credential may use. Pure; every other shape is refused, never "cleaned".
 import { GROUP, VERSION } from '../../api/constants.ts';
+import { EDGES_PROXY_PREFIX, edgesProxyURL as proxyURL } from '../../api/ssh.ts';
 import { unsafePathReason } from '../server/paths.ts';
 
 export const AGENT_PROXY_PREFIX = '/services/agent-proxy';
-export const EDGES_PROXY_PREFIX = '/services/edges-proxy';
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
@@ -93,8 +93,7 @@ export function parseEdgesProxyRequest(rawPath: string): EdgesProxyRequest | Pat
 
 /** The edges-proxy URL an Edge's status.URL carries. */
 export function edgesProxyURL(hubURL: string, cluster: string, edge: string, type: string | undefined): string {
-  const sub = type === 'server' ? 'ssh' : 'k8s';
-  return `${hubURL.replace(/\/+$/, '')}${EDGES_PROXY_PREFIX}/clusters/${cluster}/apis/${GROUP}/${VERSION}/edges/${edge}/${sub}`;
+  return proxyURL(hubURL, cluster, edge, type === 'server' ? 'ssh' : 'k8s');
 }
 
 /** Splits a request URL into the raw path and the raw query (without '?'). */
