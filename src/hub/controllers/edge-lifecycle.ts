@@ -1,9 +1,11 @@
-// The Edge state machine (src/hub/controllers/README.md): the hub is the authority for status.phase, status.connected and the Ready and
-// TunnelConnected conditions. Inputs: the Edge as stored, what just happened to its tunnel, `now`.
+// The Edge state machine (src/hub/controllers/README.md): the hub is the authority for status.phase, status.connected,
+// the Ready and TunnelConnected conditions, and HostKeyTrusted on server edges (host-key-condition.ts).
+// Inputs: the Edge as stored, what just happened to its tunnel, `now`.
 import { ConditionStatus, ConditionType, EdgePhase } from '../../api/constants.ts';
 import type { Edge, EdgeStatus } from '../../api/types.ts';
 import { findCondition, mergeConditions, parseTime, rfc3339, type ConditionInput } from './conditions.ts';
 import { formatDuration } from '../../util/duration.ts';
+import { hostKeyCondition } from './host-key-condition.ts';
 import { jsonEqual } from './json-equal.ts';
 
 /** What the tunnel layer reports. `Closed.registered` is false when the closing session had already been replaced
@@ -142,7 +144,9 @@ function notReady(
   );
 }
 
-function withConditions(edge: Edge, status: EdgeStatus, inputs: ConditionInput[], now: Date): EdgeStatus {
+function withConditions(edge: Edge, status: EdgeStatus, connection: ConditionInput[], now: Date): EdgeStatus {
+  const hostKey = hostKeyCondition(edge);
+  const inputs = hostKey === undefined ? connection : [...connection, hostKey];
   return { ...status, conditions: mergeConditions(edge.status?.conditions, inputs, now, edge.metadata.generation) };
 }
 

@@ -1,12 +1,17 @@
 // Authorisation of edges-proxy users: a SubjectAccessReview in the Edge's logical cluster (admin client) asking
-// whether the user may `proxy` that `edges` object of kedge.faros.sh. kcp evaluates the workspace's RBAC including
-// its `access` check, so another tenant's user is denied. Decisions are cached briefly per user, cluster and edge.
+// whether the user may `proxy` that `edges` object of kedge.faros.sh (kubectl, …/k8s) or `create` its `edges/ssh`
+// subresource (…/ssh, granted separately). kcp evaluates the workspace's RBAC including its `access` check, so another
+// tenant's user is denied. Decisions are cached briefly per user, cluster, edge and access.
 import { GROUP, Resource } from '../../api/constants.ts';
+import { SSH_ACCESS } from '../../api/ssh.ts';
 import type { KubeClient } from '../../kube/client.ts';
 import type { KubeObject } from '../../kube/types.ts';
 import type { UserInfo } from '../auth/identity.ts';
 
 export const PROXY_VERB = 'proxy';
+
+/** What the user asks for: kubectl to the edge (`proxy` on `edges`) or SSH (`create` on `edges/ssh`). */
+export type EdgeAccess = 'k8s' | 'ssh';
 
 export interface AccessReviewOptions {
   allowTtlMs?: number;
@@ -14,18 +19,24 @@ export interface AccessReviewOptions {
   now?: () => number;
 }
 
-/** The SAR spec for `user` proxying to `edge`; `system:authenticated` is added (SAR does not add it itself). */
+/** The SAR spec for `user` reaching `edge`; `system:authenticated` is added (SAR does not add it itself). */
 export function proxyReviewSpec(
   user: Pick<UserInfo, 'username' | 'uid' | 'groups'>,
   edge: string,
+  access: EdgeAccess = 'k8s',
 ): Record<string, unknown> {
   const groups = user.groups.includes('system:authenticated') ? user.groups : [...user.groups, 'system:authenticated'];
-  return {
-    user: user.username,
-    uid: user.uid,
-    groups,
-    resourceAttributes: { group: GROUP, resource: Resource.edges, verb: PROXY_VERB, name: edge },
-  };
+  const resourceAttributes =
+    access === 'ssh'
+      ? {
+          group: GROUP,
+          resource: Resource.edges,
+          subresource: SSH_ACCESS.subresource,
+          verb: SSH_ACCESS.verb,
+          name: edge,
+        }
+      : { group: GROUP, resource: Resource.edges, verb: PROXY_VERB, name: edge };
+  return { user: user.username, uid: user.uid, groups, resourceAttributes };
 }
 
 export class EdgeAccessReviewer {
@@ -43,8 +54,8 @@ export class EdgeAccessReviewer {
     this.#now = opts.now ?? Date.now;
   }
 
-  async mayProxy(user: UserInfo, cluster: string, edge: string): Promise<boolean> {
-    const key = JSON.stringify([user.username, user.groups, cluster, edge]);
+  async mayProxy(user: UserInfo, cluster: string, edge: string, access: EdgeAccess = 'k8s'): Promise<boolean> {
+    const key = JSON.stringify([user.username, user.groups, cluster, edge, access]);
     const hit = this.#cache.get(key);
     const now = this.#now();
     if (hit && hit.until > now) return hit.allowed;
@@ -55,7 +66,7 @@ export class EdgeAccessReviewer {
         apiVersion: 'authorization.k8s.io/v1',
         kind: 'SubjectAccessReview',
         metadata: {},
-        spec: proxyReviewSpec(user, edge),
+        spec: proxyReviewSpec(user, edge, access),
       });
     const allowed = review.status?.allowed === true;
     if (this.#cache.size > 10_000) this.#cache.clear();

@@ -9,11 +9,11 @@ import { isApiError, isConflict, isNotFound } from '../../kube/api-error.ts';
 import type { KubeClient, Query } from '../../kube/client.ts';
 import type { KubeObject } from '../../kube/types.ts';
 import { bearerToken } from '../auth/identity.ts';
-import { rfc3339 } from '../controllers/conditions.ts';
 import { labelValueForName } from '../../api/labels.ts';
 import { BodyTooLargeError, readBody } from '../server/body.ts';
 import { sendJSON, sendStatus } from '../server/status.ts';
 import { outcomeOfStatus, type EdgeMetrics } from '../metrics.ts';
+import { agentStatusPatch } from './agent-status.ts';
 import { looksLikeJWT, type EdgeCredentials } from './credentials.ts';
 import { checkJoinToken, type JoinSecret } from '../../api/join-token.ts';
 import { EDGE_NAMESPACE, joinSecretName } from '../../api/names.ts';
@@ -21,7 +21,6 @@ import { edgesProxyURL, parseAgentRequest, splitURL, type AgentRequest } from '.
 
 const STATUS_BODY_LIMIT = 64 * 1024;
 const PLACEMENT_BODY_LIMIT = 1024 * 1024;
-const AGENT_STATUS_FIELDS = ['hostname', 'agentVersion', 'kubernetesVersion', 'sshHostKey'] as const;
 const PASSED_LIST_PARAMS = [
   'watch',
   'limit',
@@ -131,7 +130,8 @@ async function serve(
       const body = await jsonBody(req, res, STATUS_BODY_LIMIT);
       if (body === undefined) return;
       const patch = agentStatusPatch(body, edge, now);
-      if (patch === undefined) return sendStatus(res, 400, 'expected {"status": {…}} with string fields');
+      if (patch === undefined)
+        return sendStatus(res, 400, 'expected {"status": {…}} with string facts and a list of host keys');
       return sendJSON(res, 200, await c.patch(`${edgeObjectPath(r.edge)}/status`, patch, 'merge'));
     }
     case 'placements':
@@ -173,26 +173,6 @@ async function serve(
     default:
       return sendStatus(res, 403, 'Forbidden');
   }
-}
-
-/** The merge patch the hub writes for an agent's status report: agent-owned fields only, heartbeat on the hub clock. */
-export function agentStatusPatch(
-  body: Record<string, unknown>,
-  edge: Edge,
-  now: Date,
-): { status: Record<string, string> } | undefined {
-  const status = body.status;
-  if (typeof status !== 'object' || status === null || Array.isArray(status)) return undefined;
-  const out: Record<string, string> = {};
-  for (const f of AGENT_STATUS_FIELDS) {
-    const v = (status as Record<string, unknown>)[f];
-    if (v === undefined || v === null) continue;
-    if (typeof v !== 'string' || v.length > (f === 'sshHostKey' ? 16_384 : 1024)) return undefined;
-    if (f === 'sshHostKey' && edge.status?.sshHostKey) continue; // pinned on first report
-    out[f] = v;
-  }
-  out.lastHeartbeatTime = rfc3339(now);
-  return { status: out };
 }
 
 async function getOwnedPlacement(

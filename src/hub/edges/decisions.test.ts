@@ -1,6 +1,6 @@
 import { describe, expect, test } from '@jest/globals';
 import { proxyReviewSpec } from './access-review.ts';
-import { agentStatusPatch } from './agent-proxy.ts';
+import { agentStatusPatch } from './agent-status.ts';
 import { jwtClaim, looksLikeJWT } from './credentials.ts';
 import { edgeRequestHeaders } from './tunnel-http.ts';
 import type { Edge } from '../../api/types.ts';
@@ -12,6 +12,9 @@ const edge: Edge = {
   spec: { type: 'kubernetes' },
 };
 const now = new Date('2026-01-01T00:00:00Z');
+const ED = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBPGhIXosAJ4ZS7B0jAWvnnvN5msyPHRjxgVUfhMwCBH';
+const EC =
+  'ecdsa-sha2-nistp256 AAAAE2VjZHNhLXNoYTItbmlzdHAyNTYAAAAIbmlzdHAyNTYAAABBBEfVsh8cgkUfRGtC/ADtfp9/XiJuDAwlpIEeZuYs0KIZdIetlUJlPmB9s5xZ3jZ8XKD61mxMiS/Bl5EFMnu1DZU=';
 
 describe('agentStatusPatch: the hub keeps only agent-owned fields', () => {
   test('hub-owned fields are dropped, the heartbeat is the hub clock', () => {
@@ -32,20 +35,45 @@ describe('agentStatusPatch: the hub keeps only agent-owned fields', () => {
     );
     expect(p).toEqual({ status: { hostname: 'pi', agentVersion: '1.0', lastHeartbeatTime: '2026-01-01T00:00:00Z' } });
   });
-  test('the SSH host key is pinned once set', () => {
-    expect(agentStatusPatch({ status: { sshHostKey: 'ssh-ed25519 AAA' } }, edge, now)?.status.sshHostKey).toBe(
-      'ssh-ed25519 AAA',
-    );
-    const pinned: Edge = { ...edge, status: { sshHostKey: 'ssh-ed25519 OLD' } };
-    expect(
-      agentStatusPatch({ status: { sshHostKey: 'ssh-ed25519 NEW' } }, pinned, now)?.status.sshHostKey,
-    ).toBeUndefined();
+  test('server edges: the first report pins every key; later reports only update the observed keys', () => {
+    const server: Edge = { ...edge, spec: { type: 'server' } };
+    const first = agentStatusPatch({ status: { observedSSHHostKeys: [`${ED} root@pi`, EC, 'junk'] } }, server, now);
+    expect(first?.status).toMatchObject({ sshHostKeys: [EC, ED], sshHostKey: EC, observedSSHHostKeys: [EC, ED] });
+    const pinned: Edge = { ...server, status: { sshHostKeys: [ED], sshHostKey: ED } };
+    const later = agentStatusPatch({ status: { observedSSHHostKeys: [EC] } }, pinned, now);
+    expect(later?.status.observedSSHHostKeys).toEqual([EC]);
+    expect(later?.status.sshHostKeys).toBeUndefined();
+    expect(later?.status.sshHostKey).toBeUndefined();
+    // The Go agent's single key is a report too; a legacy pinned sshHostKey counts as pinned.
+    const legacy: Edge = { ...server, status: { sshHostKey: ED } };
+    expect(agentStatusPatch({ status: { sshHostKey: EC } }, legacy, now)?.status.sshHostKeys).toBeUndefined();
+    // Kubernetes edges pin nothing.
+    expect(agentStatusPatch({ status: { observedSSHHostKeys: [ED] } }, edge, now)?.status).toEqual({
+      lastHeartbeatTime: '2026-01-01T00:00:00Z',
+    });
+  });
+  test('server facts are kept', () => {
+    const p = agentStatusPatch({ status: { os: 'linux', kernelVersion: '6.1', architecture: 'arm64' } }, edge, now);
+    expect(p?.status).toMatchObject({ os: 'linux', kernelVersion: '6.1', architecture: 'arm64' });
   });
   test('bad shapes are refused', () => {
     expect(agentStatusPatch({}, edge, now)).toBeUndefined();
     expect(agentStatusPatch({ status: [] }, edge, now)).toBeUndefined();
     expect(agentStatusPatch({ status: { hostname: 5 } }, edge, now)).toBeUndefined();
     expect(agentStatusPatch({ status: { hostname: 'x'.repeat(2000) } }, edge, now)).toBeUndefined();
+    expect(agentStatusPatch({ status: { observedSSHHostKeys: 'ssh-ed25519 AAA' } }, edge, now)).toBeUndefined();
+    expect(agentStatusPatch({ status: { observedSSHHostKeys: [5] } }, edge, now)).toBeUndefined();
+    expect(agentStatusPatch({ status: { observedSSHHostKeys: Array(17).fill(ED) } }, edge, now)).toBeUndefined();
+  });
+});
+
+test('the SSH SAR asks for create on edges/ssh: granted separately from proxy', () => {
+  expect(proxyReviewSpec({ username: 'a', uid: 'u', groups: [] }, 'e1', 'ssh').resourceAttributes).toEqual({
+    group: 'kedge.faros.sh',
+    resource: 'edges',
+    subresource: 'ssh',
+    verb: 'create',
+    name: 'e1',
   });
 });
 

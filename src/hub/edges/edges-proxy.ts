@@ -47,12 +47,15 @@ export async function resolveEdgeRequest(deps: EdgesProxyDeps, req: IncomingMess
   if (!user) return { ok: false, code: 401, message: 'Unauthorized' };
   let allowed: boolean;
   try {
-    allowed = await deps.reviewer.mayProxy(user, parsed.cluster, parsed.edge);
+    allowed = await deps.reviewer.mayProxy(user, parsed.cluster, parsed.edge, parsed.sub);
   } catch (err) {
     deps.log.warn({ err, cluster: parsed.cluster }, 'SubjectAccessReview failed');
     return { ok: false, code: 503, message: 'the control plane could not check access' };
   }
-  if (!allowed) return { ok: false, code: 403, message: `${user.username} may not proxy to edge ${parsed.edge}` };
+  if (!allowed) {
+    const what = parsed.sub === 'ssh' ? 'ssh to' : 'proxy to';
+    return { ok: false, code: 403, message: `${user.username} may not ${what} edge ${parsed.edge}` };
+  }
   const session = deps.tunnels.session(parsed.cluster, parsed.edge);
   let type = session ? deps.tunnels.info(session)?.type : undefined;
   if (!session) {
