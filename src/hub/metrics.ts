@@ -3,6 +3,7 @@
 // Labels are bounded sets (routes, outcomes, controller names, results): never tenant, cluster or edge names.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { QueueMetrics } from '../kube/work-queue.ts';
+import { SSH_ENDS, type SshEnd } from './edges/ssh-audit.ts';
 
 /** What became of one edges-proxy or agent-proxy request (the `outcome` label). */
 export const PROXY_OUTCOMES = [
@@ -30,6 +31,10 @@ export interface EdgeMetrics {
   tunnelDisconnected(sessions: number): void;
   edgesProxy(outcome: ProxyOutcome): void;
   agentProxy(outcome: ProxyOutcome): void;
+  /** An SSH session through …/ssh began (after the upgrade). */
+  sshStarted(): void;
+  /** It ended: how, and the bytes relayed each way. */
+  sshEnded(ended: SshEnd, bytesToEdge: number, bytesToClient: number): void;
 }
 
 /** The controller manager counts through this (src/hub/controllers). */
@@ -108,6 +113,23 @@ export function createMetrics(): HubMetrics {
     name: 'kedge_hub_agent_proxy_requests_total',
     help: "Agents' agent-proxy requests and tunnel upgrades, by outcome.",
     labelNames: ['outcome'] as const,
+    registers,
+  });
+  const sshOpen = new Gauge({
+    name: 'kedge_hub_ssh_sessions_open',
+    help: 'SSH sessions relayed right now.',
+    registers,
+  });
+  const sshSessions = new Counter({
+    name: 'kedge_hub_ssh_sessions_total',
+    help: 'SSH sessions that ended, by how they ended.',
+    labelNames: ['ended'] as const,
+    registers,
+  });
+  const sshBytes = new Counter({
+    name: 'kedge_hub_ssh_bytes_total',
+    help: 'Bytes relayed by SSH sessions, by direction (to_edge, to_client).',
+    labelNames: ['direction'] as const,
     registers,
   });
   const reconciles = new Counter({
@@ -191,6 +213,9 @@ export function createMetrics(): HubMetrics {
   });
   leader.set(0);
   tunnelSessions.set(0);
+  sshOpen.set(0);
+  for (const ended of SSH_ENDS) sshSessions.inc({ ended }, 0);
+  for (const direction of ['to_edge', 'to_client']) sshBytes.inc({ direction }, 0);
   for (const outcome of PROXY_OUTCOMES) {
     edgesProxy.inc({ outcome }, 0);
     agentProxy.inc({ outcome }, 0);
@@ -212,6 +237,15 @@ export function createMetrics(): HubMetrics {
       },
       agentProxy(outcome) {
         agentProxy.inc({ outcome });
+      },
+      sshStarted() {
+        sshOpen.inc();
+      },
+      sshEnded(ended, bytesToEdge, bytesToClient) {
+        sshOpen.dec();
+        sshSessions.inc({ ended });
+        sshBytes.inc({ direction: 'to_edge' }, bytesToEdge);
+        sshBytes.inc({ direction: 'to_client' }, bytesToClient);
       },
     },
     controllers: {

@@ -13,6 +13,9 @@ import { edgesProxyHandlers } from './edges-proxy.ts';
 import { parseAgentRequest, splitURL } from './paths.ts';
 import { outcomeOfStatus, type EdgeMetrics } from '../metrics.ts';
 import { TunnelEndpoint, type TunnelEventFn } from './tunnel-endpoint.ts';
+import { SshRelay } from './ssh-relay.ts';
+import { auditEvent, auditFields, type SshSessionRecord } from './ssh-audit.ts';
+import { edgeObjectPath, type EdgeObject } from './agent-proxy.ts';
 import { writeSocketStatus } from '../server/status.ts';
 
 export interface EdgeServiceOptions {
@@ -24,6 +27,8 @@ export interface EdgeServiceOptions {
   tunnelEvent: TunnelEventFn;
   tunnelConfig?: Partial<TunnelConfig>;
   recheckIntervalMs?: number;
+  /** WebSocket ping interval of SSH sessions (default SSH_KEEPALIVE_MS). */
+  sshKeepAliveMs?: number;
   log: Logger;
   /** Tunnel sessions and proxy outcomes are counted here (src/hub/metrics.ts). */
   metrics?: EdgeMetrics;
@@ -37,6 +42,7 @@ export interface EdgeService {
   readonly tunnels: TunnelEndpoint;
   readonly credentials: EdgeCredentials;
   readonly reviewer: EdgeAccessReviewer;
+  readonly ssh: SshRelay;
   stop(): Promise<void>;
 }
 
@@ -59,15 +65,39 @@ export function createEdgeService(opts: EdgeServiceOptions): EdgeService {
     ...(opts.recheckIntervalMs ? { recheckIntervalMs: opts.recheckIntervalMs } : {}),
   });
   const agent = agentProxyHandler(deps);
-  const users = edgesProxyHandlers({
-    admin: opts.admin,
-    authn: opts.authn,
-    reviewer,
-    tunnels,
-    hubOrigin: new URL(hubURL).origin,
-    log: opts.log.child({ component: 'edges-proxy' }),
-    metrics: opts.metrics,
+  const sshLog = opts.log.child({ component: 'ssh' });
+  const ssh = new SshRelay({
+    log: sshLog,
+    ...(opts.sshKeepAliveMs ? { keepAliveMs: opts.sshKeepAliveMs } : {}),
+    ...(opts.tunnelConfig?.maxMessageBytes ? { maxMessageBytes: opts.tunnelConfig.maxMessageBytes } : {}),
+    onStart: () => opts.metrics?.sshStarted(),
+    onEnd: (r) => {
+      opts.metrics?.sshEnded(r.ended, r.bytesToEdge, r.bytesToClient);
+      sshLog.info(auditFields(r), 'ssh session ended');
+      void recordSshEvent(opts.admin, r, sshLog);
+    },
   });
+  const users = edgesProxyHandlers(
+    {
+      admin: opts.admin,
+      authn: opts.authn,
+      reviewer,
+      tunnels,
+      hubOrigin: new URL(hubURL).origin,
+      log: opts.log.child({ component: 'edges-proxy' }),
+      metrics: opts.metrics,
+    },
+    {
+      request: (_r, req, res) => ssh.request(req, res),
+      upgrade: (r, req, socket, head) =>
+        void ssh.upgrade(
+          { cluster: r.request.cluster, edge: r.request.edge, user: r.user, session: r.session },
+          req,
+          socket,
+          head,
+        ),
+    },
+  );
   return {
     agentProxy: agent,
     async agentProxyUpgrade(req, socket, head) {
@@ -86,6 +116,21 @@ export function createEdgeService(opts: EdgeServiceOptions): EdgeService {
     tunnels,
     credentials,
     reviewer,
-    stop: () => tunnels.stop(),
+    ssh,
+    stop: () => {
+      ssh.stop();
+      return tunnels.stop();
+    },
   };
+}
+
+/** The session's Event on its Edge, with the hub's admin client in the tenant workspace. Best effort. */
+async function recordSshEvent(admin: KubeClient, r: SshSessionRecord, log: Logger): Promise<void> {
+  try {
+    const c = admin.forCluster(r.cluster);
+    const edge = await c.get<EdgeObject>(edgeObjectPath(r.edge));
+    await c.create('/api/v1/namespaces/default/events', auditEvent(r, edge, 'kedge-hub'));
+  } catch (err) {
+    log.debug({ err, cluster: r.cluster, edge: r.edge }, 'recording the SSH session Event failed');
+  }
 }
