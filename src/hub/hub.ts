@@ -47,6 +47,8 @@ export interface HubOptions {
   insecureKubeconfigs?: boolean;
   /** The controllers (src/hub/controllers/README.md) run after bootstrap under leader election unless `enabled` is false. */
   controllers?: { enabled?: boolean; failoverGraceMs?: number; heartbeatIntervalMs?: number };
+  /** WebSocket ping interval of SSH sessions (default 20 s, src/api/ssh.ts); tests shorten it. */
+  sshKeepAliveMs?: number;
 }
 
 export interface Hub {
@@ -189,6 +191,7 @@ export async function startHub(opts: HubOptions, log: Logger): Promise<Hub> {
       controllers
         ? controllers.edgeTunnelEvent(cluster, edge, type, registered)
         : directSignals.apply(cluster, edge, type === 'Opened' ? { type } : { type, registered: registered ?? true }),
+    ...(opts.sshKeepAliveMs ? { sshKeepAliveMs: opts.sshKeepAliveMs } : {}),
     log,
   });
 
