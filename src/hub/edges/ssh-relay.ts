@@ -109,7 +109,8 @@ export class SshRelay {
       } else {
         stream.destroy();
       }
-      if (ws.readyState === ws.OPEN) ws.close(code, reason);
+      // A client that stopped answering pings gets no close handshake it would not complete either.
+      if (ws.readyState === ws.OPEN && ended !== 'keepalive_timeout') ws.close(code, reason);
       else ws.terminate();
       this.#opts.onEnd?.(record);
     };
