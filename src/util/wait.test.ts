@@ -29,6 +29,11 @@ describe('poll', () => {
     ).rejects.toBe(cause);
     expect(n).toBe(1);
   });
+  it('treats false as not yet, so a boolean condition is waited for', async () => {
+    let n = 0;
+    expect(await poll(async () => ++n >= 3, { what: 'x', timeoutMs: 2000, intervalMs: 1 })).toBe(true);
+    expect(n).toBe(3);
+  });
   it('names what it waited for on timeout', async () => {
     await expect(poll(async () => undefined, { what: 'the moon', timeoutMs: 20, intervalMs: 5 })).rejects.toThrow(
       /waiting for the moon/,

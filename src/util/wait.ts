@@ -25,10 +25,11 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
 }
 
 /**
- * Calls `fn` until it returns a value other than undefined; throws naming `what` on timeout. Errors from `fn`
- * count as "not yet", except `StopPolling`, which ends the poll with its cause.
+ * Calls `fn` until it returns a value other than undefined or false; throws naming `what` on timeout. Errors from
+ * `fn` count as "not yet", except `StopPolling`, which ends the poll with its cause. (`false` is "not yet" too, so
+ * `poll(async () => done(), …)` waits for a condition instead of returning at once.)
  */
-export async function poll<T>(fn: () => Promise<T | undefined>, opts: PollOptions): Promise<T> {
+export async function poll<T>(fn: () => Promise<T | undefined | false>, opts: PollOptions): Promise<Exclude<T, false>> {
   const clock = opts.clock ?? realClock;
   const deadline = clock.now() + opts.timeoutMs;
   let lastError: unknown;
@@ -36,7 +37,7 @@ export async function poll<T>(fn: () => Promise<T | undefined>, opts: PollOption
     opts.signal?.throwIfAborted();
     try {
       const v = await fn();
-      if (v !== undefined) return v;
+      if (v !== undefined && v !== false) return v as Exclude<T, false>;
       lastError = undefined;
     } catch (err) {
       if (err instanceof StopPolling) throw err.cause;

@@ -20,6 +20,10 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
+function until(cond: () => boolean, what: string): Promise<true> {
+  return poll(() => Promise.resolve(cond() || undefined), { what, timeoutMs: 5_000, intervalMs: 10 });
+}
+
 async function listen<S extends Server | HttpServer>(server: S): Promise<number> {
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   cleanups.push(() => new Promise<void>((r) => server.close(() => r())));
@@ -59,7 +63,7 @@ async function rig(sshd: (s: Socket) => void, opts: { keepAliveMs?: number; sshd
   });
   const front = createHttpServer();
   front.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    const user = { username: 'alice', uid: 'u', groups: [] };
+    const user = { username: 'alice', uid: 'u', groups: [], tenant: 't' };
     void relay.upgrade({ cluster: 'lc', edge: 'pi', user, session: pair.server }, req, socket, head);
   });
   const frontPort = await listen(front);
@@ -100,7 +104,7 @@ describe('SshRelay', () => {
     const c = closed(ws);
     ws.close(1000);
     expect((await c).code).toBe(1000);
-    await poll(() => r.records.length === 1, { timeoutMs: 5_000 });
+    await until(() => r.records.length === 1, 'r.records.length === 1');
     expect(r.records[0]).toMatchObject({
       user: 'alice',
       cluster: 'lc',
@@ -110,7 +114,7 @@ describe('SshRelay', () => {
       bytesToClient: payload.length,
     });
     // The client's close reaches "sshd" as a FIN.
-    await poll(() => r.sshd[0]?.readableEnded === true, { timeoutMs: 5_000 });
+    await until(() => r.sshd[0]?.readableEnded === true, 'r.sshd[0]?.readableEnded === true');
   });
 
   it('sshd closing the connection closes the WebSocket with 1000', async () => {
@@ -120,7 +124,7 @@ describe('SshRelay', () => {
     const c = closed(ws);
     expect(await first).toBe('SSH-2.0-OpenSSH_9.2\r\n');
     expect(await c).toEqual({ code: SshCloseCode.Normal, reason: 'the SSH server closed the connection' });
-    await poll(() => r.records[0]?.ended === 'sshd_closed', { timeoutMs: 5_000 });
+    await until(() => r.records[0]?.ended === 'sshd_closed', 'r.records[0]?.ended === sshd_closed');
   });
 
   it('an edge that cannot reach sshd resets the stream → 4002', async () => {
@@ -137,7 +141,7 @@ describe('SshRelay', () => {
   it("the edge's tunnel going away mid-session → 4001", async () => {
     const r = await rig(() => {});
     const ws = await open(r.url);
-    await poll(() => r.sshd.length === 1, { timeoutMs: 5_000 });
+    await until(() => r.sshd.length === 1, 'r.sshd.length === 1');
     const c = closed(ws);
     await r.pair.client.close();
     expect((await c).code).toBe(SshCloseCode.EdgeDisconnected);
@@ -160,11 +164,11 @@ describe('SshRelay', () => {
     const live = await open(r.url);
     let pings = 0;
     live.on('ping', () => pings++);
-    await poll(() => pings >= 3, { timeoutMs: 5_000 });
+    await until(() => pings >= 3, 'pings >= 3');
     expect(live.readyState).toBe(WebSocket.OPEN); // answered pings keep it open
     const deaf = await open(r.url, { autoPong: false });
     expect((await closed(deaf)).code).toBe(1006); // terminated: no close frame for a dead peer
-    await poll(() => r.records.some((x) => x.ended === 'keepalive_timeout'), { timeoutMs: 5_000 });
+    await until(() => r.records.some((x) => x.ended === 'keepalive_timeout'), 'the keepalive_timeout record');
     expect(live.readyState).toBe(WebSocket.OPEN);
   });
 
@@ -174,7 +178,7 @@ describe('SshRelay', () => {
     const c = closed(ws);
     r.relay.stop();
     expect((await c).code).toBe(SshCloseCode.GoingAway);
-    await poll(() => r.records[0]?.ended === 'hub_stopping', { timeoutMs: 5_000 });
+    await until(() => r.records[0]?.ended === 'hub_stopping', 'r.records[0]?.ended === hub_stopping');
     await expect(open(r.url)).rejects.toThrow(/503/);
   });
 });
