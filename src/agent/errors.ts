@@ -16,7 +16,6 @@ export const AgentErrorCode = {
   HubUnreachable: 'KEDGE_AGENT_HUB_UNREACHABLE',
   /** The local cluster's kubeconfig could not be loaded. */
   LocalClusterConfig: 'KEDGE_AGENT_LOCAL_CLUSTER_CONFIG',
-  NotImplemented: 'KEDGE_AGENT_NOT_IMPLEMENTED',
 } as const;
 export type AgentErrorCode = (typeof AgentErrorCode)[keyof typeof AgentErrorCode];
 
@@ -24,7 +23,6 @@ export type AgentErrorCode = (typeof AgentErrorCode)[keyof typeof AgentErrorCode
 export function exitCodeFor(code: AgentErrorCode): number {
   switch (code) {
     case AgentErrorCode.FlagsInvalid:
-    case AgentErrorCode.NotImplemented:
       return 2;
     case AgentErrorCode.JoinRefused:
     case AgentErrorCode.CredentialRevoked:

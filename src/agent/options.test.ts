@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { AgentError } from './errors.ts';
-import { agentConfig, edgeBaseURL } from './options.ts';
+import { agentConfig, edgeBaseURL, formatSshAddress, parseSshAddress } from './options.ts';
 
 const ok = { hubUrl: 'https://hub.example:8443/', cluster: '2x8fk3tq', edge: 'eu-1' };
 
@@ -22,7 +22,7 @@ describe('agentConfig', () => {
       resyncIntervalMs: 60_000,
       type: 'kubernetes',
     });
-    expect(agentConfig(ok, {}).kubeconfig).toBeUndefined();
+    expect(agentConfig(ok, {})).toMatchObject({ type: 'kubernetes', kubeconfig: undefined });
   });
 
   it('reports every bad flag at once, naming each', () => {
@@ -48,11 +48,64 @@ describe('agentConfig', () => {
     }
   });
 
-  it('refuses credentials or a query in the hub URL, and server mode for now', () => {
+  it('refuses credentials or a query in the hub URL, and unknown types', () => {
     expect(() => agentConfig({ ...ok, hubUrl: 'https://u:p@hub' }, {})).toThrow(/must not carry credentials/);
     expect(() => agentConfig({ ...ok, hubUrl: 'https://hub/?token=x' }, {})).toThrow(/query/);
-    expect(() => agentConfig({ ...ok, type: 'server' }, {})).toThrow(/not implemented yet/);
     expect(() => agentConfig({ ...ok, type: 'vm' }, {})).toThrow(/--type must be kubernetes or server/);
+  });
+
+  it('server mode: no Kubernetes settings ($KUBECONFIG ignored), host-key scan every 5 m, sshd from the Edge', () => {
+    expect(agentConfig({ ...ok, type: 'server' }, { HOME: '/home/u', KUBECONFIG: '/k/a' })).toEqual({
+      hubURL: 'https://hub.example:8443',
+      cluster: '2x8fk3tq',
+      edge: 'eu-1',
+      joinToken: undefined,
+      stateDir: '/home/u/.kedge-agent/eu-1',
+      hubCAFile: undefined,
+      insecureSkipTLSVerify: false,
+      heartbeatIntervalMs: 30_000,
+      keepAliveIntervalMs: 15_000,
+      keepAliveTimeoutMs: 10_000,
+      type: 'server',
+      sshAddress: undefined,
+      hostKeyIntervalMs: 300_000,
+    });
+    expect(agentConfig({ ...ok, type: 'server', sshAddress: '[::1]:2222', hostKeyInterval: '90s' }, {})).toMatchObject({
+      sshAddress: { host: '::1', port: 2222 },
+      hostKeyIntervalMs: 90_000,
+    });
+  });
+
+  it("refuses the other mode's flags, naming each", () => {
+    expect.assertions(6);
+    try {
+      agentConfig({ ...ok, type: 'server', kubeconfig: 'k', context: 'c', resyncInterval: '1m' }, {});
+    } catch (err) {
+      const msg = (err as AgentError).message;
+      expect(msg).toContain('--kubeconfig is for --type kubernetes');
+      expect(msg).toContain('--context is for --type kubernetes');
+      expect(msg).toContain('--resync-interval is for --type kubernetes');
+    }
+    try {
+      agentConfig({ ...ok, sshAddress: '127.0.0.1:22', hostKeyInterval: '1m' }, {});
+    } catch (err) {
+      const msg = (err as AgentError).message;
+      expect(msg).toContain('--ssh-address is for --type server');
+      expect(msg).toContain('--host-key-interval is for --type server');
+    }
+    expect(() => agentConfig({ ...ok, type: 'server', sshAddress: 'localhost' }, {})).toThrow(
+      /--ssh-address "localhost" is not host:port/,
+    );
+  });
+
+  it('parses and prints ssh addresses', () => {
+    expect(parseSshAddress('127.0.0.1:22')).toEqual({ host: '127.0.0.1', port: 22 });
+    expect(parseSshAddress(' sshd.local:2222 ')).toEqual({ host: 'sshd.local', port: 2222 });
+    expect(parseSshAddress('[fe80::1]:22')).toEqual({ host: 'fe80::1', port: 22 });
+    for (const bad of ['', ':22', 'host', 'host:', 'host:0', 'host:65536', '::1:22', 'u@host:22', 'h/x:22', 'host:2x'])
+      expect(parseSshAddress(bad)).toBeUndefined();
+    expect(formatSshAddress({ host: '::1', port: 22 })).toBe('[::1]:22');
+    expect(formatSshAddress({ host: 'h', port: 2 })).toBe('h:2');
   });
 
   it('addresses the agent-proxy of the edge', () => {

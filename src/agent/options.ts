@@ -20,9 +20,12 @@ export interface AgentFlags {
   keepaliveTimeout?: string;
   resyncInterval?: string;
   type?: string;
+  sshAddress?: string;
+  hostKeyInterval?: string;
 }
 
-export interface AgentConfig {
+/** Settings both modes share. */
+interface BaseAgentConfig {
   /** The hub's base URL without a trailing slash (origin plus an optional path prefix). */
   hubURL: string;
   /** Logical cluster of the tenant workspace that holds the Edge. */
@@ -31,17 +34,38 @@ export interface AgentConfig {
   /** Only needed until the credential is stored. */
   joinToken?: string;
   stateDir: string;
-  /** Local cluster kubeconfig: --kubeconfig, else $KUBECONFIG (a `:` list, merged like kubectl); undefined = in-cluster. */
-  kubeconfig?: string;
-  context?: string;
   hubCAFile?: string;
   insecureSkipTLSVerify: boolean;
   heartbeatIntervalMs: number;
   keepAliveIntervalMs: number;
   keepAliveTimeoutMs: number;
+}
+
+/** Kubernetes mode: the agent manages a local cluster. */
+export interface KubernetesAgentConfig extends BaseAgentConfig {
+  type: 'kubernetes';
+  /** Local cluster kubeconfig: --kubeconfig, else $KUBECONFIG (a `:` list, merged like kubectl); undefined = in-cluster. */
+  kubeconfig?: string;
+  context?: string;
   /** Every Placement is reconciled again this often (VirtualWorkload edits do not change the Placement). */
   resyncIntervalMs: number;
-  type: 'kubernetes';
+}
+
+/** Server mode: the agent relays SSH to the host's sshd; no Kubernetes anywhere. */
+export interface ServerAgentConfig extends BaseAgentConfig {
+  type: 'server';
+  /** --ssh-address; undefined = 127.0.0.1:<Edge.spec.server.sshPort, default 22>. */
+  sshAddress?: SshAddress;
+  /** sshd's host keys are scanned again this often (also at start and on every tunnel connect). */
+  hostKeyIntervalMs: number;
+}
+
+export type AgentConfig = KubernetesAgentConfig | ServerAgentConfig;
+
+export interface SshAddress {
+  /** A host name or IP address (IPv6 without brackets). */
+  host: string;
+  port: number;
 }
 
 export const DEFAULTS = {
@@ -49,42 +73,68 @@ export const DEFAULTS = {
   keepaliveInterval: '15s',
   keepaliveTimeout: '10s',
   resyncInterval: '60s',
+  hostKeyInterval: '5m',
   type: 'kubernetes',
 } as const;
 
+/** The sshd port when the Edge does not name one. */
+export const DEFAULT_SSH_PORT = 22;
+
 /** Registers the agent flags on a commander command (kedge-agent's root, or `kedge agent join`). */
 export function addAgentOptions(cmd: Command): Command {
-  return cmd
-    .option('--hub-url <url>', 'hub URL as printed by `kedge edge join-command`, e.g. https://hub.example.com:8443')
-    .option('--cluster <name>', 'logical cluster of the workspace that holds the Edge (from the join command)')
-    .option('--edge <name>', 'name of the Edge this agent serves')
-    .option('--token <token>', 'one-time join token; needed on the first start only (the credential is stored)')
-    .option('--state-dir <dir>', 'where the edge credential is kept, mode 0600 (default ~/.kedge-agent/<edge>)')
-    .option('--kubeconfig <file>', 'kubeconfig of the LOCAL cluster (default $KUBECONFIG, else in-cluster)')
-    .option('--context <name>', 'context in --kubeconfig (default its current-context)')
-    .option('--hub-ca-file <file>', "CA that signed the hub's certificate (default: system roots)")
-    .option('--insecure-skip-tls-verify', 'do not verify the hub certificate (development only)')
-    .option(
-      '--heartbeat-interval <duration>',
-      'how often edge facts are reported (heartbeat)',
-      DEFAULTS.heartbeatInterval,
-    )
-    .option('--keepalive-interval <duration>', 'tunnel ping interval', DEFAULTS.keepaliveInterval)
-    .option(
-      '--keepalive-timeout <duration>',
-      'tunnel ping deadline; a missed one reconnects',
-      DEFAULTS.keepaliveTimeout,
-    )
-    .option('--resync-interval <duration>', 'how often every Placement is reconciled again', DEFAULTS.resyncInterval)
-    .option('--type <type>', 'edge type: kubernetes (server mode is not implemented yet)', DEFAULTS.type);
+  return (
+    cmd
+      .option('--hub-url <url>', 'hub URL as printed by `kedge edge join-command`, e.g. https://hub.example.com:8443')
+      .option('--cluster <name>', 'logical cluster of the workspace that holds the Edge (from the join command)')
+      .option('--edge <name>', 'name of the Edge this agent serves')
+      .option('--token <token>', 'one-time join token; needed on the first start only (the credential is stored)')
+      .option('--state-dir <dir>', 'where the edge credential is kept, mode 0600 (default ~/.kedge-agent/<edge>)')
+      .option('--type <type>', 'edge type: kubernetes (a cluster) or server (a host with sshd)', DEFAULTS.type)
+      .option(
+        '--kubeconfig <file>',
+        'kubernetes: kubeconfig of the LOCAL cluster (default $KUBECONFIG, else in-cluster)',
+      )
+      .option('--context <name>', 'kubernetes: context in --kubeconfig (default its current-context)')
+      .option('--hub-ca-file <file>', "CA that signed the hub's certificate (default: system roots)")
+      .option('--insecure-skip-tls-verify', 'do not verify the hub certificate (development only)')
+      .option(
+        '--heartbeat-interval <duration>',
+        'how often edge facts are reported (heartbeat)',
+        DEFAULTS.heartbeatInterval,
+      )
+      .option('--keepalive-interval <duration>', 'tunnel ping interval', DEFAULTS.keepaliveInterval)
+      .option(
+        '--keepalive-timeout <duration>',
+        'tunnel ping deadline; a missed one reconnects',
+        DEFAULTS.keepaliveTimeout,
+      )
+      // No commander defaults below: a mode-specific flag given in the other mode is an error, so "given" must show.
+      .option(
+        '--resync-interval <duration>',
+        `kubernetes: how often every Placement is reconciled again (default ${DEFAULTS.resyncInterval})`,
+      )
+      .option(
+        '--ssh-address <host:port>',
+        "server: sshd to relay SSH to (default 127.0.0.1:<the Edge's spec.server.sshPort, else 22>)",
+      )
+      .option(
+        '--host-key-interval <duration>',
+        `server: how often sshd's host keys are scanned and reported (default ${DEFAULTS.hostKeyInterval}; also at start and on every tunnel connect)`,
+      )
+  );
 }
 
 export const AGENT_HELP = `
-The agent dials OUT to the hub (no inbound port), keeps one tunnel open, reconciles this edge's Placements into the
-local cluster as Deployments/Services, and reports Placement status and edge facts (heartbeat).
+The agent dials OUT to the hub (no inbound port), keeps one tunnel open and reports edge facts (heartbeat).
+  --type kubernetes (default): reconciles this edge's Placements into the local cluster as Deployments/Services and
+    serves \`kubectl\` through the hub.
+  --type server: relays each SSH session from the hub to this host's sshd (127.0.0.1:<the Edge's sshPort> or
+    --ssh-address) and reports the host keys sshd presents, so clients can pin them. No Kubernetes, no root needed;
+    SSH runs end to end between the user's client and sshd (the agent and the hub never see a credential).
 
 First start (from \`kedge edge join-command <edge>\`):
   kedge-agent --hub-url https://hub:8443 --cluster <lc> --edge <edge> --token <join token> [--hub-ca-file ca.crt]
+  kedge-agent --type server --hub-url https://hub:8443 --cluster <lc> --edge <host> --token <join token>
 Later starts: the same without --token; the credential stored in --state-dir is reused.
 
 Exit codes: 0 stopped by a signal, 2 bad flags, 3 join refused or credential revoked (get a new join command),
@@ -106,13 +156,9 @@ export function agentConfig(flags: AgentFlags, env: { HOME?: string; KUBECONFIG?
   else if (edge.length > 253 || !DNS1123_SUBDOMAIN.test(edge))
     problems.push(`--edge ${JSON.stringify(edge)} is not a valid Edge name`);
   const type = flags.type ?? DEFAULTS.type;
-  if (type === 'server') {
-    throw new AgentError(
-      AgentErrorCode.NotImplemented,
-      '--type server is not implemented yet; only --type kubernetes is supported',
-    );
-  }
-  if (type !== 'kubernetes') problems.push(`--type must be kubernetes or server, not ${JSON.stringify(type)}`);
+  if (type !== 'kubernetes' && type !== 'server')
+    problems.push(`--type must be kubernetes or server, not ${JSON.stringify(type)}`);
+  problems.push(...modeFlagProblems(type, flags));
   const token = flags.token?.trim();
   if (flags.token !== undefined && token === '') problems.push('--token is empty');
   const duration = (flag: string, value: string | undefined, fallback: string): number => {
@@ -124,27 +170,73 @@ export function agentConfig(flags: AgentFlags, env: { HOME?: string; KUBECONFIG?
   const keepAliveIntervalMs = duration('keepalive-interval', flags.keepaliveInterval, DEFAULTS.keepaliveInterval);
   const keepAliveTimeoutMs = duration('keepalive-timeout', flags.keepaliveTimeout, DEFAULTS.keepaliveTimeout);
   const resyncIntervalMs = duration('resync-interval', flags.resyncInterval, DEFAULTS.resyncInterval);
+  const hostKeyIntervalMs = duration('host-key-interval', flags.hostKeyInterval, DEFAULTS.hostKeyInterval);
+  let sshAddress: SshAddress | undefined;
+  if (flags.sshAddress !== undefined) {
+    sshAddress = parseSshAddress(flags.sshAddress);
+    if (sshAddress === undefined)
+      problems.push(
+        `--ssh-address ${JSON.stringify(flags.sshAddress)} is not host:port (e.g. 127.0.0.1:22 or [::1]:2222)`,
+      );
+  }
   if (flags.hubCaFile !== undefined && flags.insecureSkipTlsVerify)
     problems.push('--hub-ca-file and --insecure-skip-tls-verify exclude each other');
   if (problems.length > 0) throw new AgentError(AgentErrorCode.FlagsInvalid, problems.join('; '));
 
   const home = env.HOME ?? '/';
-  return {
+  const base: BaseAgentConfig = {
     hubURL,
     cluster,
     edge,
     joinToken: token,
     stateDir: flags.stateDir ?? join(home, '.kedge-agent', edge),
-    kubeconfig: flags.kubeconfig ?? (env.KUBECONFIG || undefined),
-    context: flags.context,
     hubCAFile: flags.hubCaFile,
     insecureSkipTLSVerify: flags.insecureSkipTlsVerify === true,
     heartbeatIntervalMs,
     keepAliveIntervalMs,
     keepAliveTimeoutMs,
-    resyncIntervalMs,
-    type: 'kubernetes',
   };
+  if (type === 'server') return { ...base, type: 'server', sshAddress, hostKeyIntervalMs };
+  return {
+    ...base,
+    type: 'kubernetes',
+    kubeconfig: flags.kubeconfig ?? (env.KUBECONFIG || undefined),
+    context: flags.context,
+    resyncIntervalMs,
+  };
+}
+
+/** Flags that belong to the other mode: an error rather than silently ignored ($KUBECONFIG is only ignored). */
+function modeFlagProblems(type: string, flags: AgentFlags): string[] {
+  const given = (names: [string, unknown][]): string[] => names.filter(([, v]) => v !== undefined).map(([n]) => n);
+  if (type === 'server') {
+    return given([
+      ['--kubeconfig', flags.kubeconfig],
+      ['--context', flags.context],
+      ['--resync-interval', flags.resyncInterval],
+    ]).map((f) => `${f} is for --type kubernetes; a server edge has no Kubernetes (drop ${f})`);
+  }
+  if (type === 'kubernetes') {
+    return given([
+      ['--ssh-address', flags.sshAddress],
+      ['--host-key-interval', flags.hostKeyInterval],
+    ]).map((f) => `${f} is for --type server (drop it, or add --type server)`);
+  }
+  return [];
+}
+
+/** `host:port` or `[ipv6]:port` → the address; undefined when malformed. */
+export function parseSshAddress(raw: string): SshAddress | undefined {
+  const m = /^(?:\[([0-9A-Fa-f:.]+)\]|([^\s:/[\]@]+)):(\d{1,5})$/.exec(raw.trim());
+  if (m === null) return undefined;
+  const port = Number(m[3]);
+  if (port < 1 || port > 65_535) return undefined;
+  return { host: m[1] ?? m[2] ?? '', port };
+}
+
+/** `host:port` for logs and messages (IPv6 in brackets). */
+export function formatSshAddress(a: SshAddress): string {
+  return a.host.includes(':') ? `[${a.host}]:${a.port}` : `${a.host}:${a.port}`;
 }
 
 function checkHubURL(raw: string | undefined, problems: string[]): string {

@@ -1,0 +1,126 @@
+// A server-mode agent end to end: real kcp + in-process hub + the real `kedge-agent --type server` child + the real
+// OpenSSH sshd (src/agent/server/test-sshd.ts) on the port the Edge names (`kedge edge create --ssh-port`). The agent
+// joins, the Edge turns Ready, it reads the sshd port from the Edge, scans sshd's host keys, and an `ssh` stream the
+// hub opens on its tunnel reaches sshd (banner through the real WebSocket tunnel); a `k8s` stream is reset.
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseHostKey } from '../src/api/host-keys.ts';
+import type { Edge } from '../src/api/types.ts';
+import { startTestSshd } from '../src/agent/server/test-sshd.ts';
+import type { TestSshd } from '../src/agent/server/test-sshd.ts';
+import { StreamKind } from '../src/tunnel/index.ts';
+import { streamError } from '../src/tunnel/test-support.ts';
+import { kedge, kedgeLogin, kubectlJSON } from './harness/cli.ts';
+import { loadTestEnv } from './harness/env.ts';
+import { eventually } from './harness/http.ts';
+import { startTestHub } from './harness/hub.ts';
+import type { TestHub } from './harness/hub.ts';
+
+const sfx = randomBytes(3).toString('hex');
+const tenant = `srv-${sfx}`;
+const userToken = randomBytes(24).toString('base64url');
+const dir = mkdtempSync(join(tmpdir(), 'kedge-agent-server-e2e-'));
+const kc = join(dir, 'user.kubeconfig');
+const env = loadTestEnv();
+const edge = 'pi';
+
+let hub: TestHub;
+let sshd: TestSshd;
+let agent: ChildProcess | undefined;
+let out = '';
+let cluster = '';
+
+async function waitOutput(pattern: RegExp, timeoutMs = 30_000): Promise<void> {
+  await eventually(
+    async () => {
+      if (!pattern.test(out)) throw new Error(`agent output so far:\n${out.slice(-3000)}`);
+    },
+    { what: `agent output ${pattern}`, timeoutMs, intervalMs: 100 },
+  );
+}
+
+beforeAll(async () => {
+  sshd = await startTestSshd();
+  hub = await startTestHub([`${tenant}=${userToken}`], { controllers: { heartbeatIntervalMs: 5_000 } });
+  await kedgeLogin(hub.hubURL, userToken, env.hubCAFile, kc);
+  const created = await kedge([
+    'edge',
+    'create',
+    edge,
+    '--type',
+    'server',
+    '--ssh-port',
+    `${sshd.port}`,
+    '--kubeconfig',
+    kc,
+  ]);
+  if (created.code !== 0) throw new Error(`edge create: ${created.stderr}`);
+  const jc = await kedge(['edge', 'join-command', edge, '--kubeconfig', kc]);
+  const m = /--cluster (\S+) --edge \S+ --token (\S+)/.exec(jc.stdout);
+  if (!m?.[1] || !m[2]) throw new Error(`no join command in: ${jc.stdout} ${jc.stderr}`);
+  cluster = m[1];
+  // Spawned here, not with harness startAgent: that one always passes --resync-interval (kubernetes mode only).
+  agent = spawn(
+    process.execPath,
+    [
+      join(process.cwd(), 'bin', 'kedge-agent.js'),
+      ...['--type', 'server', '--hub-url', hub.hubURL, '--cluster', cluster, '--edge', edge],
+      ...['--token', m[2], '--state-dir', join(dir, 'state'), '--hub-ca-file', env.hubCAFile],
+      ...['--heartbeat-interval', '2s', '--keepalive-interval', '1s', '--keepalive-timeout', '2s'],
+    ],
+    { env: { ...process.env, KEDGE_LOG_LEVEL: 'debug' }, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  agent.stdout?.on('data', (b: Buffer) => (out += b.toString()));
+  agent.stderr?.on('data', (b: Buffer) => (out += b.toString()));
+}, 120_000);
+
+afterAll(async () => {
+  if (agent !== undefined && agent.exitCode === null) {
+    const exited = new Promise((r) => agent?.once('exit', r));
+    agent.kill('SIGTERM');
+    await exited;
+  }
+  await hub?.stop();
+  await sshd?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('server-mode agent', () => {
+  it('joins, turns the Edge Ready and reports its host', async () => {
+    await eventually(
+      async () => {
+        const e = await kubectlJSON<Edge>(kc, ['get', 'edge', edge]);
+        if (e.status?.phase !== 'Ready') throw new Error(`edge is ${e.status?.phase}`);
+        expect(e.status.hostname).toBeTruthy();
+      },
+      { what: 'edge Ready', timeoutMs: 60_000, intervalMs: 250 },
+    );
+    expect(out).toMatch(/agent started \(server mode\)/);
+    expect(out).not.toMatch(/client-node/);
+  }, 90_000);
+
+  it("reads sshd's port from the Edge and scans its host keys", async () => {
+    await waitOutput(new RegExp(`"sshAddress":"127\\.0\\.0\\.1:${sshd.port}".*sshd's host keys"`));
+    const line = out.split('\n').find((l) => l.includes(`"msg":"sshd's host keys"`)) ?? '';
+    const fps = (JSON.parse(line) as { fingerprints: string[] }).fingerprints.map((f) => f.split(' ')[0]);
+    expect(fps.sort()).toEqual([...sshd.fingerprints].sort());
+    expect(sshd.hostKeyLines.every((l) => parseHostKey(l) !== undefined)).toBe(true);
+  }, 40_000);
+
+  it('relays an ssh stream the hub opens to sshd, and resets k8s streams', async () => {
+    const session = hub.edges?.tunnels.session(cluster, edge);
+    expect(session).toBeDefined();
+    const ssh = await session!.openStream({ kind: StreamKind.Ssh });
+    const banner = await new Promise<string>((resolve) => ssh.once('data', (d: Buffer) => resolve(d.toString())));
+    expect(banner).toMatch(/^SSH-2\.0-OpenSSH_/);
+    ssh.destroy();
+    const k8s = await session!.openStream({ kind: StreamKind.K8s });
+    k8s.write('GET /version HTTP/1.1\r\nHost: x\r\n\r\n');
+    expect((await streamError(k8s)).message).toMatch(/reset/);
+  }, 30_000);
+});

@@ -1,0 +1,44 @@
+// Kubernetes mode: the local cluster behind the shared wiring (wiring.ts): `k8s` streams go to the K8sProxy, the
+// WorkloadReconciler applies this edge's Placements, and the heartbeat adds the local Kubernetes version.
+import type { Logger } from 'pino';
+import { StreamKind } from '../tunnel/index.ts';
+import { kubernetesFacts } from './facts.ts';
+import { localClusterOptions, openLocalCluster } from './local-cluster.ts';
+import type { KubernetesAgentConfig } from './options.ts';
+import { K8sProxy } from './tunnel/k8s-proxy.ts';
+import { startEdgeAgent } from './wiring.ts';
+import type { RunningAgent } from './wiring.ts';
+import { WorkloadReconciler } from './workload/reconciler.ts';
+
+export async function startKubernetesAgent(cfg: KubernetesAgentConfig, logger: Logger): Promise<RunningAgent> {
+  const localOptions = await localClusterOptions(cfg.kubeconfig, cfg.context); // fail on a bad kubeconfig before joining
+  return startEdgeAgent(cfg, logger, ({ log, hub, observeHubError }) => {
+    const local = openLocalCluster(localOptions);
+    const proxy = new K8sProxy(local.target, log);
+    const reconciler = new WorkloadReconciler({
+      hub,
+      local: local.client,
+      ctx: { cluster: cfg.cluster, edge: cfg.edge },
+      logger: log,
+      resyncIntervalMs: cfg.resyncIntervalMs,
+      onHubError: (e) => observeHubError('reconciler', e),
+    });
+    return {
+      describe: { localCluster: local.describe },
+      facts: kubernetesFacts(local.client, log),
+      onStream: (stream, header) => {
+        if (header.kind === StreamKind.K8s) proxy.handle(stream);
+        else {
+          log.debug({ kind: header.kind }, 'unsupported stream kind; reset');
+          stream.destroy();
+        }
+      },
+      start: () => reconciler.start(),
+      stop: async () => {
+        await reconciler.stop();
+        proxy.close();
+        await local.client.close();
+      },
+    };
+  });
+}
