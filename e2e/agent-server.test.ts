@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { release, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseHostKey } from '../src/api/host-keys.ts';
 import type { Edge } from '../src/api/types.ts';
@@ -111,6 +111,32 @@ describe('server-mode agent', () => {
     expect(fps.sort()).toEqual([...sshd.fingerprints].sort());
     expect(sshd.hostKeyLines.every((l) => parseHostKey(l) !== undefined)).toBe(true);
   }, 40_000);
+
+  it('the hub pins the reported keys and keeps the host facts; HostKeyTrusted is True', async () => {
+    const e = await eventually(
+      async () => {
+        const e = await kubectlJSON<Edge>(kc, ['get', 'edge', edge]);
+        if (!e.status?.sshHostKeys?.length) throw new Error('no keys pinned yet');
+        return e;
+      },
+      { what: 'host keys pinned', timeoutMs: 30_000, intervalMs: 250 },
+    );
+    const pinned = (e.status?.sshHostKeys ?? []).map((l) => parseHostKey(l)?.fingerprint);
+    expect(pinned.sort()).toEqual([...sshd.fingerprints].sort());
+    expect(e.status?.sshHostKey).toBe(e.status?.sshHostKeys?.[0]);
+    expect(e.status?.observedSSHHostKeys).toEqual(e.status?.sshHostKeys);
+    expect(e.status).toMatchObject({ os: process.platform, kernelVersion: release() });
+    expect(e.status?.architecture).toMatch(/^(amd64|arm64|arm|386|[a-z0-9]+)$/);
+    await eventually(
+      async () => {
+        const c = (await kubectlJSON<Edge>(kc, ['get', 'edge', edge])).status?.conditions?.find(
+          (x) => x.type === 'HostKeyTrusted',
+        );
+        expect(c).toMatchObject({ status: 'True', reason: 'Pinned' });
+      },
+      { what: 'HostKeyTrusted True', timeoutMs: 30_000, intervalMs: 250 },
+    );
+  }, 60_000);
 
   it('relays an ssh stream the hub opens to sshd, and resets k8s streams', async () => {
     const session = hub.edges?.tunnels.session(cluster, edge);
