@@ -13,14 +13,12 @@ import { freePort } from '../src/util/free-port.ts';
 import { run } from './harness/cli.ts';
 import { eventually } from './harness/http.ts';
 import { startSshd, type Sshd } from './harness/sshd.ts';
-import { startTerminal, type Terminal } from './harness/terminal.ts';
+import { startTerminal, TTY_MODES_COMMAND, TTY_MODES_LINE, type Terminal } from './harness/terminal.ts';
 
 let sshd: Sshd;
 let http: Server;
 const dir = mkdtempSync(join(tmpdir(), 'kedge-sshd-harness-'));
 const terminals: Terminal[] = [];
-/** Prints the local terminal's echo and icanon flags: "echo icanon" in cooked mode, "-echo -icanon" in raw. */
-const LOCAL_MODES = `stty -a | tr ' ;' '\\n\\n' | grep -xE -- '-?(echo|icanon)' | sort | paste -sd ' ' -`;
 
 const target = (): string => `${sshd.user}@127.0.0.1`;
 const ssh = (args: string[], input?: string) =>
@@ -169,12 +167,16 @@ describe('the tmux terminal', () => {
     await t.waitFor(/^30 100$/m);
     await t.clear();
     expect(await t.screen()).not.toMatch(/^24 80$/m);
+    // The mode probe tells raw from cooked (so the "terminal restored" checks can fail).
+    await t.line(`stty raw -echo; ${TTY_MODES_COMMAND}; stty sane`);
+    expect((await t.waitFor(TTY_MODES_LINE))[0]).toBe('-echo -icanon');
   });
 
   it('carries an interactive ssh -t session: typed input runs, resizes reach the remote pty, exit returns', async () => {
     const t = await terminal();
     const cmd = ['ssh', '-t', ...sshd.directOptions(), '-p', String(sshd.port), target()].join(' ');
     await t.line(cmd);
+    await t.waitForeground('ssh');
     await t.line('echo $((6*7)); stty size');
     await t.waitFor(/^42\n24 80$/m);
     await t.resize(120, 40);
@@ -182,10 +184,11 @@ describe('the tmux terminal', () => {
     await t.waitFor(/^40 120$/m);
     await t.line('exit');
     await t.waitFor(/Connection to 127\.0\.0\.1 closed\./);
+    await t.waitForeground('bash');
     // Back in the local shell, in cooked mode with echo ("-icanon -echo" while ssh held the terminal raw).
     await t.line('echo local-$((1+1))');
     await t.waitFor(/^local-2$/m);
-    await t.line(LOCAL_MODES);
-    expect((await t.waitFor(/^-?echo -?icanon$/m))[0]).toBe('echo icanon');
+    await t.line(TTY_MODES_COMMAND);
+    expect((await t.waitFor(TTY_MODES_LINE))[0]).toBe('echo icanon');
   });
 });

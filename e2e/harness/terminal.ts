@@ -28,12 +28,23 @@ export interface Terminal {
   waitFor(pattern: RegExp, timeoutMs?: number): Promise<RegExpExecArray>;
   /** Resizes the window like a terminal emulator would (the foreground program gets SIGWINCH). */
   resize(cols: number, rows: number): Promise<void>;
+  /** The command running in the foreground of the pane (`bash` when the shell is back). */
+  foreground(): Promise<string>;
+  /** Polls until the foreground command is `name` (e.g. 'bash' once a program started from the shell exited). */
+  waitForeground(name: string, timeoutMs?: number): Promise<void>;
   /** Clears the screen and scrollback, so the next waitFor only sees new output. */
   clear(): Promise<void>;
   kill(): Promise<void>;
 }
 
 const SESSION = 't';
+
+/**
+ * A shell line printing the terminal's echo and icanon flags: "echo icanon" in cooked mode (as a shell leaves it),
+ * "-echo -icanon" in raw mode (as an SSH client sets it while it holds the terminal).
+ */
+export const TTY_MODES_COMMAND = `stty -a | tr ' ;' '\\n\\n' | grep -xE -- '-?(echo|icanon)' | sort | paste -sd ' ' -`;
+export const TTY_MODES_LINE = /^-?echo -?icanon$/m;
 
 export async function startTerminal(opts: TerminalOptions = {}): Promise<Terminal> {
   const dir = mkdtempSync(join(tmpdir(), 'kedge-tmux-'));
@@ -91,6 +102,21 @@ export async function startTerminal(opts: TerminalOptions = {}): Promise<Termina
       } catch (err) {
         throw new Error(`${(err as Error).message}\n--- screen ---\n${last}\n--------------`, { cause: err });
       }
+    },
+    async foreground() {
+      return (await tmux('display-message', '-p', '-t', SESSION, '#{pane_current_command}')).trim();
+    },
+    async waitForeground(name, timeoutMs = 15_000) {
+      let last = '';
+      await poll(
+        async () => {
+          last = await term.foreground();
+          return last === name ? true : undefined;
+        },
+        { what: `${name} in the foreground of the terminal`, timeoutMs, intervalMs: 50 },
+      ).catch((err: unknown) => {
+        throw new Error(`${(err as Error).message} (it is ${last})`, { cause: err });
+      });
     },
     async resize(cols, rows) {
       await tmux('resize-window', '-t', SESSION, '-x', String(cols), '-y', String(rows));
