@@ -28,9 +28,13 @@ tools:
 tools-kcp:
 	bash hack/tools/build.sh kcp kcp-cli kube
 
-# What `make test` needs (Dex is built by `make tools` only, until a suite uses it).
-tools-test:
+# What `make test` needs (Dex is built by `make tools` only, until a suite uses it), plus the OS's OpenSSH, tmux and
+# rsync for the SSH suites (installed with apt when root, otherwise the command to run is printed).
+tools-test: os-packages
 	bash hack/tools/build.sh kcp kcp-cli kube etcd kwok
+
+os-packages:
+	bash hack/tools/os-packages.sh
 
 ## run: start kcp and the hub on https://127.0.0.1:$${KEDGE_HUB_PORT:-8443} and print how to log in
 run: deps tools-kcp
@@ -72,4 +76,4 @@ bench: deps tools-test
 build: deps
 	$(NODE) node_modules/typescript/bin/tsc -p tsconfig.build.json
 
-.PHONY: help deps tools tools-kcp tools-test run test typecheck lint format unit generate bench build
+.PHONY: help deps tools tools-kcp tools-test os-packages run test typecheck lint format unit generate bench build

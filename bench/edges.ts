@@ -33,9 +33,14 @@ const edgeScript = (...args: string[]) =>
 
 type Stats = { rss: number; heapUsed: number; external: number; tunnels: number; cpu: NodeJS.CpuUsage };
 
-type HubChild = { child: ChildProcess; caFile: string; stats(): Promise<Stats>; cpu(): Promise<NodeJS.CpuUsage> };
+export type HubChild = {
+  child: ChildProcess;
+  caFile: string;
+  stats(): Promise<Stats>;
+  cpu(): Promise<NodeJS.CpuUsage>;
+};
 
-function startHubChild(dir: string, token: string, port: number): Promise<HubChild> {
+export function startHubChild(dir: string, token: string, port: number): Promise<HubChild> {
   return freePort().then(
     (kcpPort) =>
       new Promise((resolve, reject) => {
@@ -81,12 +86,12 @@ function startHubChild(dir: string, token: string, port: number): Promise<HubChi
   );
 }
 
-function pct(sorted: number[], p: number): number {
+export function pct(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? NaN;
 }
 
 /** User + system CPU of another process in µs (/proc/<pid>/stat, clock ticks of 10 ms). */
-function procCpuUs(pid: number): number {
+export function procCpuUs(pid: number): number {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8')
     .replace(/^.*\) /, '')
     .split(' ');

@@ -1,15 +1,17 @@
 // `make bench`: runs every benchmark in bench/ one after another (each prints its own tables as it goes) and ends
 // with one table: each benchmark's headline ratio against its baseline, with the bar it is held to.
 // tunnel.ts needs nothing; edges.ts and scheduling.ts start kcps of their own and edges.ts an edge cluster
-// (hack/edge-cluster.sh), so they need the tools of `make tools-test` in $KEDGE_CACHE/bin.
-// Run: node_modules/.bin/node bench/run.ts [--only tunnel,edges,scheduling] [--quick]
+// (hack/edge-cluster.sh), so they need the tools of `make tools-test` in $KEDGE_CACHE/bin; ssh.ts starts a kcp and
+// the OS's sshd (hack/tools/os-packages.sh).
+// Run: node_modules/.bin/node bench/run.ts [--only tunnel,edges,scheduling,ssh] [--quick]
 //   --quick: small sizes (a few minutes instead of ~20), for checking that every benchmark still runs.
 import { parseArgs } from 'node:util';
 import { benchEdges, type EdgesFigures } from './edges.ts';
 import { benchScheduling, type SchedulingFigures } from './scheduling.ts';
+import { benchSsh, type SshFigures } from './ssh.ts';
 import { benchTunnel, type TunnelFigures } from './tunnel.ts';
 
-const ALL = ['tunnel', 'edges', 'scheduling'] as const;
+const ALL = ['tunnel', 'edges', 'scheduling', 'ssh'] as const;
 type Name = (typeof ALL)[number];
 
 const { values } = parseArgs({
@@ -100,6 +102,27 @@ function schedulingRatios(f: SchedulingFigures): void {
   });
 }
 
+function sshRatios(f: SshFigures): void {
+  ratios.push({
+    bench: 'ssh',
+    what: 'scp via hub + agent (kedge ssh --proxy)',
+    baseline: 'scp straight to sshd',
+    ratio: f.scpMiBps.viaHub / f.scpMiBps.direct,
+    detail: `${f.scpMiBps.viaHub.toFixed(0)} vs ${f.scpMiBps.direct.toFixed(0)} MiB/s; hub CPU ${ms(f.hubCpuMsPerMiB)}/MiB, agent ${ms(f.agentCpuMsPerMiB)}/MiB`,
+    bar: '≥ 0.70×',
+  });
+  ratios.push({
+    bench: 'ssh',
+    what: 'keystroke echo via hub, p50',
+    baseline: 'keystroke echo direct, p50',
+    ratio: f.echoMs.viaHub.p50 / f.echoMs.direct.p50,
+    detail: `${ms(f.echoMs.viaHub.p50)} vs ${ms(f.echoMs.direct.p50)}; p99 ${ms(f.echoMs.viaHub.p99)} vs ${ms(f.echoMs.direct.p99)}`,
+    bar: '≤ direct + 1 ms',
+  });
+  // The direct half alone is no result: a via-hub half that could not run fails the benchmark run.
+  if (f.viaHubSkipped !== undefined) failures.push(`ssh: the via-hub half did not run: ${f.viaHubSkipped}`);
+}
+
 const started = Date.now();
 for (const name of ALL) {
   if (!only.includes(name)) continue;
@@ -111,6 +134,7 @@ for (const name of ALL) {
     if (name === 'edges') edgesRatios(await benchEdges(quick ? { requests: 200, tunnels: 0 } : {}, out));
     if (name === 'scheduling')
       schedulingRatios(await benchScheduling(quick ? { sizes: [100], runs: 2, workloads: 0 } : {}, out));
+    if (name === 'ssh') sshRatios(await benchSsh(quick ? { mib: 32, samples: 200, reps: 1 } : {}, out));
   } catch (err) {
     // One broken benchmark must not hide the others' figures.
     failures.push(`${name}: ${(err as Error).stack ?? String(err)}`);

@@ -10,6 +10,9 @@ export NODE_OPTIONS="--experimental-vm-modules --disable-warning=ExperimentalWar
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 
+# The SSH suites need the OS's OpenSSH, tmux and rsync (installed when root with apt, else the command is printed).
+if ! bash hack/tools/os-packages.sh; then echo "0 passed, 1 failed"; exit 1; fi
+
 echo "== typecheck"
 if ! $NODE node_modules/typescript/bin/tsc --noEmit; then
   echo "typecheck failed"; echo "0 passed, 1 failed"; exit 1

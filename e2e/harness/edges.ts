@@ -151,7 +151,8 @@ export function agentArgs(o: AgentOptions & { stateDir: string }): string[] {
   if (o.hubCAFile !== undefined) args.push('--hub-ca-file', o.hubCAFile);
   args.push('--heartbeat-interval', o.heartbeatInterval ?? '2s');
   args.push('--keepalive-interval', o.keepaliveInterval ?? '1s', '--keepalive-timeout', o.keepaliveTimeout ?? '2s');
-  args.push('--resync-interval', o.resyncInterval ?? '5s');
+  // --resync-interval is a kubernetes-mode flag: the agent refuses it in server mode.
+  if (o.type !== 'server') args.push('--resync-interval', o.resyncInterval ?? '5s');
   if (o.type !== undefined) args.push('--type', o.type);
   return [...args, ...(o.extraArgs ?? [])];
 }
