@@ -75,7 +75,8 @@ export function renderSshConfig(edges: readonly EdgeObject[], opts: ConfigOption
       );
       continue;
     }
-    const proxy = [...opts.launcher, 'ssh', '--proxy', name, ...flags].map((w) => escapePercent(shellQuote(w)));
+    // Options before the name: after it, `kedge ssh` passes words through as a command (as OpenSSH).
+    const proxy = [...opts.launcher, 'ssh', '--proxy', ...flags, name].map((w) => escapePercent(shellQuote(w)));
     out.push(
       `Host ${alias}`,
       `  HostName ${name}`,

@@ -45,10 +45,17 @@ function flushed(s: NodeJS.WriteStream): Promise<void> {
   });
 }
 
+/** Exits explicitly (stdin may still be open) once everything written has reached stdout and stderr. */
+async function exitFlushed(status: number): Promise<void> {
+  await flushed(process.stdout);
+  await flushed(process.stderr);
+  process.exit(status);
+}
+
 export function registerSshCommands(
   program: Command,
   action: SshAction = runSsh,
-  exit: (status: number) => void = (status) => process.exit(status),
+  exit: (status: number) => void | Promise<void> = exitFlushed,
 ): void {
   // Lets `kedge ssh NAME ls -la` pass `-la` to the remote command instead of parsing it.
   program.enablePositionalOptions();
@@ -101,10 +108,7 @@ export function registerSshCommands(
         process.stderr.write(`${errorLine(err)}\n`);
         status = SSH_FAILURE_STATUS;
       }
-      // Exit explicitly (stdin may still be open) once everything written has reached stdout and stderr.
-      await flushed(process.stdout);
-      await flushed(process.stderr);
-      exit(status);
+      await exit(status);
     });
 
   program
