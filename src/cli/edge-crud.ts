@@ -11,6 +11,7 @@ import {
   Resource,
   VERSION,
 } from '../api/constants.ts';
+import { describeHostKey, normaliseHostKeys, pinDecision, pinnedHostKeys } from '../api/host-keys.ts';
 import type { Edge } from '../api/types.ts';
 import { isApiError, transportCode } from '../kube/api-error.ts';
 import type { KubeClient } from '../kube/client.ts';
@@ -127,7 +128,7 @@ export async function listEdges(flags: ClientFlags, print: Print): Promise<void>
     print("No edges yet. Create one with 'kedge edge create <name> --labels k=v'.");
     return;
   }
-  print(table([['NAME', 'TYPE', 'PHASE', 'CONNECTED', 'AGE', 'LABELS'], ...list.items.map(row)]));
+  print(table([HEADER, ...list.items.map(row)]));
 }
 
 export async function getEdge(name: string, flags: ClientFlags & { output?: string }, print: Print): Promise<void> {
@@ -137,8 +138,31 @@ export async function getEdge(name: string, flags: ClientFlags & { output?: stri
   if (flags.output === 'json') return print(JSON.stringify(e, null, 2));
   if (flags.output !== undefined && flags.output !== 'wide')
     throw new CLIError(CLIErrorCode.FlagsInvalid, '-o must be yaml, json or wide');
-  print(table([['NAME', 'TYPE', 'PHASE', 'CONNECTED', 'AGE', 'LABELS'], row(e)]));
+  print(table([HEADER, row(e)]));
   if (flags.output === 'wide' || e.status?.URL) print(`URL: ${e.status?.URL ?? '(set when the agent joins)'}`);
+  for (const line of serverDetails(e)) print(line);
+}
+
+/** `edge get` for a server edge: the host's facts and every pinned key, with the observed ones when they differ. */
+export function serverDetails(e: EdgeObject): string[] {
+  if (e.spec?.type !== EdgeType.Server) return [];
+  const s = e.status;
+  const lines: string[] = [];
+  const host = [s?.os, s?.kernelVersion, s?.architecture].filter(Boolean).join(' ');
+  if (host) lines.push(`Host: ${host}${s?.hostname ? ` (${s.hostname})` : ''}`);
+  lines.push(`SSH port: ${e.spec.server?.sshPort ?? 22}`);
+  const pinned = normaliseHostKeys(pinnedHostKeys(s));
+  if (pinned.length === 0) lines.push("Host keys: none pinned yet (the agent reports sshd's keys after it joins)");
+  else lines.push('Host keys (pinned):', ...pinned.map((k) => `  ${describeHostKey(k)}`));
+  const observed = s?.observedSSHHostKeys ?? [];
+  if (pinned.length > 0 && pinDecision(pinnedHostKeys(s), observed).action === 'changed') {
+    lines.push(
+      'Host keys now presented by sshd (NOT trusted):',
+      ...normaliseHostKeys(observed).map((k) => `  ${describeHostKey(k)}`),
+      `  If the host's owner confirms them: kedge edge trust-host-key ${e.metadata.name ?? ''}`,
+    );
+  }
+  return lines;
 }
 
 export async function deleteEdge(name: string, flags: ClientFlags, print: Print): Promise<void> {
@@ -158,6 +182,8 @@ export function edgeCluster(e: EdgeObject): string {
   return lc;
 }
 
+const HEADER = ['NAME', 'TYPE', 'PHASE', 'CONNECTED', 'AGE', 'LABELS', 'HOST KEY'];
+
 function row(e: EdgeObject): string[] {
   const labels = Object.entries(e.metadata.labels ?? {})
     .map(([k, v]) => `${k}=${v}`)
@@ -169,6 +195,7 @@ function row(e: EdgeObject): string[] {
     String(e.status?.connected ?? false),
     age(e.metadata.creationTimestamp),
     labels || '<none>',
+    e.spec?.type === EdgeType.Server ? (normaliseHostKeys(pinnedHostKeys(e.status))[0]?.fingerprint ?? '-') : '-',
   ];
 }
 

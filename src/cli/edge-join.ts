@@ -2,6 +2,7 @@
 // token whose SHA-256 goes into a Secret the user creates with their own rights; rotation deletes the edge's token
 // Secret (the old credential stops working at once) and prints a fresh join command.
 import { writeFileSync } from 'node:fs';
+import { EdgeType } from '../api/constants.ts';
 import { isAlreadyExists, isNotFound } from '../kube/api-error.ts';
 import type { KubeClient } from '../kube/client.ts';
 import type { KubeObject } from '../kube/types.ts';
@@ -24,6 +25,10 @@ export interface JoinCommand {
   edge: string;
   token: string;
   expiresAt: Date;
+  /** `server` edges get the server-mode agent command instead of Helm values. */
+  type?: string;
+  /** Server edges: the sshd port the agent relays to on the host. */
+  sshPort?: number;
 }
 
 /** Creates a join token for `name` (replacing a previous one) and returns what the agent needs. */
@@ -48,15 +53,37 @@ export async function createJoinToken(
   });
   const manifest = joinSecretManifest({ name, uid: edge.metadata.uid ?? '' }, token, expiresAt);
   await explain(client.create(secrets, manifest), '');
-  return { hubURL, cluster, edge: name, token, expiresAt };
+  return {
+    hubURL,
+    cluster,
+    edge: name,
+    token,
+    expiresAt,
+    ...(edge.spec?.type ? { type: edge.spec.type } : {}),
+    ...(edge.spec?.server?.sshPort !== undefined ? { sshPort: edge.spec.server.sshPort } : {}),
+  };
 }
 
 export function formatJoinCommand(j: JoinCommand, caFile: string | undefined): string[] {
   const ca = caFile ? ` --hub-ca-file ${caFile}` : '';
+  const flags = `--hub-url ${j.hubURL} --cluster ${j.cluster} --edge ${j.edge} --token ${j.token}`;
+  if (j.type === EdgeType.Server)
+    return [
+      `Join token for server edge ${j.edge} (single use, valid until ${j.expiresAt.toISOString()}). On the host, as an unprivileged user, run:`,
+      '',
+      `  kedge agent join ${flags} --type server${ca}`,
+      '',
+      'or, with the standalone agent:',
+      '',
+      `  kedge-agent ${flags} --type server${ca}`,
+      '',
+      `The agent relays SSH sessions to sshd at 127.0.0.1:${j.sshPort ?? 22} on that host; no port is opened to the outside.`,
+      `Then: kedge ssh ${j.edge}`,
+    ];
   return [
     `Join token for edge ${j.edge} (single use, valid until ${j.expiresAt.toISOString()}). On the edge, run:`,
     '',
-    `  kedge agent join --hub-url ${j.hubURL} --cluster ${j.cluster} --edge ${j.edge} --token ${j.token}${ca}`,
+    `  kedge agent join ${flags}${ca}`,
     '',
     'Helm values for the same join (the kedge-agent chart and DaemonSet mode are not released yet):',
     '',

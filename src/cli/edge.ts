@@ -4,6 +4,7 @@ import { DEFAULT_JOIN_TTL_MS } from '../api/join-token.ts';
 import { durationArg } from '../util/duration.ts';
 import { createEdge, deleteEdge, getEdge, listEdges, waitForReady } from './edge-crud.ts';
 import { joinCommand, rotateCredentials } from './edge-join.ts';
+import { trustHostKey } from './edge-host-key.ts';
 import { kubeconfigEdge } from './kubeconfig-edge.ts';
 import { userClient } from './client.ts';
 
@@ -62,7 +63,9 @@ export function registerEdgeCommands(program: Command): void {
     .action(async (name: string, flags) => deleteEdge(name, flags, print));
 
   common(edge.command('join-command <name>'))
-    .description('print a one-line agent command (and Helm values) with a single-use join token')
+    .description(
+      'print a one-line agent command (and Helm values; server mode for a server edge) with a single-use join token',
+    )
     .addOption(ttlOption('validity of the join token (max 7d)'))
     .option('--write-ca <file>', "save the hub's CA certificate to this file and reference it in the command")
     .action(async (name: string, flags) => {
@@ -76,6 +79,13 @@ export function registerEdgeCommands(program: Command): void {
     .action(async (name: string, flags) => {
       await rotateCredentials(name, flags, print);
     });
+
+  common(edge.command('trust-host-key <name>'))
+    .description(
+      "re-pin a server edge's SSH host keys to the ones sshd presents now (after checking them with the host's owner)",
+    )
+    .option('--yes', 'do not ask for confirmation (for scripts; check the fingerprints first)')
+    .action(async (name: string, flags) => trustHostKey(name, flags, print));
 
   const kubeconfig = program.command('kubeconfig').description('write kubeconfigs for kubectl through the hub');
   common(kubeconfig.command('edge <name>'))

@@ -1,6 +1,6 @@
 // Coded errors of the `kedge` CLI (docs/errors.md). The message says what to do; main.ts prints it with the code so
 // a user can look it up, and exits 1.
-import { KedgeError } from '../api/errors.ts';
+import { KedgeError, isKedgeError } from '../api/errors.ts';
 
 export const CLIErrorCode = {
   /** A flag or argument is missing or malformed; nothing was changed. */
@@ -23,9 +23,29 @@ export const CLIErrorCode = {
   Timeout: 'KEDGE_CLI_TIMEOUT',
   /** The command does not apply to this edge or setup (a server edge has no Kubernetes API, no CA to write). */
   NotApplicable: 'KEDGE_CLI_NOT_APPLICABLE',
+  /** The object changed between reading and writing it (409 on a resourceVersion precondition). */
+  Conflict: 'KEDGE_CLI_CONFLICT',
+  /** The hub has no tunnel to the edge's agent (502): the agent is not running or not connected. */
+  EdgeNotConnected: 'KEDGE_CLI_EDGE_NOT_CONNECTED',
+  /** No SSH host key is pinned for the server edge yet (its agent has not reported sshd's keys). */
+  HostKeyNotPinned: 'KEDGE_CLI_HOST_KEY_NOT_PINNED',
+  /** The host presented a key that is not the pinned one: refused before authenticating. */
+  HostKeyMismatch: 'KEDGE_CLI_HOST_KEY_MISMATCH',
+  /** sshd accepted none of the offered credentials. */
+  SshAuthFailed: 'KEDGE_CLI_SSH_AUTH_FAILED',
+  /** The SSH connection through the hub failed or was cut (agent gone, sshd unreachable, protocol error). */
+  SshConnectionLost: 'KEDGE_CLI_SSH_CONNECTION_LOST',
+  /** The person aborted a question on the terminal (Ctrl-C); nothing was changed. */
+  Interrupted: 'KEDGE_CLI_INTERRUPTED',
 } as const;
 export type CLIErrorCode = (typeof CLIErrorCode)[keyof typeof CLIErrorCode];
 
 export class CLIError extends KedgeError<CLIErrorCode> {
   override name = 'CLIError';
+}
+
+/** The one-line form of any error on stderr: the code (docs/errors.md) lets a script or a search find what to do. */
+export function errorLine(err: unknown): string {
+  const message = err instanceof Error ? err.message : String(err);
+  return `error: ${message}${isKedgeError(err) ? ` [${err.code}]` : ''}`;
 }

@@ -1,9 +1,10 @@
 // kedge (and kubectl-kedge): the user CLI. One file per command; this one only wires them to commander.
 import { Command } from 'commander';
-import { isKedgeError } from '../api/errors.ts';
 import { VERSION } from '../version.ts';
 import { login } from './login.ts';
 import { registerEdgeCommands } from './edge.ts';
+import { errorLine } from './errors.ts';
+import { registerSshCommands } from './ssh.ts';
 
 // bin/kedge (the launcher kubectl runs as `kubectl-kedge`) names itself in KEDGE_CLI_NAME.
 const invokedAs = process.env.KEDGE_CLI_NAME ?? process.argv[1] ?? '';
@@ -32,6 +33,7 @@ program
   );
 
 registerEdgeCommands(program);
+registerSshCommands(program);
 (await import('./agent.ts')).registerAgentCommand(program);
 
 program
@@ -42,7 +44,6 @@ program
 try {
   await program.parseAsync();
 } catch (err) {
-  // The code (docs/errors.md) lets a script or a search find what to do without parsing the sentence.
-  console.error(`error: ${(err as Error).message}${isKedgeError(err) ? ` [${err.code}]` : ''}`);
+  console.error(errorLine(err));
   process.exitCode = 1;
 }
