@@ -1,6 +1,6 @@
 import { describe, expect, test } from '@jest/globals';
 import { isKedgeError } from '../api/errors.ts';
-import { remoteExitStatus, sshInvocation, sshTarget, wantsPty } from './ssh-args.ts';
+import { remoteCommand, remoteExitStatus, sshInvocation, sshTarget, wantsPty } from './ssh-args.ts';
 
 describe('kedge ssh target and login name', () => {
   test.each([
@@ -46,11 +46,17 @@ describe('PTY decision (as OpenSSH)', () => {
 });
 
 describe('sshInvocation', () => {
-  test('joins the command words with spaces and drops a leading --', () => {
+  test('one word is a command line; several are arguments, quoted where the remote shell would split them', () => {
+    expect(remoteCommand(['echo out; echo err >&2'])).toBe('echo out; echo err >&2');
+    expect(remoteCommand(['sh', '-c', 'exit 7'])).toBe("sh -c 'exit 7'");
+    expect(remoteCommand(['echo', "it's", '$HOME', 'a=b', '/tmp/x.y'])).toBe(`echo 'it'"'"'s' '$HOME' a=b /tmp/x.y`);
+    expect(remoteCommand([])).toBeUndefined();
+  });
+  test('quotes the command words and drops a leading --', () => {
     expect(sshInvocation('admin@pi', ['--', 'sh', '-c', 'exit 7'], { identity: ['k'] }, true)).toEqual({
       edge: 'pi',
       user: 'admin',
-      command: 'sh -c exit 7',
+      command: "sh -c 'exit 7'",
       pty: false,
       identities: ['k'],
       verbose: false,

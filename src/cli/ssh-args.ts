@@ -20,7 +20,7 @@ export interface SshFlags {
 export interface SshInvocation {
   edge: string;
   user: string;
-  /** The remote command (words joined with spaces, as OpenSSH sends them), or undefined for a login shell. */
+  /** The remote command line (see remoteCommand), or undefined for a login shell. */
   command: string | undefined;
   pty: boolean;
   /** A note for stderr when a requested PTY is not allocated (OpenSSH prints the same). */
@@ -70,6 +70,25 @@ export function wantsPty(
   return { pty: false };
 }
 
+const SHELL_SAFE = /^[A-Za-z0-9_@%+=:,./-]+$/;
+
+/** A word as the remote shell must see it: unchanged when it has nothing special, else in single quotes. */
+export function shellQuote(word: string): string {
+  return SHELL_SAFE.test(word) ? word : `'${word.replaceAll("'", `'"'"'`)}'`;
+}
+
+/**
+ * The command line sshd hands to the login shell. One word is a shell command line, as with OpenSSH
+ * (`kedge ssh pi -- 'make && make install'`); several words are arguments, each quoted as needed, as with
+ * `kubectl exec` (`kedge ssh pi -- sh -c 'exit 7'` runs `sh` with the two arguments `-c` and `exit 7`). OpenSSH joins
+ * several words with spaces and lets the remote shell split them again, which turns that example into `sh -c exit 7`.
+ */
+export function remoteCommand(words: readonly string[]): string | undefined {
+  if (words.length === 0) return undefined;
+  if (words.length === 1) return words[0];
+  return words.map(shellQuote).join(' ');
+}
+
 export function sshInvocation(
   target: string,
   words: readonly string[],
@@ -82,7 +101,7 @@ export function sshInvocation(
   const { edge, user } = sshTarget(target, flags.login, identityUser);
   // `--` right after the target only ends the options (commander keeps it when options pass through).
   const rest = words[0] === '--' ? words.slice(1) : words;
-  const command = rest.length > 0 ? rest.join(' ') : undefined;
+  const command = remoteCommand(rest);
   const p = wantsPty(command !== undefined, flags.tty ?? 0, flags.noTty === true, stdinIsTTY);
   return {
     edge,
