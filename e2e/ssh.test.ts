@@ -6,14 +6,14 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConditionType } from '../src/api/constants.ts';
 import { freePort } from '../src/util/free-port.ts';
 import { kedge, kedgeLogin, run } from './harness/cli.ts';
-import { loadTestEnv } from './harness/env.ts';
+import { loadTestEnv, tool } from './harness/env.ts';
 import { eventually } from './harness/http.ts';
 import { startTestHub, type TestHub } from './harness/hub.ts';
 import {
@@ -37,6 +37,7 @@ const dir = mkdtempSync(join(tmpdir(), 'kedge-ssh-e2e-'));
 const kc = join(dir, 'user.kubeconfig');
 const env = loadTestEnv();
 const EDGE = 'h1';
+const repo = new URL('../', import.meta.url).pathname;
 
 let hub: TestHub | undefined;
 let sshd: Sshd;
@@ -114,6 +115,16 @@ describe('kedge ssh NAME -- COMMAND', () => {
     expect(r.stdout.toString()).toBe("a b|it's|$HOME|");
     // A signal ends the remote command: 128+n, as a shell reports it.
     expect((await kssh(['kill -TERM $$'])).code).toBe(143);
+  });
+
+  it('works as `kubectl kedge ssh` through the real kubectl (the plugin on PATH)', async () => {
+    const pluginDir = mkdtempSync(join(dir, 'plugin-'));
+    symlinkSync(join(repo, 'bin', 'kubectl-kedge'), join(pluginDir, 'kubectl-kedge'));
+    const e = userEnv();
+    const r = await run(tool('kubectl'), ['kedge', 'ssh', '-i', sshd.userKeyPath, EDGE, '--', 'echo', 'ok'], {
+      env: { ...e, PATH: `${pluginDir}:${e.PATH ?? ''}` },
+    });
+    expect([r.code, r.stdout]).toEqual([0, 'ok\n']);
   });
 
   it('passes 16 MiB of random bytes through cat unchanged', async () => {
