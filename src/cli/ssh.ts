@@ -66,7 +66,10 @@ export function registerSshCommands(
     )
     .usage('[options] [user@]NAME [[--] COMMAND...]')
     .argument('<target>', 'the server edge, optionally with the login name: [user@]NAME')
-    .argument('[command...]', 'run this command instead of a login shell (words are joined with spaces, as OpenSSH)')
+    .argument(
+      '[command...]',
+      "run this command instead of a login shell: one word is a shell command line (as OpenSSH); several words are arguments, quoted for the remote shell (as kubectl exec: -- sh -c 'exit 7')",
+    )
     .option('-l, --login <user>', `login name (default: user@ in the target, else root)`)
     .option('-i, --identity <file>', 'private key to try (repeatable; after ssh-agent, before ~/.ssh/id_*)', collect)
     .option('-t', 'ask for a PTY even with a command (-tt: even when stdin is not a terminal)', count, 0)
