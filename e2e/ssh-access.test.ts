@@ -242,13 +242,11 @@ describe('an agent killed mid-session', () => {
       { what: 'both sessions open' },
     );
 
-    const t0 = Date.now();
     await h1.agent.kill();
     const timeout = new Promise<'timeout'>((res) => setTimeout(() => res('timeout'), 15_000));
     const ended = await Promise.race([doomed.exited, timeout]);
     if (ended === 'timeout') throw new Error(`kedge ssh still running 15 s after its agent died: ${doomed.stderr()}`);
-    expect(ended.code).not.toBe(0);
-    expect(Date.now() - t0).toBeLessThan(10_000);
+    expect(ended.code).toBe(255);
     expect(ended.stderr).toMatch(/agent|disconnected/i);
 
     // The other session still carries bytes both ways.
@@ -259,7 +257,10 @@ describe('an agent killed mid-session', () => {
     other.child.stdin?.end();
     expect((await other.exited).code).toBe(0);
 
-    // h1 is now a disconnected edge: 502 without touching sshd.
+    // h1 is now a disconnected edge, like a kubernetes edge whose agent went away: 502 without touching sshd.
+    await eventually(async () => expect((await edgeStatus(kc, 'h1')).phase).toBe('Disconnected'), {
+      what: 'h1 Disconnected',
+    });
     await eventually(async () => expect((await upgrade('h1', { token: tokens.a })).status).toBe(502), {
       what: 'h1 refused as disconnected',
     });
