@@ -12,9 +12,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConditionType } from '../src/api/constants.ts';
 import { freePort } from '../src/util/free-port.ts';
-import { kedge, kedgeLogin, run } from './harness/cli.ts';
+import { kedge, kedgeLogin, kubectlJSON, run } from './harness/cli.ts';
 import { loadTestEnv, tool } from './harness/env.ts';
-import { eventually } from './harness/http.ts';
+import { eventually, hubRequest } from './harness/http.ts';
 import { startTestHub, type TestHub } from './harness/hub.ts';
 import {
   condition,
@@ -278,6 +278,72 @@ describe('OpenSSH through kedge ssh-config', () => {
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(readFileSync(join(dest, 'sub', 'f.txt'), 'utf8')).toBe('rsynced through the hub\n');
+  });
+});
+
+describe('git over SSH through the hub', () => {
+  it('pushes to and clones from a bare repository on the host', async () => {
+    const cfg = join(dir, 'ssh_config'); // written by the OpenSSH suite above
+    const bare = join(sshd.dir, 'repo.git');
+    expect((await run('git', ['init', '-q', '--bare', bare])).code).toBe(0);
+    const work = join(dir, 'work');
+    const git = (args: string[], cwd = work) =>
+      run('git', ['-C', cwd, '-c', 'user.name=e2e', '-c', 'user.email=e2e@example.com', ...args], {
+        env: {
+          ...userEnv(),
+          GIT_SSH_COMMAND: `ssh -F ${cfg} -i ${sshd.userKeyPath} -o IdentitiesOnly=yes -o BatchMode=yes`,
+        },
+      });
+    mkdirSync(work);
+    expect((await git(['init', '-q', '-b', 'main'])).code).toBe(0);
+    writeFileSync(join(work, 'README'), 'pushed through the hub\n');
+    expect((await git(['add', 'README'])).code).toBe(0);
+    expect((await git(['commit', '-q', '-m', 'first'])).code).toBe(0);
+    const push = await git(['push', '-q', `root@${EDGE}.kedge:${bare}`, 'main']);
+    expect([push.code, push.stderr]).toEqual([0, '']);
+    const clone = join(dir, 'clone');
+    const cl = await git(['clone', '-q', '-b', 'main', `root@${EDGE}.kedge:${bare}`, clone], dir);
+    expect([cl.code, cl.stderr]).toEqual([0, '']);
+    expect(readFileSync(join(clone, 'README'), 'utf8')).toBe('pushed through the hub\n');
+  });
+});
+
+describe('audit', () => {
+  it('records each session as an Event on the Edge and in /metrics (no edge or user names as labels)', async () => {
+    const before = Date.now();
+    expect((await kssh(['echo', 'audited'])).code).toBe(0);
+    const events = await eventually(
+      async () => {
+        const list = await kubectlJSON<{
+          items: { reason: string; message: string; lastTimestamp: string; type: string }[];
+        }>(kc, [
+          'get',
+          'events',
+          '-n',
+          'default',
+          '--field-selector',
+          `involvedObject.kind=Edge,involvedObject.name=${EDGE}`,
+          '-o',
+          'json',
+        ]);
+        const mine = list.items.filter(
+          (e) => e.reason === 'SSHSession' && Date.parse(e.lastTimestamp) >= before - 1000,
+        );
+        if (mine.length === 0) throw new Error('no SSHSession Event yet');
+        return mine;
+      },
+      { what: 'an SSHSession Event on the Edge' },
+    );
+    expect(events[0]?.type).toBe('Normal');
+    expect(events[0]?.message).toMatch(
+      /^SSH session of kedge:static:.* bytes to the edge, \d+ bytes to the client; ended: /,
+    );
+    const metrics = (await hubRequest(hub!.hubURL, hub!.caFile, 'GET', '/metrics')).body;
+    const ended = [...metrics.matchAll(/^kedge_hub_ssh_sessions_total\{ended="(\w+)"\} (\d+)/gm)];
+    expect(ended.reduce((n, m) => n + Number(m[2]), 0)).toBeGreaterThan(0);
+    expect(metrics).toMatch(/^kedge_hub_ssh_bytes_total\{direction="to_edge"\} [1-9]/m);
+    expect(metrics).toMatch(/^kedge_hub_ssh_sessions_open 0$/m);
+    expect(metrics).not.toContain(EDGE + '"');
   });
 });
 
