@@ -1,5 +1,5 @@
 // A server-mode agent end to end: real kcp + in-process hub + the real `kedge-agent --type server` child + the real
-// OpenSSH sshd (src/agent/server/test-sshd.ts) on the port the Edge names (`kedge edge create --ssh-port`). The agent
+// OpenSSH sshd (e2e/harness/sshd.ts) on the port the Edge names (`kedge edge create --ssh-port`). The agent
 // joins, the Edge turns Ready, it reads the sshd port from the Edge, scans sshd's host keys, and an `ssh` stream the
 // hub opens on its tunnel reaches sshd (banner through the real WebSocket tunnel); a `k8s` stream is reset.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
@@ -11,8 +11,6 @@ import { release, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseHostKey } from '../src/api/host-keys.ts';
 import type { Edge } from '../src/api/types.ts';
-import { startTestSshd } from '../src/agent/server/test-sshd.ts';
-import type { TestSshd } from '../src/agent/server/test-sshd.ts';
 import { StreamKind } from '../src/tunnel/index.ts';
 import { streamError } from '../src/tunnel/test-support.ts';
 import { kedge, kedgeLogin, kubectlJSON } from './harness/cli.ts';
@@ -20,6 +18,7 @@ import { loadTestEnv } from './harness/env.ts';
 import { eventually } from './harness/http.ts';
 import { startTestHub } from './harness/hub.ts';
 import type { TestHub } from './harness/hub.ts';
+import { startSshd, type Sshd } from './harness/sshd.ts';
 
 const sfx = randomBytes(3).toString('hex');
 const tenant = `srv-${sfx}`;
@@ -30,7 +29,7 @@ const env = loadTestEnv();
 const edge = 'pi';
 
 let hub: TestHub;
-let sshd: TestSshd;
+let sshd: Sshd;
 let agent: ChildProcess | undefined;
 let out = '';
 let cluster = '';
@@ -45,7 +44,7 @@ async function waitOutput(pattern: RegExp, timeoutMs = 30_000): Promise<void> {
 }
 
 beforeAll(async () => {
-  sshd = await startTestSshd();
+  sshd = await startSshd();
   hub = await startTestHub([`${tenant}=${userToken}`], { controllers: { heartbeatIntervalMs: 5_000 } });
   await kedgeLogin(hub.hubURL, userToken, env.hubCAFile, kc);
   const created = await kedge([
@@ -108,7 +107,7 @@ describe('server-mode agent', () => {
     await waitOutput(new RegExp(`"sshAddress":"127\\.0\\.0\\.1:${sshd.port}".*sshd's host keys"`));
     const line = out.split('\n').find((l) => l.includes(`"msg":"sshd's host keys"`)) ?? '';
     const fps = (JSON.parse(line) as { fingerprints: string[] }).fingerprints.map((f) => f.split(' ')[0]);
-    expect(fps.sort()).toEqual([...sshd.fingerprints].sort());
+    expect(fps.sort()).toEqual([...sshd.hostKeyFingerprints].sort());
     expect(sshd.hostKeyLines.every((l) => parseHostKey(l) !== undefined)).toBe(true);
   }, 40_000);
 
@@ -122,7 +121,7 @@ describe('server-mode agent', () => {
       { what: 'host keys pinned', timeoutMs: 30_000, intervalMs: 250 },
     );
     const pinned = (e.status?.sshHostKeys ?? []).map((l) => parseHostKey(l)?.fingerprint);
-    expect(pinned.sort()).toEqual([...sshd.fingerprints].sort());
+    expect(pinned.sort()).toEqual([...sshd.hostKeyFingerprints].sort());
     expect(e.status?.sshHostKey).toBe(e.status?.sshHostKeys?.[0]);
     expect(e.status?.observedSSHHostKeys).toEqual(e.status?.sshHostKeys);
     expect(e.status).toMatchObject({ os: process.platform, kernelVersion: release() });

@@ -1,6 +1,7 @@
-// A real OpenSSH sshd (Debian's openssh-server, /usr/sbin/sshd) for SSH suites and benchmarks: its own config, host
-// keys (ed25519, ecdsa, rsa), user key and authorized_keys in a temp dir, on a free loopback port. Its log
-// (LogLevel VERBOSE) tells a test whether any byte reached it ("Connection from") and whether anyone authenticated.
+// A real OpenSSH sshd (Debian's openssh-server, /usr/sbin/sshd) for every SSH suite and benchmark: its own config,
+// host keys (ed25519, ecdsa, rsa by default), user key and authorized_keys in a temp dir, on a free loopback port. Its
+// log (LogLevel VERBOSE) tells a test whether any byte reached it ("Connection from") and whether anyone
+// authenticated; at DEBUG1 it also shows each key exchange and authentication request ("never authenticates" checks).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,12 +11,23 @@ import { poll } from '../../src/util/wait.ts';
 import { run } from './cli.ts';
 
 export const SSHD_BINARY = '/usr/sbin/sshd';
-const HOST_KEY_TYPES = ['ed25519', 'ecdsa', 'rsa'] as const;
+export type HostKeyType = 'ed25519' | 'ecdsa' | 'rsa';
+export const HOST_KEY_TYPES: readonly HostKeyType[] = ['ed25519', 'ecdsa', 'rsa'];
+
+export interface SshdOptions {
+  /** The host keys sshd has, in this order (default HOST_KEY_TYPES). */
+  hostKeyTypes?: readonly HostKeyType[];
+  /**
+   * VERBOSE (default): connections and logins. DEBUG1 adds "SSH2_MSG_KEXINIT received" per key exchange and
+   * "userauth-request" per authentication request, and sshd sends debug lines to a session's stderr.
+   */
+  logLevel?: 'VERBOSE' | 'DEBUG1';
+}
 
 export interface Sshd {
   port: number;
   dir: string;
-  /** `SHA256:…` of each host key, in HOST_KEY_TYPES order (as `ssh-keygen -lf` prints them). */
+  /** `SHA256:…` of each host key, in hostKeyTypes order (as `ssh-keygen -lf` prints them). */
   readonly hostKeyFingerprints: string[];
   /** Each host key in authorized_keys form, "<type> <base64>" (the form Edge.status.sshHostKeys holds). */
   readonly hostKeyLines: string[];
@@ -41,12 +53,12 @@ export interface Sshd {
   stop(): Promise<void>;
 }
 
-/** sshd_config for the harness: loopback only, public keys only, forwarding and sftp on, verbose log. */
-export function sshdConfig(dir: string, port: number): string {
+/** sshd_config for the harness: loopback only, public keys only, forwarding and sftp on, verbose (or debug) log. */
+export function sshdConfig(dir: string, port: number, opts: SshdOptions = {}): string {
   return [
     `ListenAddress 127.0.0.1`,
     `Port ${port}`,
-    ...HOST_KEY_TYPES.map((t) => `HostKey ${join(dir, `ssh_host_${t}_key`)}`),
+    ...(opts.hostKeyTypes ?? HOST_KEY_TYPES).map((t) => `HostKey ${join(dir, `ssh_host_${t}_key`)}`),
     `PidFile ${join(dir, 'sshd.pid')}`,
     'UsePAM no',
     'StrictModes no',
@@ -64,7 +76,7 @@ export function sshdConfig(dir: string, port: number): string {
     'UseDNS no',
     // Benchmarks and tests open sessions in bursts; the default 10:30:100 would drop some unauthenticated ones.
     'MaxStartups 100',
-    'LogLevel VERBOSE',
+    `LogLevel ${opts.logLevel ?? 'VERBOSE'}`,
     '',
   ].join('\n');
 }
@@ -101,7 +113,9 @@ function countLines(text: string, needle: string): number {
   return n;
 }
 
-export async function startSshd(): Promise<Sshd> {
+export async function startSshd(opts: SshdOptions = {}): Promise<Sshd> {
+  const types = opts.hostKeyTypes ?? HOST_KEY_TYPES;
+  if (types.length === 0) throw new Error('startSshd: sshd needs at least one host key type');
   if (!existsSync(SSHD_BINARY))
     throw new Error(`${SSHD_BINARY} is missing: install openssh-server (make test runs hack/tools/os-packages.sh)`);
   // The privilege-separation directory Debian's sshd insists on (normally made by its systemd unit).
@@ -112,7 +126,7 @@ export async function startSshd(): Promise<Sshd> {
   const logPath = join(dir, 'sshd.log');
   const knownHostsFile = join(dir, 'known_hosts');
   const userKeyPath = join(dir, 'id_ed25519');
-  writeFileSync(cfg, sshdConfig(dir, port));
+  writeFileSync(cfg, sshdConfig(dir, port, opts));
   await newKey(userKeyPath, 'ed25519');
   const userPublicKey = readFileSync(`${userKeyPath}.pub`, 'utf8').trim();
   writeFileSync(join(dir, 'authorized_keys'), `${userPublicKey}\n`, { mode: 0o600 });
@@ -120,8 +134,8 @@ export async function startSshd(): Promise<Sshd> {
   let fingerprints: string[] = [];
   let lines: string[] = [];
   const makeHostKeys = async (): Promise<void> => {
-    await Promise.all(HOST_KEY_TYPES.map((t) => newKey(join(dir, `ssh_host_${t}_key`), t)));
-    const pubs = HOST_KEY_TYPES.map((t) => join(dir, `ssh_host_${t}_key.pub`));
+    await Promise.all(types.map((t) => newKey(join(dir, `ssh_host_${t}_key`), t)));
+    const pubs = types.map((t) => join(dir, `ssh_host_${t}_key.pub`));
     fingerprints = await Promise.all(pubs.map(fingerprint));
     lines = pubs.map(keyLineOf);
     writeFileSync(knownHostsFile, lines.map((l) => `[127.0.0.1]:${port} ${l}\n`).join(''));

@@ -1,53 +1,63 @@
-// The host-key scanner and the ssh relay against the real OpenSSH sshd (test-sshd.ts), over an in-memory tunnel
-// session pair: the "hub" side opens `ssh` streams, the "agent" side serves them with the server-mode handler.
+// The agent's host-key scanner and ssh relay (src/agent/server) against the real OpenSSH sshd (e2e/harness/sshd.ts,
+// LogLevel DEBUG1 so its log shows every key exchange and authentication request), over an in-memory tunnel session
+// pair: the "hub" side opens `ssh` streams, the "agent" side serves them with the server-mode handler. No kcp, no hub.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { readFileSync } from 'node:fs';
 import { Client } from 'ssh2';
-import { fingerprintOf, parseHostKey } from '../../api/host-keys.ts';
-import { StreamKind } from '../../tunnel/index.ts';
-import { sessionPair, streamError, testLogger } from '../../tunnel/test-support.ts';
-import type { SessionPair } from '../../tunnel/test-support.ts';
-import { poll } from '../../util/wait.ts';
-import type { SshAddress } from '../options.ts';
-import { probeHostKey, scanHostKeys } from './host-key-scan.ts';
-import { serverStreams } from './server-agent.ts';
-import { SshRelay } from './ssh-relay.ts';
-import { startTestSshd } from './test-sshd.ts';
-import type { TestSshd } from './test-sshd.ts';
+import { probeHostKey, scanHostKeys } from '../src/agent/server/host-key-scan.ts';
+import { serverStreams } from '../src/agent/server/server-agent.ts';
+import { SshRelay } from '../src/agent/server/ssh-relay.ts';
+import type { SshAddress } from '../src/agent/options.ts';
+import { fingerprintOf, parseHostKey } from '../src/api/host-keys.ts';
+import { StreamKind } from '../src/tunnel/index.ts';
+import { sessionPair, streamError, testLogger } from '../src/tunnel/test-support.ts';
+import type { SessionPair } from '../src/tunnel/test-support.ts';
+import { freePort } from '../src/util/free-port.ts';
+import { poll } from '../src/util/wait.ts';
+import { startSshd, type Sshd } from './harness/sshd.ts';
 
-let sshd: TestSshd;
+let sshd: Sshd;
 let addr: SshAddress;
 
 beforeAll(async () => {
-  sshd = await startTestSshd();
+  sshd = await startSshd({ logLevel: 'DEBUG1' });
   addr = { host: '127.0.0.1', port: sshd.port };
 });
 afterAll(() => sshd?.stop());
 
-/** A loopback port nothing listens on (one just closed). */
-async function closedPort(): Promise<number> {
-  const { createServer } = await import('node:net');
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const port = (srv.address() as { port: number }).port;
-  await new Promise((r) => srv.close(r));
-  return port;
-}
+/** A loopback port nothing listens on (one the kernel just handed out and closed). */
+const closedPort = (): Promise<number> => freePort();
+
+/** sshd's log from `from` (a length of log() taken earlier) on. */
+const logSince = (from: number): string => sshd.log().slice(from);
 
 describe('host-key scan against sshd', () => {
   it('reports every host key sshd has, with the fingerprints ssh-keygen prints, and never authenticates', async () => {
+    const from = sshd.log().length;
     const result = await scanHostKeys(addr);
     expect(result.ok).toBe(true);
     const keys = result.ok ? result.keys : [];
     expect([...keys].sort()).toEqual([...sshd.hostKeyLines].sort());
     const fps = keys.map((k) => parseHostKey(k)?.fingerprint);
-    expect([...fps].sort()).toEqual([...sshd.fingerprints].sort());
+    expect([...fps].sort()).toEqual([...sshd.hostKeyFingerprints].sort());
     expect(keys.map((k) => k.split(' ')[0]).sort()).toEqual(['ecdsa-sha2-nistp256', 'ssh-ed25519', 'ssh-rsa']);
     // sshd logs (DEBUG1) each key exchange it starts and every authentication request it gets.
-    await poll(async () => ((sshd.log().match(/SSH2_MSG_KEXINIT received/g) ?? []).length >= 3 ? true : undefined), {
-      what: "sshd's log of the scan",
-      timeoutMs: 5_000,
-    });
-    expect(sshd.log()).not.toMatch(/userauth-request|SERVICE_REQUEST|Invalid user|Failed /);
+    const kexinits = (): number => (logSince(from).match(/SSH2_MSG_KEXINIT received/g) ?? []).length;
+    await poll(async () => (kexinits() >= 3 ? true : undefined), { what: "sshd's log of the scan", timeoutMs: 5_000 });
+    expect(logSince(from)).not.toMatch(/userauth-request|SERVICE_REQUEST|Invalid user|Failed /);
+    expect(sshd.authenticationsSeen()).toBe(0);
+  });
+
+  it('reports exactly the host keys sshd has when it has fewer (here only ed25519)', async () => {
+    const one = await startSshd({ hostKeyTypes: ['ed25519'] });
+    try {
+      const result = await scanHostKeys({ host: '127.0.0.1', port: one.port });
+      expect(result).toEqual({ ok: true, keys: one.hostKeyLines });
+      expect(one.hostKeyLines.map((l) => l.split(' ')[0])).toEqual(['ssh-ed25519']);
+      expect(one.authenticationsSeen()).toBe(0);
+    } finally {
+      await one.stop();
+    }
   });
 
   it('a key type sshd does not have is "not offered", and it learns which types sshd has', async () => {
@@ -80,6 +90,7 @@ describe('ssh relay to sshd over a tunnel stream', () => {
 
   it("carries an SSH session: sshd's banner, the pinned host key, public-key login and a command's output", async () => {
     target = addr;
+    const [from, auths] = [sshd.log().length, sshd.authenticationsSeen()];
     const stream = await pair.server.openStream({ kind: StreamKind.Ssh });
     const client = new Client();
     let presented = '';
@@ -97,17 +108,19 @@ describe('ssh relay to sshd over a tunnel stream', () => {
       client.connect({
         sock: stream,
         username: sshd.user,
-        privateKey: sshd.clientKey,
+        privateKey: readFileSync(sshd.userKeyPath),
         hostVerifier: (blob: Buffer) => {
           presented = fingerprintOf(blob);
-          return sshd.fingerprints.includes(presented);
+          return sshd.hostKeyFingerprints.includes(presented);
         },
       });
     });
     expect(output.out).toBe('ok\n');
     expect(output.err).toMatch(/(^|\n)err\n$/); // sshd at LogLevel DEBUG1 adds its own debug lines before it
-    expect(sshd.fingerprints).toContain(presented);
-    expect(sshd.log()).toMatch(/userauth-request/); // what the scan test above checks is absent does show up here
+    expect(sshd.hostKeyFingerprints).toContain(presented);
+    // What the scan test above checks is absent does show up here.
+    expect(logSince(from)).toMatch(/userauth-request/);
+    expect(sshd.authenticationsSeen()).toBe(auths + 1);
     expect(relay.open).toBe(1);
     client.end();
     // The client's FIN reaches sshd, sshd's reaches the stream: the relay closes cleanly.
