@@ -6,9 +6,9 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chownSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, statSync } from 'node:fs';
 import { release, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { parseHostKey } from '../src/api/host-keys.ts';
 import type { Edge } from '../src/api/types.ts';
 import { StreamKind } from '../src/tunnel/index.ts';
@@ -24,6 +24,7 @@ const sfx = randomBytes(3).toString('hex');
 const tenant = `srv-${sfx}`;
 const userToken = randomBytes(24).toString('base64url');
 const dir = mkdtempSync(join(tmpdir(), 'kedge-agent-server-e2e-'));
+const NOBODY = 65534;
 const kc = join(dir, 'user.kubeconfig');
 const env = loadTestEnv();
 const edge = 'pi';
@@ -33,6 +34,17 @@ let sshd: Sshd;
 let agent: ChildProcess | undefined;
 let out = '';
 let cluster = '';
+
+/** Whether another user can reach this checkout and the Node binary (every directory above them searchable). */
+function othersMayRun(): boolean {
+  const searchable = (path: string): boolean => {
+    for (let p = path; ; p = dirname(p)) {
+      if ((statSync(p).mode & 0o001) === 0) return false;
+      if (p === '/') return true;
+    }
+  };
+  return searchable(dirname(realpathSync(process.execPath))) && searchable(process.cwd());
+}
 
 async function waitOutput(pattern: RegExp, timeoutMs = 30_000): Promise<void> {
   await eventually(
@@ -63,16 +75,33 @@ beforeAll(async () => {
   const m = /--cluster (\S+) --edge \S+ --token (\S+)/.exec(jc.stdout);
   if (!m?.[1] || !m[2]) throw new Error(`no join command in: ${jc.stdout} ${jc.stderr}`);
   cluster = m[1];
-  // Spawned here, not with harness startAgent: that one always passes --resync-interval (kubernetes mode only).
+  // Unprivileged, as on a real host: when the tests run as root the agent runs as nobody, with a home of its own
+  // holding its state and the hub CA (nothing else of root's is readable to it).
+  const home = join(dir, 'agent-home');
+  mkdirSync(home, { mode: 0o700 });
+  const ca = join(home, 'hub-ca.crt');
+  copyFileSync(env.hubCAFile, ca);
+  const asNobody = process.getuid?.() === 0 && othersMayRun() ? { uid: NOBODY, gid: NOBODY } : {};
+  if (process.getuid?.() === 0 && asNobody.uid === undefined)
+    console.warn('agent-server: the checkout is not readable by other users; the agent runs as root here');
+  if (asNobody.uid !== undefined) {
+    chownSync(dir, NOBODY, NOBODY);
+    chownSync(home, NOBODY, NOBODY);
+    chownSync(ca, NOBODY, NOBODY);
+  }
   agent = spawn(
     process.execPath,
     [
       join(process.cwd(), 'bin', 'kedge-agent.js'),
       ...['--type', 'server', '--hub-url', hub.hubURL, '--cluster', cluster, '--edge', edge],
-      ...['--token', m[2], '--state-dir', join(dir, 'state'), '--hub-ca-file', env.hubCAFile],
+      ...['--token', m[2], '--state-dir', join(home, 'state'), '--hub-ca-file', ca],
       ...['--heartbeat-interval', '2s', '--keepalive-interval', '1s', '--keepalive-timeout', '2s'],
     ],
-    { env: { ...process.env, KEDGE_LOG_LEVEL: 'debug' }, stdio: ['ignore', 'pipe', 'pipe'] },
+    {
+      env: { ...process.env, HOME: home, KEDGE_LOG_LEVEL: 'debug' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      ...asNobody,
+    },
   );
   agent.stdout?.on('data', (b: Buffer) => (out += b.toString()));
   agent.stderr?.on('data', (b: Buffer) => (out += b.toString()));
@@ -101,6 +130,9 @@ describe('server-mode agent', () => {
     );
     expect(out).toMatch(/agent started \(server mode\)/);
     expect(out).not.toMatch(/client-node/);
+    // It runs unprivileged: the effective uid of the live process is nobody's (or the non-root tester's).
+    const uid = /^Uid:\s+\d+\s+(\d+)/m.exec(readFileSync(`/proc/${agent?.pid}/status`, 'utf8'))?.[1];
+    if (process.getuid?.() !== 0 || othersMayRun()) expect(Number(uid)).not.toBe(0);
   }, 90_000);
 
   it("reads sshd's port from the Edge and scans its host keys", async () => {
