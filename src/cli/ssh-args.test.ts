@@ -49,7 +49,7 @@ describe('sshInvocation', () => {
   test('one word is a command line; several are arguments, quoted where the remote shell would split them', () => {
     expect(remoteCommand(['echo out; echo err >&2'])).toBe('echo out; echo err >&2');
     expect(remoteCommand(['sh', '-c', 'exit 7'])).toBe("sh -c 'exit 7'");
-    expect(remoteCommand(['echo', "it's", '$HOME', 'a=b', '/tmp/x.y'])).toBe(`echo 'it'"'"'s' '$HOME' a=b /tmp/x.y`);
+    expect(remoteCommand(['echo', "it's", '$HOME', 'a=b', '/tmp/x.y'])).toBe(`echo 'it'\\''s' '$HOME' a=b /tmp/x.y`);
     expect(remoteCommand([])).toBeUndefined();
   });
   test('quotes the command words and drops a leading --', () => {

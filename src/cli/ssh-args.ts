@@ -70,11 +70,10 @@ export function wantsPty(
   return { pty: false };
 }
 
-const SHELL_SAFE = /^[A-Za-z0-9_@%+=:,./-]+$/;
-
-/** A word as the remote shell must see it: unchanged when it has nothing special, else in single quotes. */
+/** A word as a POSIX shell must see it: unchanged when it has nothing special, else in single quotes. */
 export function shellQuote(word: string): string {
-  return SHELL_SAFE.test(word) ? word : `'${word.replaceAll("'", `'"'"'`)}'`;
+  if (/^[A-Za-z0-9_./:=@+,-]+$/.test(word)) return word;
+  return `'${word.replace(/'/g, `'\\''`)}'`;
 }
 
 /**

@@ -8,18 +8,13 @@ import { EdgeType } from '../api/constants.ts';
 import { knownHostsLines, normaliseHostKeys, pinnedHostKeys } from '../api/host-keys.ts';
 import { userClient, type ClientFlags } from './client.ts';
 import { CLIError, CLIErrorCode } from './errors.ts';
+import { shellQuote } from './ssh-args.ts';
 import { EDGES_PATH, edgePath, explain, type EdgeObject, type Print } from './edge-crud.ts';
 
 export const DEFAULT_SUFFIX = 'kedge';
 
 export function defaultKnownHostsFile(home = homedir()): string {
   return join(home, '.kedge', 'known_hosts');
-}
-
-/** A word for `sh -c` (OpenSSH runs ProxyCommand with the user's shell): single-quoted unless plainly safe. */
-export function shellQuote(word: string): string {
-  if (/^[A-Za-z0-9_./:=@+,-]+$/.test(word)) return word;
-  return `'${word.replace(/'/g, `'\\''`)}'`;
 }
 
 /** ssh_config expands %-tokens in ProxyCommand and UserKnownHostsFile: a literal % is written %%. */
