@@ -1,7 +1,10 @@
 // The hub side of bench/edges.ts, in its own process so its RSS is measured apart from the load generator: a real
 // hub with its own child kcp. Answers `stats` messages over IPC (RSS after a GC, registered tunnels). Not run by hand.
 import { pino } from 'pino';
-import { startHub } from '../src/hub/hub.ts';
+
+// ws-mask before the hub loads ws (src/util/ws-mask.ts).
+await import('../src/util/ws-mask.ts');
+const { startHub } = await import('../src/hub/hub.ts');
 
 const port = Number(process.env.KEDGE_BENCH_HUB_PORT);
 const hub = await startHub(

@@ -108,7 +108,7 @@ function sshRatios(f: SshFigures): void {
     what: 'scp via hub + agent (kedge ssh --proxy)',
     baseline: 'scp straight to sshd',
     ratio: f.scpMiBps.viaHub / f.scpMiBps.direct,
-    detail: `${f.scpMiBps.viaHub.toFixed(0)} vs ${f.scpMiBps.direct.toFixed(0)} MiB/s; hub CPU ${ms(f.hubCpuMsPerMiB)}/MiB, agent ${ms(f.agentCpuMsPerMiB)}/MiB`,
+    detail: `${f.scpMiBps.viaHub.toFixed(0)} vs ${f.scpMiBps.direct.toFixed(0)} MiB/s; hub CPU ${ms(f.hubCpuMsPerMiB)}/MiB, agent ${ms(f.agentCpuMsPerMiB)}/MiB, proxy ${ms(f.proxyCpuMsPerMiB)}/MiB`,
     bar: '≥ 0.70×',
   });
   ratios.push({

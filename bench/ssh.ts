@@ -7,8 +7,8 @@
 // bench/run.ts calls benchSsh() and takes its headline ratios.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { closeSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { kedge, kedgeLogin, run } from '../e2e/harness/cli.ts';
@@ -37,6 +37,10 @@ export interface SshFigures {
   hubCpuMsPerMiB: number;
   /** Agent process CPU ms per MiB. */
   agentCpuMsPerMiB: number;
+  /** `kedge ssh --proxy` process CPU ms per MiB (its start included; sampled every 50 ms, so a little low). */
+  proxyCpuMsPerMiB: number;
+  /** Share of all cores busy (not idle) during the via-hub copies, and during the direct ones. */
+  busy: { direct: number; viaHub: number };
   /** Why the via-hub half did not run, if it did not. */
   viaHubSkipped?: string;
 }
@@ -50,6 +54,8 @@ interface Path {
   target: string;
   env: Record<string, string>;
 }
+
+const pct100 = (x: number): string => `${(100 * x).toFixed(0)}%`;
 
 const sshPortFlag = (p: Path, scp: boolean): string[] =>
   p.port === undefined ? [] : [scp ? '-P' : '-p', String(p.port)];
@@ -66,6 +72,37 @@ async function scpOnce(p: Path, file: string): Promise<number> {
   const stderr = r.stderr.replace(/scp: remote fsetstat: Bad message\r?\n/g, '');
   if (r.code !== 0 || stderr.trim() !== '') throw new Error(`scp (${p.name}) failed (${r.code}): ${r.stderr}`);
   return s;
+}
+
+/** Jiffies since boot from /proc/stat: [busy, total] over all cores. */
+function machineJiffies(): [number, number] {
+  const f = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+  const total = f.reduce((a, b) => a + b, 0);
+  return [total - f[3]! - f[4]!, total];
+}
+
+/** Samples the CPU time of every `kedge … --proxy` process until stopped; resolves their total in µs. */
+function watchProxyCpu(): { stop: () => number } {
+  const last = new Map<number, number>();
+  const sample = (): void => {
+    for (const name of readdirSync('/proc')) {
+      const pid = Number(name);
+      if (!Number.isInteger(pid)) continue;
+      try {
+        const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+        if (argv.includes('--proxy') && argv.some((a) => a.includes('kedge'))) last.set(pid, procCpuUs(pid));
+      } catch {
+        // gone meanwhile
+      }
+    }
+  };
+  const timer = setInterval(sample, 50);
+  return {
+    stop: () => {
+      clearInterval(timer);
+      return [...last.values()].reduce((a, b) => a + b, 0);
+    },
+  };
 }
 
 /** Round trips of one byte through a remote PTY in raw mode with `cat` echoing it, in ms. */
@@ -176,6 +213,8 @@ export async function benchSsh(
     echoMs: { direct: { p50: NaN, p99: NaN }, viaHub: { p50: NaN, p99: NaN } },
     hubCpuMsPerMiB: NaN,
     agentCpuMsPerMiB: NaN,
+    proxyCpuMsPerMiB: NaN,
+    busy: { direct: NaN, viaHub: NaN },
   };
   out(`# bench/ssh.ts — ${new Date().toISOString()}, scp ${o.mib} MiB × ${o.reps}, ${o.samples} keystrokes`);
   const dir = mkdtempSync(join(tmpdir(), 'kedge-bench-ssh-'));
@@ -204,12 +243,24 @@ export async function benchSsh(
     const secs = { direct: [] as number[], viaHub: [] as number[] };
     let hubCpuUs = 0;
     let agentCpuUs = 0;
+    let proxyCpuUs = 0;
+    const busy = { direct: [0, 0], viaHub: [0, 0] };
+    const timed = async (which: 'direct' | 'viaHub', copy: () => Promise<number>): Promise<number> => {
+      const [b0, t0] = machineJiffies();
+      const s = await copy();
+      const [b1, t1] = machineJiffies();
+      busy[which][0]! += b1 - b0;
+      busy[which][1]! += t1 - t0;
+      return s;
+    };
     for (let rep = 0; rep < o.reps; rep++) {
-      secs.direct.push(await scpOnce(direct, file));
+      secs.direct.push(await timed('direct', () => scpOnce(direct, file)));
       if (viaHub && hubSide) {
         const agentPid = hubSide.edge.agent.child?.pid ?? 0;
         const [h0, a0] = [await hubSide.hub.cpu(), procCpuUs(agentPid)];
-        secs.viaHub.push(await scpOnce(viaHub, file));
+        const proxyWatch = watchProxyCpu();
+        secs.viaHub.push(await timed('viaHub', () => scpOnce(viaHub, file)));
+        proxyCpuUs += proxyWatch.stop();
         const [h1, a1] = [await hubSide.hub.cpu(), procCpuUs(agentPid)];
         hubCpuUs += h1.user + h1.system - h0.user - h0.system;
         agentCpuUs += a1 - a0;
@@ -220,13 +271,20 @@ export async function benchSsh(
     const relayedMiB = o.mib * secs.viaHub.length;
     figures.hubCpuMsPerMiB = relayedMiB > 0 ? hubCpuUs / 1000 / relayedMiB : NaN;
     figures.agentCpuMsPerMiB = relayedMiB > 0 ? agentCpuUs / 1000 / relayedMiB : NaN;
+    figures.proxyCpuMsPerMiB = relayedMiB > 0 ? proxyCpuUs / 1000 / relayedMiB : NaN;
+    figures.busy = { direct: busy.direct[0]! / busy.direct[1]!, viaHub: busy.viaHub[0]! / busy.viaHub[1]! };
     out();
     out(`scp ${o.mib} MiB to /dev/null on the host (best of ${o.reps}, interleaved)`);
     out(`  direct to sshd     ${figures.scpMiBps.direct.toFixed(1).padStart(7)} MiB/s`);
     out(`  via hub + agent    ${figures.scpMiBps.viaHub.toFixed(1).padStart(7)} MiB/s`);
     out(`  ratio via-hub/direct ${(figures.scpMiBps.viaHub / figures.scpMiBps.direct).toFixed(2)}× (aim ≥ 0.70×)`);
     out(
-      `  CPU per MiB relayed: hub ${figures.hubCpuMsPerMiB.toFixed(2)} ms, agent ${figures.agentCpuMsPerMiB.toFixed(2)} ms`,
+      `  CPU per MiB relayed: hub ${figures.hubCpuMsPerMiB.toFixed(2)} ms, agent ${figures.agentCpuMsPerMiB.toFixed(2)} ms, ` +
+        `kedge ssh --proxy ${figures.proxyCpuMsPerMiB.toFixed(2)} ms (its start included)`,
+    );
+    out(
+      `  machine busy during the copies (all ${availableParallelism()} cores): direct ${pct100(figures.busy.direct)}, ` +
+        `via hub ${pct100(figures.busy.viaHub)}`,
     );
 
     // (2) keystroke echo, alternating halves of the samples between the two paths.

@@ -86,7 +86,8 @@ export async function openEdgeSocket(
   authorization: string | undefined,
   tls: Pick<KubeClientOptions, 'ca' | 'insecureSkipTLSVerify' | 'clientCert' | 'clientKey' | 'tlsServerName'>,
 ): Promise<EdgeSocket> {
-  // Loaded here, so commands without SSH do not pay for it.
+  // Loaded here, so commands without SSH do not pay for it; ws-mask first (it must precede ws, see that file).
+  await import('../util/ws-mask.ts');
   const { WebSocket, createWebSocketStream } = await import('ws');
   const wsURL = url.replace(/^http/, 'ws');
   const ws = new WebSocket(wsURL, {
