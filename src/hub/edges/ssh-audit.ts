@@ -60,8 +60,10 @@ export function auditFields(r: SshSessionRecord): Record<string, string | number
 export function auditEvent(r: SshSessionRecord, edge: KubeObject, reportingInstance: string): KubeObject {
   const end = r.endedAt ?? r.started;
   const abnormal = r.ended !== 'client_closed' && r.ended !== 'sshd_closed';
+  const ms = end.getTime() - r.started.getTime();
+  const took = ms < 1000 ? `${ms}ms` : formatDuration(ms); // a one-command session often takes less than a second
   const message =
-    `SSH session of ${r.user} from ${r.started.toISOString()} for ${formatDuration(end.getTime() - r.started.getTime())}: ` +
+    `SSH session of ${r.user} from ${r.started.toISOString()} for ${took}: ` +
     `${r.bytesToEdge} bytes to the edge, ${r.bytesToClient} bytes to the client; ended: ${ENDED_TEXT[r.ended]}`;
   return eventManifest(
     { apiVersion: API_VERSION, kind: Kind.Edge, metadata: { ...edge.metadata, namespace: undefined } },
