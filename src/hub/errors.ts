@@ -9,6 +9,8 @@ export const HubErrorCode = {
   StaticTokensFileUnsafe: 'KEDGE_HUB_STATIC_TOKENS_FILE_UNSAFE',
   /** A line of the --static-tokens-file (or a --static-token value) is not a valid `[name=]token`. */
   StaticTokensInvalid: 'KEDGE_HUB_STATIC_TOKENS_INVALID',
+  /** The OIDC settings are invalid, or the issuer's discovery document cannot be used. */
+  OidcInvalid: 'KEDGE_HUB_OIDC_INVALID',
   /** A request body is larger than the endpoint accepts (413). */
   BodyTooLarge: 'KEDGE_HUB_BODY_TOO_LARGE',
   /** The request line and headers are larger than the hub accepts (431). */

@@ -1,0 +1,162 @@
+// OIDC ID tokens as hub credentials (issue 9; docs/kcp.md): the hub is a resource server that verifies tokens its
+// users got from the issuer (Dex, Keycloak, …) and maps their claims to a Kedge user. Verification is jose's:
+// discovery once, the JWKS cached and fetched again on an unknown `kid` (so a key rotation at the issuer needs no hub
+// restart), `iss` and `aud` exact, `exp`/`nbf` with a small clock skew, and only asymmetric algorithms (never
+// `none`, never HMAC with a public key). Not yet wired to flags: the building block of the OIDC login.
+import { createHash } from 'node:crypto';
+import { createRemoteJWKSet, customFetch, jwtVerify, type JWTPayload } from 'jose';
+import { Agent, fetch as undiciFetch } from 'undici';
+import { HubError, HubErrorCode } from '../errors.ts';
+import { USERS_GROUP, type Authenticator, type UserInfo } from './identity.ts';
+
+export interface OidcOptions {
+  /** Exactly the `iss` the issuer puts in its tokens (https, no trailing slash needed). */
+  issuerURL: string;
+  /** The `aud` tokens must carry: the client ID the CLI logs in with. */
+  clientID: string;
+  /** PEM of the CA that signed the issuer's certificate (self-signed IdPs); the system roots otherwise. */
+  ca?: string | Buffer;
+  /** Claim that names the user (default `email`, which must then come with `email_verified: true`). */
+  usernameClaim?: string;
+  /** Claim with the user's groups (default `groups`; absent claim = no groups). */
+  groupsClaim?: string;
+  /** Prefix of user and group names (default `kedge:oidc:`), so they never collide with kcp's or static users. */
+  prefix?: string;
+  /** Accepted clock difference for `exp`, `nbf` and `iat` (default 30 s). */
+  clockToleranceSec?: number;
+  /** After fetching the JWKS, an unknown `kid` fetches it again only after this long (default 30 s, jose's). */
+  jwksCooldownMs?: number;
+}
+
+/** Asymmetric signatures only: an HMAC token "signed" with the issuer's public key is refused. */
+export const OIDC_ALGORITHMS = [
+  'RS256',
+  'RS384',
+  'RS512',
+  'PS256',
+  'PS384',
+  'PS512',
+  'ES256',
+  'ES384',
+  'ES512',
+  'EdDSA',
+];
+
+const DEFAULTS = {
+  usernameClaim: 'email',
+  groupsClaim: 'groups',
+  prefix: 'kedge:oidc:',
+  clockToleranceSec: 30,
+  jwksCooldownMs: 30_000,
+};
+
+/** Checks the options; every problem at once, each naming its option. */
+export function checkOidcOptions(o: OidcOptions): Required<Omit<OidcOptions, 'ca'>> & Pick<OidcOptions, 'ca'> {
+  const problems: string[] = [];
+  let issuer: URL | undefined;
+  try {
+    issuer = new URL(o.issuerURL);
+  } catch {
+    problems.push(`issuer URL ${JSON.stringify(o.issuerURL)} is not a URL`);
+  }
+  if (issuer && issuer.protocol !== 'https:') problems.push('the issuer URL must be https://');
+  if (issuer && (issuer.search !== '' || issuer.hash !== '' || issuer.username !== ''))
+    problems.push('the issuer URL must not have a query, fragment or credentials');
+  if (o.clientID.trim() === '') problems.push('the client ID is empty');
+  const prefix = o.prefix ?? DEFAULTS.prefix;
+  if (prefix.startsWith('system:')) problems.push('the prefix must not start with system:');
+  if (problems.length > 0) throw new HubError(HubErrorCode.OidcInvalid, `OIDC: ${problems.join('; ')}`);
+  return {
+    issuerURL: o.issuerURL,
+    clientID: o.clientID,
+    ca: o.ca,
+    usernameClaim: o.usernameClaim ?? DEFAULTS.usernameClaim,
+    groupsClaim: o.groupsClaim ?? DEFAULTS.groupsClaim,
+    prefix,
+    clockToleranceSec: o.clockToleranceSec ?? DEFAULTS.clockToleranceSec,
+    jwksCooldownMs: o.jwksCooldownMs ?? DEFAULTS.jwksCooldownMs,
+  };
+}
+
+/**
+ * The tenant of an OIDC user: readable from the name (the email's local part), unique by the subject — two users
+ * with the same local part at different domains, or a renamed email, never share a workspace by accident.
+ */
+export function oidcTenant(iss: string, sub: string, name: string): string {
+  const local = (name.split('@')[0] ?? '')
+    .toLowerCase()
+    .replace(/[^a-z0-9-]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, 40)
+    .replace(/-+$/, '');
+  const hash = createHash('sha256').update(`${iss}\n${sub}`).digest('hex').slice(0, 10);
+  return local === '' ? `u-${hash}` : `${local}-${hash}`;
+}
+
+/** The Kedge user for verified claims; undefined when the claims do not name a usable user. */
+export function userFromClaims(
+  claims: JWTPayload & Record<string, unknown>,
+  o: Pick<Required<OidcOptions>, 'usernameClaim' | 'groupsClaim' | 'prefix'>,
+): UserInfo | undefined {
+  const name = claims[o.usernameClaim];
+  if (typeof name !== 'string' || name === '' || typeof claims.sub !== 'string' || typeof claims.iss !== 'string')
+    return undefined;
+  // As kube-apiserver: an email names a user only once the issuer verified it.
+  if (o.usernameClaim === 'email' && claims.email_verified !== true) return undefined;
+  const raw = claims[o.groupsClaim];
+  const groups = Array.isArray(raw) ? raw.filter((g): g is string => typeof g === 'string' && g !== '') : [];
+  const tenant = oidcTenant(claims.iss, claims.sub, name);
+  return {
+    username: `${o.prefix}${name}`,
+    uid: `oidc-${createHash('sha256').update(`${claims.iss}\n${claims.sub}`).digest('hex').slice(0, 32)}`,
+    groups: [USERS_GROUP, `kedge:tenant:${tenant}`, ...groups.map((g) => `${o.prefix}${g}`)],
+    tenant,
+  };
+}
+
+/** An Authenticator for the issuer's ID tokens. Tokens that are not JWTs of this issuer are simply not its own. */
+export function oidcAuthenticator(options: OidcOptions): Authenticator {
+  const o = checkOidcOptions(options);
+  const dispatcher = o.ca !== undefined ? new Agent({ connect: { ca: o.ca } }) : undefined;
+  const get = (url: string): Promise<Response> => undiciFetch(url, dispatcher ? { dispatcher } : {});
+  let jwks: Promise<ReturnType<typeof createRemoteJWKSet>> | undefined;
+  const keys = (): Promise<ReturnType<typeof createRemoteJWKSet>> => {
+    jwks ??= discover(o.issuerURL, get).then((uri) =>
+      createRemoteJWKSet(new URL(uri), {
+        cooldownDuration: o.jwksCooldownMs,
+        [customFetch]: (url: string) => get(url),
+      }),
+    );
+    // A failed discovery is tried again on the next token, not remembered.
+    jwks.catch(() => (jwks = undefined));
+    return jwks;
+  };
+  return {
+    async authenticate(token) {
+      if (!/^[\w-]+\.[\w-]+\.[\w-]+$/.test(token)) return undefined;
+      try {
+        const { payload } = await jwtVerify(token, await keys(), {
+          issuer: o.issuerURL,
+          audience: o.clientID,
+          algorithms: OIDC_ALGORITHMS,
+          clockTolerance: o.clockToleranceSec,
+          requiredClaims: ['exp', 'iat', 'sub'],
+        });
+        return userFromClaims(payload, o);
+      } catch {
+        return undefined;
+      }
+    },
+  };
+}
+
+/** The JWKS URL from the issuer's discovery document, whose `issuer` must be exactly the configured one. */
+async function discover(issuerURL: string, get: (url: string) => Promise<Response>): Promise<string> {
+  const res = await get(`${issuerURL.replace(/\/+$/, '')}/.well-known/openid-configuration`);
+  if (!res.ok) throw new HubError(HubErrorCode.OidcInvalid, `OIDC discovery at ${issuerURL}: HTTP ${res.status}`);
+  const doc = (await res.json()) as { issuer?: unknown; jwks_uri?: unknown };
+  if (doc.issuer !== issuerURL)
+    throw new HubError(HubErrorCode.OidcInvalid, `OIDC discovery: issuer ${String(doc.issuer)} is not ${issuerURL}`);
+  if (typeof doc.jwks_uri !== 'string') throw new HubError(HubErrorCode.OidcInvalid, 'OIDC discovery: no jwks_uri');
+  return doc.jwks_uri;
+}
