@@ -28,10 +28,10 @@ tools:
 tools-kcp:
 	bash hack/tools/build.sh kcp kcp-cli kube
 
-# What `make test` needs (Dex is built by `make tools` only, until a suite uses it), plus the OS's OpenSSH, tmux and
-# rsync for the SSH suites (installed with apt when root, otherwise the command to run is printed).
+# What `make test` needs (Dex for the OIDC suites), plus the OS's OpenSSH, tmux and rsync for the SSH suites
+# (installed with apt when root, otherwise the command to run is printed).
 tools-test: os-packages
-	bash hack/tools/build.sh kcp kcp-cli kube etcd kwok
+	bash hack/tools/build.sh kcp kcp-cli kube etcd kwok dex
 
 os-packages:
 	bash hack/tools/os-packages.sh
