@@ -8,6 +8,7 @@ import { KubeClient, type KubeClientOptions } from '../kube/client.ts';
 import { bootstrapUntilDone, type BootstrapResult } from './bootstrap/bootstrap.ts';
 import { unionAuthenticator } from './auth/identity.ts';
 import { staticTokenAuthenticator } from './auth/static-tokens.ts';
+import { oidcAuthenticator, type OidcOptions } from './auth/oidc.ts';
 import { loadStaticTokensFile } from './auth/static-tokens-file.ts';
 import { tokenLoginHandler } from './auth/token-login.ts';
 import { tokenReviewHandler } from './auth/tokenreview-webhook.ts';
@@ -49,6 +50,8 @@ export interface HubOptions {
   controllers?: { enabled?: boolean; failoverGraceMs?: number; heartbeatIntervalMs?: number };
   /** WebSocket ping interval of SSH sessions (default 20 s, src/api/ssh.ts); tests shorten it. */
   sshKeepAliveMs?: number;
+  /** Accept ID tokens of this OIDC issuer besides the static tokens (src/hub/auth/oidc.ts). */
+  oidc?: OidcOptions;
 }
 
 export interface Hub {
@@ -71,12 +74,16 @@ export async function startHub(opts: HubOptions, log: Logger): Promise<Hub> {
     for (const w of file.warnings) log.warn(w);
     tokenSpecs.push(...file.specs);
   }
-  if (tokenSpecs.length === 0) log.warn('no static tokens configured (--static-tokens-file): nobody can log in');
+  if (tokenSpecs.length === 0 && !opts.oidc)
+    log.warn('no static tokens configured (--static-tokens-file) and no OIDC issuer: nobody can log in');
   const hostname = new URL(opts.externalURL).hostname;
   const pki = opts.tls ?? ensureDevPki(join(opts.dataDir, 'pki'), [...new Set(['127.0.0.1', 'localhost', hostname])]);
   const caFile = 'caFile' in pki ? pki.caFile : undefined;
   const secrets = loadOrCreateSecrets(join(opts.dataDir, 'secrets.json'));
-  const authn = unionAuthenticator([staticTokenAuthenticator(tokenSpecs)]);
+  const authn = unionAuthenticator([
+    staticTokenAuthenticator(tokenSpecs),
+    ...(opts.oidc ? [oidcAuthenticator(opts.oidc)] : []),
+  ]);
   const metrics = createMetrics();
 
   let kcpProcess: KcpProcess | undefined;

@@ -1,5 +1,6 @@
 // kedge-hub: command-line entry of the hub. Parses flags, starts the hub, stops it cleanly on SIGINT/SIGTERM.
 import { Command, Option, InvalidArgumentError } from 'commander';
+import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { isKedgeError } from '../api/errors.ts';
@@ -71,6 +72,12 @@ const program = new Command('kedge-hub')
       .argParser(durationArg)
       .default(30_000, '30s'),
   )
+  .option('--oidc-issuer-url <url>', "accept ID tokens of this OIDC issuer (exactly its tokens' iss, https)")
+  .option('--oidc-client-id <id>', 'the audience (aud) those ID tokens must carry: the client ID users log in with')
+  .option('--oidc-ca-file <file>', "CA of the issuer's certificate (default: the system roots)")
+  .option('--oidc-username-claim <claim>', 'claim that names the user (email requires email_verified)', 'email')
+  .option('--oidc-groups-claim <claim>', "claim with the user's groups", 'groups')
+  .option('--oidc-prefix <prefix>', 'prefix of OIDC user and group names', 'kedge:oidc:')
   .option('--no-controllers', 'do not run the scheduler, status and edge lifecycle controllers in this process')
   .addOption(
     new Option('--insecure-kubeconfigs', 'hand out kubeconfigs with insecure-skip-tls-verify (development only)'),
@@ -99,8 +106,15 @@ const o = program.opts<{
   failoverGrace: number;
   heartbeatInterval: number;
   controllers: boolean;
+  oidcIssuerUrl?: string;
+  oidcClientId?: string;
+  oidcCaFile?: string;
+  oidcUsernameClaim: string;
+  oidcGroupsClaim: string;
+  oidcPrefix: string;
 }>();
 if (!!o.tlsCertFile !== !!o.tlsKeyFile) program.error('--tls-cert-file and --tls-key-file go together');
+if (!!o.oidcIssuerUrl !== !!o.oidcClientId) program.error('--oidc-issuer-url and --oidc-client-id go together');
 const tokens = [...o.staticToken, ...(process.env.KEDGE_STATIC_TOKEN ? [process.env.KEDGE_STATIC_TOKEN] : [])];
 const dataDir = resolve(o.dataDir);
 const opts: HubOptions = {
@@ -118,6 +132,18 @@ const opts: HubOptions = {
     : { mode: 'child', binary: o.kcpBinary, port: o.kcpPort, rootDir: resolve(o.kcpDataDir ?? join(dataDir, 'kcp')) },
   insecureKubeconfigs: !!o.insecureKubeconfigs,
   controllers: { enabled: o.controllers, failoverGraceMs: o.failoverGrace, heartbeatIntervalMs: o.heartbeatInterval },
+  ...(o.oidcIssuerUrl && o.oidcClientId
+    ? {
+        oidc: {
+          issuerURL: o.oidcIssuerUrl,
+          clientID: o.oidcClientId,
+          ...(o.oidcCaFile ? { ca: readFileSync(o.oidcCaFile) } : {}),
+          usernameClaim: o.oidcUsernameClaim,
+          groupsClaim: o.oidcGroupsClaim,
+          prefix: o.oidcPrefix,
+        },
+      }
+    : {}),
 };
 
 const log = createLogger('kedge-hub', o.logLevel);

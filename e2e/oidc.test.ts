@@ -1,12 +1,17 @@
-// The hub's OIDC verifier (src/hub/auth/oidc.ts) against the real Dex (hack/dex/dex.sh, built from Go modules):
-// ID tokens Dex issues by the password grant make distinct users with workspaces of their own; the same token for
-// another audience, a tampered one and a retired one make none. Groundwork of the OIDC login (issue 9).
+// OIDC ID tokens against the real Dex (hack/dex/dex.sh, built from Go modules), groundwork of the OIDC login
+// (issue 9): the verifier (src/hub/auth/oidc.ts) turns tokens Dex issues by the password grant into distinct users,
+// and refuses one for another audience, a tampered one, or any without the issuer's CA; a hub started with
+// --oidc-* lets alice and bob log in with their ID tokens into workspaces of their own, where kcp (through the
+// hub's TokenReview webhook) authenticates them, and neither reaches the other's.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Agent, fetch } from 'undici';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { oidcAuthenticator } from '../src/hub/auth/oidc.ts';
-import { run } from './harness/cli.ts';
+import { kedgeLogin, kubectl, run } from './harness/cli.ts';
+import { loadTestEnv } from './harness/env.ts';
+import { startTestHub, type TestHub } from './harness/hub.ts';
 
 const repo = new URL('../', import.meta.url).pathname;
 const dexScript = join(repo, 'hack', 'dex', 'dex.sh');
@@ -79,4 +84,48 @@ describe('OIDC verifier against Dex', () => {
     const noCA = oidcAuthenticator({ issuerURL, clientID: env.KEDGE_DEX_CLI_CLIENT_ID ?? '' });
     expect(await noCA.authenticate(token)).toBeUndefined();
   });
+});
+
+describe('a hub with --oidc-*', () => {
+  let hub: TestHub | undefined;
+  const dir = mkdtempSync(join(tmpdir(), 'kedge-oidc-e2e-'));
+  const testEnv = loadTestEnv();
+
+  beforeAll(async () => {
+    hub = await startTestHub([], {
+      oidc: {
+        issuerURL: env.KEDGE_DEX_ISSUER ?? '',
+        clientID: env.KEDGE_DEX_CLI_CLIENT_ID ?? '',
+        ca: readFileSync(env.KEDGE_DEX_CA_FILE ?? ''),
+      },
+    });
+  }, 60_000);
+
+  afterAll(async () => {
+    await hub?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('logs alice and bob in with their ID tokens, each into a workspace of their own that only they reach', async () => {
+    const kc = { alice: join(dir, 'alice.kubeconfig'), bob: join(dir, 'bob.kubeconfig') };
+    const tokens = { alice: await idToken('alice@example.com'), bob: await idToken('bob@example.com') };
+    await kedgeLogin(hub!.hubURL, tokens.alice, testEnv.hubCAFile, kc.alice);
+    await kedgeLogin(hub!.hubURL, tokens.bob, testEnv.hubCAFile, kc.bob);
+    const server = (file: string): string => /server: (\S+)/.exec(readFileSync(file, 'utf8'))?.[1] ?? '';
+    expect(server(kc.alice)).toMatch(/\/clusters\/root:kedge:tenants:alice-[0-9a-f]{10}$/);
+    expect(server(kc.bob)).toMatch(/\/clusters\/root:kedge:tenants:bob-[0-9a-f]{10}$/);
+    // kcp authenticates the ID token through the hub's TokenReview webhook: alice works in her workspace.
+    const own = await kubectl(kc.alice, ['get', 'virtualworkloads', '-o', 'name']);
+    expect([own.code, own.stderr]).toEqual([0, '']);
+    // bob's token on alice's workspace: authenticated, not allowed.
+    const foreign = await kubectl(kc.alice, ['--token', tokens.bob, 'get', 'virtualworkloads']);
+    expect(foreign.code).not.toBe(0);
+    expect(foreign.stderr).toMatch(/forbidden|Forbidden/);
+    // A forged token (claims changed, signature kept) is no one.
+    const [h, p, s] = tokens.alice.split('.');
+    const claims = JSON.parse(Buffer.from(p ?? '', 'base64url').toString()) as Record<string, unknown>;
+    const forged = `${h}.${Buffer.from(JSON.stringify({ ...claims, email: 'bob@example.com' })).toString('base64url')}.${s}`;
+    const refused = await kubectl(kc.alice, ['--token', forged, 'get', 'virtualworkloads']);
+    expect(refused.stderr).toMatch(/Unauthorized|must be logged in/);
+  }, 120_000);
 });
