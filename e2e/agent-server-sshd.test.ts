@@ -43,7 +43,7 @@ describe('host-key scan against sshd', () => {
     expect(keys.map((k) => k.split(' ')[0]).sort()).toEqual(['ecdsa-sha2-nistp256', 'ssh-ed25519', 'ssh-rsa']);
     // sshd logs (DEBUG1) each key exchange it starts and every authentication request it gets.
     const kexinits = (): number => (logSince(from).match(/SSH2_MSG_KEXINIT received/g) ?? []).length;
-    await poll(async () => (kexinits() >= 3 ? true : undefined), { what: "sshd's log of the scan", timeoutMs: 5_000 });
+    await poll(async () => kexinits() >= 3, { what: "sshd's log of the scan", timeoutMs: 5_000 });
     expect(logSince(from)).not.toMatch(/userauth-request|SERVICE_REQUEST|Invalid user|Failed /);
     expect(sshd.authenticationsSeen()).toBe(0);
   });
@@ -124,7 +124,7 @@ describe('ssh relay to sshd over a tunnel stream', () => {
     expect(relay.open).toBe(1);
     client.end();
     // The client's FIN reaches sshd, sshd's reaches the stream: the relay closes cleanly.
-    await poll(async () => (relay.open === 0 ? true : undefined), { what: 'the relay to close', timeoutMs: 5_000 });
+    await poll(async () => relay.open === 0, { what: 'the relay to close', timeoutMs: 5_000 });
     expect(relay.stats.failed).toBe(0);
   });
 
@@ -134,7 +134,7 @@ describe('ssh relay to sshd over a tunnel stream', () => {
     const banner = await new Promise<string>((resolve) => stream.once('data', (d: Buffer) => resolve(d.toString())));
     expect(banner).toMatch(/^SSH-2\.0-OpenSSH_/);
     stream.destroy(); // the hub resets: sshd's connection goes too
-    await poll(async () => (relay.open === 0 ? true : undefined), { what: 'the relay to close', timeoutMs: 5_000 });
+    await poll(async () => relay.open === 0, { what: 'the relay to close', timeoutMs: 5_000 });
   });
 
   it('resets the stream when sshd cannot be reached', async () => {

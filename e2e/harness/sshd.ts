@@ -169,7 +169,7 @@ export async function startSshd(opts: SshdOptions = {}): Promise<Sshd> {
     await poll(
       async () => {
         if (gone) throw new Error(`sshd exited at start:\n${readLog().slice(-2000)}`);
-        return countLines(readLog(), listening) > before ? true : undefined;
+        return countLines(readLog(), listening) > before;
       },
       { what: `sshd listening on 127.0.0.1:${port}`, timeoutMs: 15_000, intervalMs: 50 },
     );

@@ -111,7 +111,7 @@ export async function startTerminal(opts: TerminalOptions = {}): Promise<Termina
       await poll(
         async () => {
           last = await term.foreground();
-          return last === name ? true : undefined;
+          return last === name;
         },
         { what: `${name} in the foreground of the terminal`, timeoutMs, intervalMs: 50 },
       ).catch((err: unknown) => {

@@ -1,17 +1,12 @@
 import { describe, expect, test } from '@jest/globals';
-import { hostKeyLine, parseHostKey } from '../api/host-keys.ts';
+import { parseHostKey } from '../api/host-keys.ts';
+import { fakeHostKeyLine } from './test-host-keys.ts';
 import type { EdgeObject } from './edge-crud.ts';
 import { trustDecision, trustPatch } from './edge-host-key.ts';
 
-function blob(type: string, body: string): Buffer {
-  const t = Buffer.from(type, 'latin1');
-  const len = Buffer.alloc(4);
-  len.writeUInt32BE(t.length);
-  return Buffer.concat([len, t, Buffer.from(body)]);
-}
-const ed1 = hostKeyLine(blob('ssh-ed25519', 'a'.repeat(36))) ?? '';
-const ed2 = hostKeyLine(blob('ssh-ed25519', 'b'.repeat(36))) ?? '';
-const rsa = hostKeyLine(blob('ssh-rsa', 'c'.repeat(200))) ?? '';
+const ed1 = fakeHostKeyLine('ssh-ed25519', 'a'.repeat(36));
+const ed2 = fakeHostKeyLine('ssh-ed25519', 'b'.repeat(36));
+const rsa = fakeHostKeyLine('ssh-rsa', 'c'.repeat(200));
 const edge = (status: EdgeObject['status'], type: 'server' | 'kubernetes' = 'server'): EdgeObject => ({
   metadata: { name: 'pi', resourceVersion: '42' },
   spec: { type },

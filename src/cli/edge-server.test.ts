@@ -1,16 +1,11 @@
 import { describe, expect, test } from '@jest/globals';
-import { hostKeyLine, parseHostKey } from '../api/host-keys.ts';
+import { parseHostKey } from '../api/host-keys.ts';
+import { fakeHostKeyLine } from './test-host-keys.ts';
 import { serverDetails, type EdgeObject } from './edge-crud.ts';
 import { formatJoinCommand } from './edge-join.ts';
 
-function blob(type: string, body: string): Buffer {
-  const t = Buffer.from(type, 'latin1');
-  const len = Buffer.alloc(4);
-  len.writeUInt32BE(t.length);
-  return Buffer.concat([len, t, Buffer.from(body)]);
-}
-const ed1 = hostKeyLine(blob('ssh-ed25519', 'a'.repeat(36))) ?? '';
-const ed2 = hostKeyLine(blob('ssh-ed25519', 'b'.repeat(36))) ?? '';
+const ed1 = fakeHostKeyLine('ssh-ed25519', 'a'.repeat(36));
+const ed2 = fakeHostKeyLine('ssh-ed25519', 'b'.repeat(36));
 const fp = (l: string): string => parseHostKey(l)?.fingerprint ?? '';
 
 describe('edge get for a server edge', () => {

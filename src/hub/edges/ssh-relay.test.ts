@@ -21,7 +21,7 @@ afterEach(async () => {
 });
 
 function until(cond: () => boolean, what: string): Promise<true> {
-  return poll(() => Promise.resolve(cond() || undefined), { what, timeoutMs: 5_000, intervalMs: 10 });
+  return poll(() => Promise.resolve(cond()), { what, timeoutMs: 5_000, intervalMs: 10 });
 }
 
 async function listen<S extends Server | HttpServer>(server: S): Promise<number> {
