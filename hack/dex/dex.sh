@@ -5,6 +5,10 @@
 #   hack/dex/dex.sh up [NAME]      start (idempotent); returns once the discovery document is served
 #   hack/dex/dex.sh down [NAME]    stop it and remove its directory
 #   hack/dex/dex.sh env [NAME]     print shell variables: eval "$(hack/dex/dex.sh env)"
+#   hack/dex/dex.sh restart [NAME] stop and start it again on the same port with the same config; storage is in
+#                                  memory, so this rotates Dex's signing keys and revokes every refresh token
+#
+# KEDGE_DEX_ID_TOKEN_EXPIRY (at `up`; default 1h) sets how long ID tokens live, e.g. 20s to exercise refresh.
 #
 # NAME defaults to "dex"; state lives in ${KEDGE_DEX_DIR:-${TMPDIR:-/tmp}/kedge-dex}/NAME. Binary: $KEDGE_CACHE/bin/dex
 # (hack/tools/build.sh dex).
@@ -69,7 +73,7 @@ user() { # email name uid group
 }
 
 cmd_up() {
-	local port secret uris deadline u
+	local port secret uris
 	[ -x "$KEDGE_CACHE/bin/dex" ] || die "$KEDGE_CACHE/bin/dex is missing; run: hack/tools/build.sh dex"
 	if ready; then echo "dex.sh[$NAME]: already up ($KEDGE_DEX_ISSUER)" >&2; return 0; fi
 	stop
@@ -100,7 +104,7 @@ cmd_up() {
 			  skipApprovalScreen: true
 			  passwordConnector: local
 			  responseTypes: [code]
-			expiry: {idTokens: 1h}
+			expiry: {idTokens: ${KEDGE_DEX_ID_TOKEN_EXPIRY:-1h}}
 			staticClients:
 			- id: kedge-cli
 			  name: Kedge CLI
@@ -129,10 +133,16 @@ cmd_up() {
 		KEDGE_DEX_PASSWORD=password
 		KEDGE_DEX_STATE_DIR=$D
 	EOF
-	setsid "$KEDGE_CACHE/bin/dex" serve "$D/config.yaml" >"$D/dex.log" 2>&1 </dev/null &
-	echo $! >"$D/dex.pid"
+	start
 	exec 8>&-
+	echo "dex.sh[$NAME]: up at https://127.0.0.1:$port/dex (CA $D/ca.crt)" >&2
+}
 
+# Launches Dex on the config in $D and returns once it serves its discovery document.
+start() {
+	local deadline
+	setsid "$KEDGE_CACHE/bin/dex" serve "$D/config.yaml" >>"$D/dex.log" 2>&1 </dev/null &
+	echo $! >"$D/dex.pid"
 	deadline=$((SECONDS + 60))
 	until ready; do
 		if ! our_pid >/dev/null || [ $SECONDS -ge $deadline ]; then
@@ -142,7 +152,13 @@ cmd_up() {
 		fi
 		sleep 0.2
 	done
-	echo "dex.sh[$NAME]: up at https://127.0.0.1:$port/dex (CA $D/ca.crt)" >&2
+}
+
+cmd_restart() {
+	[ -f "$D/config.yaml" ] || die "$NAME is not up"
+	stop
+	start
+	echo "dex.sh[$NAME]: restarted at $KEDGE_DEX_ISSUER (new signing keys, refresh tokens revoked)" >&2
 }
 
 main() {
@@ -153,9 +169,10 @@ main() {
 	mkdir -p "$ROOT"
 	case $cmd in
 	up) cmd_up ;;
+	restart) cmd_restart ;;
 	down) stop; rm -rf "$D"; echo "dex.sh[$NAME]: down" >&2 ;;
 	env) [ -f "$D/env" ] || die "$NAME is not up"; sed 's/^/export /' "$D/env" ;;
-	*) sed -n '2,20p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
+	*) sed -n '2,23p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
 	esac
 }
 
