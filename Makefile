@@ -40,6 +40,11 @@ os-packages:
 run: deps tools-kcp
 	$(NODE) hack/run.ts
 
+## run-oidc: `make run` plus a local Dex (users alice|bob|carol@example.com, password "password") for `kedge login` with OIDC
+run-oidc: deps tools-kcp
+	bash hack/tools/build.sh dex
+	KEDGE_RUN_DEX=1 $(NODE) hack/run.ts
+
 ## test: typecheck, lint, unit tests, then integration tests against a real kcp
 test: deps tools-test
 	bash hack/test.sh
@@ -76,4 +81,4 @@ bench: deps tools-test
 build: deps
 	$(NODE) node_modules/typescript/bin/tsc -p tsconfig.build.json
 
-.PHONY: help deps tools tools-kcp tools-test os-packages run test typecheck lint format unit generate bench build
+.PHONY: help deps tools tools-kcp tools-test os-packages run run-oidc test typecheck lint format unit generate bench build

@@ -2,7 +2,9 @@
 // Honours KEDGE_DATA_DIR, KEDGE_HUB_PORT, KEDGE_KCP_PORT and KEDGE_STATIC_TOKEN (generated and kept in the data
 // dir when unset, so a second `make run` reuses data and token). Ctrl-C stops the hub, which stops kcp.
 // The token reaches the hub through a 0600 file (--static-tokens-file), never its argv, where `ps` shows it to all.
-import { spawn } from 'node:child_process';
+// `make run-oidc` (KEDGE_RUN_DEX=1) also starts a local Dex (hack/dex/dex.sh, instance "run") and points the hub's
+// --oidc-* flags at it, so `kedge login` can be tried with alice@example.com / password; Dex stops with the hub.
+import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -36,6 +38,8 @@ writeFileSync(tokensFile, `# written by make run (hack/run.ts); one [name=]token
 
 const hubURL = `https://127.0.0.1:${hubPort}`;
 const caFile = join(dataDir, 'pki', 'ca.crt');
+const dexScript = new URL('dex/dex.sh', import.meta.url).pathname;
+const dex = process.env.KEDGE_RUN_DEX === '1' ? startDex() : undefined;
 const hub = spawn(
   process.execPath,
   [
@@ -44,10 +48,16 @@ const hub = spawn(
     `--port=${hubPort}`,
     `--kcp-port=${kcpPort}`,
     `--static-tokens-file=${tokensFile}`,
+    ...(dex
+      ? [`--oidc-issuer-url=${dex.issuer}`, `--oidc-client-id=${dex.clientID}`, `--oidc-ca-file=${dex.caFile}`]
+      : []),
   ],
   { stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, KEDGE_STATIC_TOKEN: '' } },
 );
-hub.on('exit', (code, signal) => process.exit(code ?? (signal ? 0 : 1)));
+hub.on('exit', (code, signal) => {
+  if (dex) spawnSync('bash', [dexScript, 'down', 'run'], { stdio: 'inherit' });
+  process.exit(code ?? (signal ? 0 : 1));
+});
 process.on('SIGINT', () => {
   /* the hub received it too and shuts down; we exit when it does */
 });
@@ -85,7 +95,15 @@ console.log(`
  Log in (writes a "kedge" context into your kubeconfig):
    kedge login --hub-url ${hubURL} --token-file ${tokenFile} \\
      --certificate-authority ${caFile}
-
+${
+  dex
+    ? `
+ Or log in with OIDC through the local Dex (${dex.issuer}) as alice@example.com,
+ bob@example.com or carol@example.com, password "password" (--device on a host without a browser):
+   kedge login --hub-url ${hubURL} --certificate-authority ${caFile}
+`
+    : ''
+}
  Then try:
    kubectl apply -f ${repo}/examples/virtualworkload-simple.yaml
    kubectl get virtualworkloads
@@ -94,3 +112,20 @@ console.log(`
  Stop with Ctrl-C. Data and token are kept for the next 'make run'.
 ────────────────────────────────────────────────────────────────────────────
 `);
+
+/** Starts (or reuses) the Dex instance "run" and reads its issuer, client and CA from `dex.sh env`. */
+function startDex(): { issuer: string; clientID: string; caFile: string } {
+  const up = spawnSync('bash', [dexScript, 'up', 'run'], { stdio: ['ignore', 'inherit', 'inherit'] });
+  if (up.status !== 0) {
+    console.error('kedge: Dex did not start (build it with: bash hack/tools/build.sh dex)');
+    process.exit(1);
+  }
+  const env = new Map<string, string>();
+  const out = spawnSync('bash', [dexScript, 'env', 'run'], { encoding: 'utf8' }).stdout;
+  for (const m of out.matchAll(/^export ([A-Z0-9_]+)=(.*)$/gm)) env.set(m[1] ?? '', m[2] ?? '');
+  return {
+    issuer: env.get('KEDGE_DEX_ISSUER') ?? '',
+    clientID: env.get('KEDGE_DEX_CLI_CLIENT_ID') ?? '',
+    caFile: env.get('KEDGE_DEX_CA_FILE') ?? '',
+  };
+}
