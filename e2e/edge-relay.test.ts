@@ -72,9 +72,11 @@ async function chain(
     },
   });
   cleanups.push(() => pair.close());
-  const front = createServer((req, res) => forwardRequest(pair.server, req, res, req.url ?? '/', log));
+  // The identity the hub's edges-proxy would have resolved; the agent refuses a request without one.
+  const caller = { user: 'kedge:static:relay', groups: ['kedge:users'], tenant: 'relay', role: 'admin' as const };
+  const front = createServer((req, res) => forwardRequest(pair.server, req, res, req.url ?? '/', log, caller));
   front.on('upgrade', (req: IncomingMessage, socket, head: Buffer) =>
-    forwardUpgrade(pair.server, req, socket, head, req.url ?? '/', log),
+    forwardUpgrade(pair.server, req, socket, head, req.url ?? '/', log, caller),
   );
   return { pair, proxy, front: await listen(front), upstreamConnections: () => conns };
 }
