@@ -235,7 +235,7 @@ describe('kedge-agent', () => {
     );
   }, 180_000);
 
-  it("serves kubectl through the hub with the agent's own credentials (kedge kubeconfig edge)", async () => {
+  it('serves kubectl through the hub as the calling user, impersonated by the agent (kedge kubeconfig edge)', async () => {
     const edgeKc = join(dir, 'eu-edge.kubeconfig');
     const r = await kedge(['kubeconfig', 'edge', 'eu', '-o', edgeKc, '--kubeconfig', kc]);
     if (r.code !== 0) throw new Error(`kedge kubeconfig edge: ${r.stderr}`);
@@ -243,7 +243,8 @@ describe('kedge-agent', () => {
     expect(dep.stderr).toBe('');
     expect((JSON.parse(dep.stdout) as Deployment).status?.readyReplicas).toBe(1);
     const who = await kubectl(edgeKc, ['auth', 'whoami', '-o', 'jsonpath={.status.userInfo.username}']);
-    expect(who.stdout).toBe('kedge-edge-admin'); // the edge sees the agent, never the hub user's token
+    // The edge sees the hub's user (impersonated with the agent's own credentials), never the hub user's token.
+    expect(who.stdout).toBe(`kedge:static:${tenant}`);
   }, 60_000);
 
   it('recreates a namespace deleted on the edge: the workload comes back and its Placement is Running again', async () => {

@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { connect } from 'node:net';
 import { pino } from 'pino';
 import { K8sProxy } from '../src/agent/tunnel/k8s-proxy.ts';
+import { EDGE_IDENTITY_HEADER, encodeEdgeIdentity, type EdgeIdentity } from '../src/api/edge-identity.ts';
 import { sessionPair, type SessionPair } from '../src/tunnel/test-support.ts';
 import { StreamPool, forwardRequest, forwardUpgrade, streamPool } from '../src/hub/edges/tunnel-http.ts';
 import { poll } from '../src/util/wait.ts';
@@ -28,6 +29,9 @@ async function listen(server: Server): Promise<number> {
   );
   return (server.address() as AddressInfo).port;
 }
+
+/** The identity the hub's edges-proxy would have resolved; the agent refuses a request without one. */
+const caller: EdgeIdentity = { user: 'kedge:static:relay', groups: ['kedge:users'], tenant: 'relay', role: 'admin' };
 
 /** upstream (the edge's API server) ← K8sProxy (agent) ← yamux ← front (the hub's forwarding). */
 async function chain(
@@ -72,9 +76,9 @@ async function chain(
     },
   });
   cleanups.push(() => pair.close());
-  const front = createServer((req, res) => forwardRequest(pair.server, req, res, req.url ?? '/', log));
+  const front = createServer((req, res) => forwardRequest(pair.server, req, res, req.url ?? '/', log, caller));
   front.on('upgrade', (req: IncomingMessage, socket, head: Buffer) =>
-    forwardUpgrade(pair.server, req, socket, head, req.url ?? '/', log),
+    forwardUpgrade(pair.server, req, socket, head, req.url ?? '/', log, caller),
   );
   return { pair, proxy, front: await listen(front), upstreamConnections: () => conns };
 }
@@ -166,7 +170,8 @@ describe('HTTP over tunnel streams', () => {
     const pool = new StreamPool(pair.server, { idleMs: 30 });
     const viaPool = (path: string): Promise<number> =>
       new Promise((resolve, reject) => {
-        const req = request({ agent: pool, path, headers: { connection: 'keep-alive' } }, (res) => {
+        const headers = { connection: 'keep-alive', [EDGE_IDENTITY_HEADER]: encodeEdgeIdentity(caller) };
+        const req = request({ agent: pool, path, headers }, (res) => {
           res.resume();
           res.on('end', () => resolve(res.statusCode ?? 0));
         });

@@ -16,6 +16,8 @@ export const AgentErrorCode = {
   HubUnreachable: 'KEDGE_AGENT_HUB_UNREACHABLE',
   /** The local cluster's kubeconfig could not be loaded. */
   LocalClusterConfig: 'KEDGE_AGENT_LOCAL_CLUSTER_CONFIG',
+  /** A kubectl request reached the agent without a valid identity from the hub (403); nothing was done on the edge. */
+  EdgeIdentityInvalid: 'KEDGE_AGENT_EDGE_IDENTITY_INVALID',
 } as const;
 export type AgentErrorCode = (typeof AgentErrorCode)[keyof typeof AgentErrorCode];
 

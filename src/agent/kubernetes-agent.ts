@@ -1,7 +1,10 @@
 // Kubernetes mode: the local cluster behind the shared wiring (wiring.ts): `k8s` streams go to the K8sProxy, the
-// WorkloadReconciler applies this edge's Placements, and the heartbeat adds the local Kubernetes version.
+// WorkloadReconciler applies this edge's Placements, and the heartbeat adds the local Kubernetes version. At start
+// (and on each tunnel connect until it succeeds) the default edge RBAC for callers through the hub is created if
+// absent (edge-rbac.ts), unless --no-default-edge-rbac.
 import type { Logger } from 'pino';
 import { StreamKind } from '../tunnel/index.ts';
+import { ensureDefaultEdgeRbac } from './edge-rbac.ts';
 import { kubernetesFacts } from './facts.ts';
 import { localClusterOptions, openLocalCluster } from './local-cluster.ts';
 import type { KubernetesAgentConfig } from './options.ts';
@@ -23,6 +26,16 @@ export async function startKubernetesAgent(cfg: KubernetesAgentConfig, logger: L
       resyncIntervalMs: cfg.resyncIntervalMs,
       onHubError: (e) => observeHubError('reconciler', e),
     });
+    let rbacDone = !cfg.defaultEdgeRbac;
+    const ensureRbac = async (): Promise<void> => {
+      if (rbacDone) return;
+      try {
+        await ensureDefaultEdgeRbac(local.client, log);
+        rbacDone = true;
+      } catch (err) {
+        log.warn({ err }, 'creating the default edge RBAC failed (retried on the next tunnel connect)');
+      }
+    };
     return {
       describe: { localCluster: local.describe },
       facts: kubernetesFacts(local.client, log),
@@ -33,7 +46,11 @@ export async function startKubernetesAgent(cfg: KubernetesAgentConfig, logger: L
           stream.destroy();
         }
       },
-      start: () => reconciler.start(),
+      start: async () => {
+        await ensureRbac();
+        reconciler.start();
+      },
+      onConnected: () => void ensureRbac(),
       stop: async () => {
         await reconciler.stop();
         proxy.close();

@@ -20,8 +20,10 @@ describe('agentConfig', () => {
       keepAliveIntervalMs: 15_000,
       keepAliveTimeoutMs: 10_000,
       resyncIntervalMs: 60_000,
+      defaultEdgeRbac: true,
       type: 'kubernetes',
     });
+    expect(agentConfig({ ...ok, defaultEdgeRbac: false }, {})).toMatchObject({ defaultEdgeRbac: false });
     expect(agentConfig(ok, {})).toMatchObject({ type: 'kubernetes', kubeconfig: undefined });
   });
 
@@ -77,14 +79,18 @@ describe('agentConfig', () => {
   });
 
   it("refuses the other mode's flags, naming each", () => {
-    expect.assertions(6);
+    expect.assertions(7);
     try {
-      agentConfig({ ...ok, type: 'server', kubeconfig: 'k', context: 'c', resyncInterval: '1m' }, {});
+      agentConfig(
+        { ...ok, type: 'server', kubeconfig: 'k', context: 'c', resyncInterval: '1m', defaultEdgeRbac: false },
+        {},
+      );
     } catch (err) {
       const msg = (err as AgentError).message;
       expect(msg).toContain('--kubeconfig is for --type kubernetes');
       expect(msg).toContain('--context is for --type kubernetes');
       expect(msg).toContain('--resync-interval is for --type kubernetes');
+      expect(msg).toContain('--no-default-edge-rbac is for --type kubernetes');
     }
     try {
       agentConfig({ ...ok, sshAddress: '127.0.0.1:22', hostKeyInterval: '1m' }, {});

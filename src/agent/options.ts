@@ -22,6 +22,8 @@ export interface AgentFlags {
   type?: string;
   sshAddress?: string;
   hostKeyInterval?: string;
+  /** Commander's `--no-default-edge-rbac`: true unless the flag is given. */
+  defaultEdgeRbac?: boolean;
 }
 
 /** Settings both modes share. */
@@ -49,6 +51,8 @@ export interface KubernetesAgentConfig extends BaseAgentConfig {
   context?: string;
   /** Every Placement is reconciled again this often (VirtualWorkload edits do not change the Placement). */
   resyncIntervalMs: number;
+  /** Create the absent default ClusterRoleBindings for callers through the hub (src/agent/edge-rbac.ts). */
+  defaultEdgeRbac: boolean;
 }
 
 /** Server mode: the agent relays SSH to the host's sshd; no Kubernetes anywhere. */
@@ -95,6 +99,10 @@ export function addAgentOptions(cmd: Command): Command {
         'kubernetes: kubeconfig of the LOCAL cluster (default $KUBECONFIG, else in-cluster)',
       )
       .option('--context <name>', 'kubernetes: context in --kubeconfig (default its current-context)')
+      .option(
+        '--no-default-edge-rbac',
+        'kubernetes: do not create the default ClusterRoleBindings kedge:edge:admin|edit|view (→ cluster-admin|edit|view) for callers through the hub',
+      )
       .option('--hub-ca-file <file>', "CA that signed the hub's certificate (default: system roots)")
       .option('--insecure-skip-tls-verify', 'do not verify the hub certificate (development only)')
       .option(
@@ -203,6 +211,7 @@ export function agentConfig(flags: AgentFlags, env: { HOME?: string; KUBECONFIG?
     kubeconfig: flags.kubeconfig ?? (env.KUBECONFIG || undefined),
     context: flags.context,
     resyncIntervalMs,
+    defaultEdgeRbac: flags.defaultEdgeRbac !== false,
   };
 }
 
@@ -214,6 +223,7 @@ function modeFlagProblems(type: string, flags: AgentFlags): string[] {
       ['--kubeconfig', flags.kubeconfig],
       ['--context', flags.context],
       ['--resync-interval', flags.resyncInterval],
+      ['--no-default-edge-rbac', flags.defaultEdgeRbac === false ? true : undefined],
     ]).map((f) => `${f} is for --type kubernetes; a server edge has no Kubernetes (drop ${f})`);
   }
   if (type === 'kubernetes') {

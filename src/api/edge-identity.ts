@@ -41,3 +41,41 @@ export interface EdgeIdentity {
   /** The caller's role on this edge, absent when the workspace RBAC grants none of EDGE_ROLES. */
   role?: EdgeRole;
 }
+
+/** The header value for `id`: base64url of its JSON (no padding; safe in any header). */
+export function encodeEdgeIdentity(id: EdgeIdentity): string {
+  const out: EdgeIdentity = { user: id.user, groups: [...id.groups], tenant: id.tenant };
+  if (id.uid !== undefined) out.uid = id.uid;
+  if (id.role !== undefined) out.role = id.role;
+  return Buffer.from(JSON.stringify(out), 'utf8').toString('base64url');
+}
+
+/** Longest header value accepted: far above any real identity, far below a header-size attack. */
+export const MAX_EDGE_IDENTITY_LENGTH = 16 * 1024;
+
+/**
+ * Reads the header value back; undefined when it is absent, not one value, too long, not base64url JSON, or not an
+ * EdgeIdentity (user and tenant non-empty strings, groups strings, uid a string if present, role one of EDGE_ROLES).
+ * Unknown fields are ignored. Which names are acceptable on the edge is the agent's decision, not this function's.
+ */
+export function decodeEdgeIdentity(value: string | string[] | undefined): EdgeIdentity | undefined {
+  if (typeof value !== 'string' || value.length === 0 || value.length > MAX_EDGE_IDENTITY_LENGTH) return undefined;
+  if (!/^[A-Za-z0-9_-]+$/.test(value)) return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Buffer.from(value, 'base64url').toString('utf8'));
+  } catch {
+    return undefined;
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return undefined;
+  const o = parsed as Record<string, unknown>;
+  const str = (v: unknown): v is string => typeof v === 'string' && v.length > 0;
+  if (!str(o.user) || !str(o.tenant)) return undefined;
+  if (!Array.isArray(o.groups) || !o.groups.every(str)) return undefined;
+  if (o.uid !== undefined && !str(o.uid)) return undefined;
+  if (o.role !== undefined && !EDGE_ROLES.includes(o.role as EdgeRole)) return undefined;
+  const id: EdgeIdentity = { user: o.user, groups: [...o.groups], tenant: o.tenant };
+  if (o.uid !== undefined) id.uid = o.uid;
+  if (o.role !== undefined) id.role = o.role as EdgeRole;
+  return id;
+}

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createServer, request, type IncomingHttpHeaders, type Server } from 'node:http';
 import { connect, createServer as createNetServer, type Server as NetServer } from 'node:net';
 import { pino } from 'pino';
+import { EDGE_IDENTITY_HEADER, encodeEdgeIdentity } from '../../api/edge-identity.ts';
 import { freePort } from '../../util/free-port.ts';
 import { K8sProxy, forwardHeaders, responseHeaders } from './k8s-proxy.ts';
 
@@ -80,6 +81,14 @@ describe('responseHeaders', () => {
   });
 });
 
+const identity = encodeEdgeIdentity({
+  user: 'kedge:static:acme',
+  uid: 'static-acme',
+  groups: ['kedge:users', 'kedge:tenant:acme'],
+  tenant: 'acme',
+  role: 'view',
+});
+
 describe('K8sProxy over a socket (stand-in for a tunnel stream)', () => {
   let upstream: Server;
   let front: NetServer;
@@ -139,7 +148,7 @@ describe('K8sProxy over a socket (stand-in for a tunnel stream)', () => {
     await new Promise((r) => upstream.close(r));
   });
 
-  it("forwards with the agent's credentials, streams the body, and closes when the caller says Connection: close", async () => {
+  it("forwards with the agent's credentials as the hub's caller, streams the body, and closes when the caller says Connection: close", async () => {
     const res = await new Promise<{ status: number; headers: IncomingHttpHeaders; body: string }>((resolve, reject) => {
       const req = request(
         {
@@ -150,7 +159,9 @@ describe('K8sProxy over a socket (stand-in for a tunnel stream)', () => {
           headers: {
             authorization: 'Bearer user-token',
             'impersonate-user': 'system:admin',
+            'impersonate-group': 'system:masters',
             'content-type': 'application/json',
+            [EDGE_IDENTITY_HEADER]: identity,
           },
           agent: false,
         },
@@ -169,16 +180,72 @@ describe('K8sProxy over a socket (stand-in for a tunnel stream)', () => {
     const last = seen.at(-1);
     expect(last?.url).toBe('/prefix/api/v1/namespaces/a/configmaps');
     expect(last?.headers.authorization).toBe('Bearer agent-token');
-    expect(last?.headers['impersonate-user']).toBeUndefined();
+    expect(last?.headers['impersonate-user']).toBe('kedge:static:acme');
+    // Node joins repeated request headers with ', ' (the API server sees separate lines).
+    expect(last?.headers['impersonate-group']).toBe('kedge:users, kedge:tenant:acme, kedge:edge:view');
+    expect(last?.headers['impersonate-uid']).toBe('static-acme');
+    expect(last?.headers[EDGE_IDENTITY_HEADER]).toBeUndefined();
+  });
+
+  it('refuses a request or an upgrade without a valid identity (403 Status, nothing sent upstream)', async () => {
+    const before = seen.length;
+    for (const h of [undefined, 'garbage!', encodeEdgeIdentity({ user: 'system:admin', groups: [], tenant: 'acme' })]) {
+      const res = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+        const req = request(
+          {
+            host: '127.0.0.1',
+            port: frontPort,
+            path: '/api/v1/pods',
+            headers: { authorization: 'Bearer user', ...(h === undefined ? {} : { [EDGE_IDENTITY_HEADER]: h }) },
+            agent: false,
+          },
+          (r) => {
+            let body = '';
+            r.on('data', (b: Buffer) => (body += b.toString()));
+            r.on('end', () => resolve({ status: r.statusCode ?? 0, body }));
+          },
+        );
+        req.on('error', reject);
+        req.end();
+      });
+      expect(res.status).toBe(403);
+      expect(JSON.parse(res.body)).toMatchObject({
+        kind: 'Status',
+        code: 403,
+        details: { causes: [{ type: 'KEDGE_AGENT_EDGE_IDENTITY_INVALID' }] },
+      });
+    }
+    const socket = connect(frontPort, '127.0.0.1');
+    socket.write(
+      'POST /api/v1/namespaces/a/pods/p/exec?command=sh HTTP/1.1\r\nHost: hub\r\n' +
+        'Connection: Upgrade\r\nUpgrade: SPDY/3.1\r\n\r\n',
+    );
+    let got = '';
+    await new Promise<void>((resolve) => {
+      socket.on('data', (b: Buffer) => (got += b.toString()));
+      socket.on('close', () => resolve());
+    });
+    expect(got).toMatch(/^HTTP\/1.1 403 Forbidden/);
+    expect(got).toContain('KEDGE_AGENT_EDGE_IDENTITY_INVALID');
+    expect(seen.length).toBe(before);
   });
 
   it('delivers a watch event before the upstream response ends', async () => {
     const started = Date.now();
     const firstAt = await new Promise<number>((resolve, reject) => {
-      const req = request({ host: '127.0.0.1', port: frontPort, path: '/watch?watch=true', agent: false }, (r) => {
-        r.once('data', () => resolve(Date.now() - started));
-        r.resume();
-      });
+      const req = request(
+        {
+          host: '127.0.0.1',
+          port: frontPort,
+          path: '/watch?watch=true',
+          headers: { [EDGE_IDENTITY_HEADER]: identity },
+          agent: false,
+        },
+        (r) => {
+          r.once('data', () => resolve(Date.now() - started));
+          r.resume();
+        },
+      );
       req.on('error', reject);
       req.end();
     });
@@ -189,6 +256,7 @@ describe('K8sProxy over a socket (stand-in for a tunnel stream)', () => {
     const socket = connect(frontPort, '127.0.0.1');
     socket.write(
       'POST /api/v1/namespaces/a/pods/p/exec?command=sh HTTP/1.1\r\nHost: hub\r\nAuthorization: Bearer user\r\n' +
+        `Impersonate-User: system:admin\r\n${EDGE_IDENTITY_HEADER}: ${identity}\r\n` +
         'Connection: Upgrade\r\nUpgrade: SPDY/3.1\r\nX-Stream-Protocol-Version: v4.channel.k8s.io\r\n\r\n',
     );
     let got = '';
@@ -206,6 +274,8 @@ describe('K8sProxy over a socket (stand-in for a tunnel stream)', () => {
     expect(last?.headers.authorization).toBe('Bearer agent-token');
     expect(last?.headers.upgrade).toBe('SPDY/3.1');
     expect(last?.headers['x-stream-protocol-version']).toBe('v4.channel.k8s.io');
+    expect(last?.headers['impersonate-user']).toBe('kedge:static:acme');
+    expect(last?.headers['impersonate-group']).toBe('kedge:users, kedge:tenant:acme, kedge:edge:view');
   });
 
   it('answers 502 Status when the local API server is down', async () => {
@@ -222,11 +292,20 @@ describe('K8sProxy over a socket (stand-in for a tunnel stream)', () => {
     const a = srv.address();
     if (a === null || typeof a === 'string') throw new Error('no port');
     const res = await new Promise<{ status: number; body: string }>((resolve, reject) => {
-      const req = request({ host: '127.0.0.1', port: a.port, path: '/version', agent: false }, (r) => {
-        let body = '';
-        r.on('data', (b: Buffer) => (body += b.toString()));
-        r.on('end', () => resolve({ status: r.statusCode ?? 0, body }));
-      });
+      const req = request(
+        {
+          host: '127.0.0.1',
+          port: a.port,
+          path: '/version',
+          headers: { [EDGE_IDENTITY_HEADER]: identity },
+          agent: false,
+        },
+        (r) => {
+          let body = '';
+          r.on('data', (b: Buffer) => (body += b.toString()));
+          r.on('end', () => resolve({ status: r.statusCode ?? 0, body }));
+        },
+      );
       req.on('error', reject);
       req.end();
     });

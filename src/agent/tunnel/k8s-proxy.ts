@@ -1,7 +1,10 @@
 // The agent end of `k8s` tunnel streams (docs/agent-protocol.md §5): a never-listening http.Server parses the
 // keep-alive HTTP/1.1 exchanges on each stream (the hub pools streams; it closes idle ones, the agent never does) and
-// forwards each to the local kube-apiserver with the agent's own credentials (the caller's Authorization/Impersonate-*
-// are dropped). Bodies stream both ways (watch, logs -f); upgrades
+// forwards each to the local kube-apiserver. It authenticates there with the agent's own credentials but acts AS THE
+// CALLER: the identity the hub authenticated (the `kedge-identity` header) becomes Impersonate-User/-Group/-Uid
+// (edge-impersonation.ts; docs/agent-protocol.md "Identity on the edge"), so the edge's RBAC decides what the caller
+// may do. A request without a valid identity is refused (403) and never reaches the API server; the caller's own
+// Authorization/Impersonate-*/X-Remote-* are dropped. Bodies stream both ways (watch, logs -f); upgrades
 // (exec, attach, port-forward; SPDY and WebSocket) become a raw byte pipe after the request is re-sent upstream.
 import { Agent as HttpAgent, createServer, request as httpRequest } from 'node:http';
 import type { IncomingMessage, OutgoingHttpHeaders, Server, ServerResponse } from 'node:http';
@@ -11,21 +14,24 @@ import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { connect as tlsConnect } from 'node:tls';
 import type { Logger } from 'pino';
+import { EDGE_IDENTITY_HEADER } from '../../api/edge-identity.ts';
 import { HOP_BY_HOP_HEADERS, connectionListed } from '../../kube/http-headers.ts';
 import { statusBody } from '../../kube/status.ts';
+import { AgentErrorCode } from '../errors.ts';
 import type { LocalTarget } from '../local-cluster.ts';
+import { impersonationFor, impersonationHeaders, type Impersonation } from './edge-impersonation.ts';
 
 /** Headers that carry the caller's identity; never forwarded (hop-by-hop ones never are either). */
-const IDENTITY = /^(authorization|proxy-authorization|proxy-authenticate|impersonate-.*|x-remote-.*)$/i;
+const IDENTITY = /^(authorization|proxy-authorization|proxy-authenticate|impersonate-.*|x-remote-.*|kedge-identity)$/i;
 
 /**
  * The request headers sent to the local API server, as [name, value] pairs from Node's rawHeaders. Identity headers
  * and hop-by-hop headers (plus any the caller's Connection lists) are dropped; `keepUpgrade` keeps Connection/Upgrade
- * for a protocol switch. Host and Authorization are set to the agent's.
+ * for a protocol switch. Host and Authorization are set to the agent's, then the Impersonate-* headers for the caller.
  */
 export function forwardHeaders(
   rawHeaders: readonly string[],
-  opts: { host: string; authorization?: string; keepUpgrade: boolean },
+  opts: { host: string; authorization?: string; keepUpgrade: boolean; impersonate?: [string, string][] },
 ): [string, string][] {
   const listed = connectionListed(
     rawHeaders.filter((_, i) => i % 2 === 1 && rawHeaders[i - 1]?.toLowerCase() === 'connection'),
@@ -46,6 +52,7 @@ export function forwardHeaders(
     if (upgrade !== undefined) out.push(['Upgrade', upgrade]);
   }
   if (opts.authorization !== undefined) out.push(['Authorization', opts.authorization]);
+  if (opts.impersonate !== undefined) out.push(...opts.impersonate);
   return out;
 }
 
@@ -72,10 +79,12 @@ export interface K8sProxyStats {
   requests: number;
   upgrades: number;
   upstreamErrors: number;
+  /** Requests and upgrades refused for want of a valid identity from the hub. */
+  refused: number;
 }
 
 export class K8sProxy {
-  readonly stats: K8sProxyStats = { requests: 0, upgrades: 0, upstreamErrors: 0 };
+  readonly stats: K8sProxyStats = { requests: 0, upgrades: 0, upstreamErrors: 0, refused: 0 };
   readonly #target: LocalTarget;
   readonly #log: Logger;
   readonly #server: Server;
@@ -110,14 +119,18 @@ export class K8sProxy {
     // The agent's credential is asked for per request: an exec plugin's token may have been refreshed meanwhile.
     // Until it is known the request body stays paused (nothing reads it yet).
     this.#server.on('request', (req, res) => {
+      const imp = impersonationFor(req.headers[EDGE_IDENTITY_HEADER]);
+      if (!imp.ok) return this.#refuse(res, imp.reason);
       this.#credential().then(
-        (authorization) => this.#onRequest(req, res, authorization),
+        (authorization) => this.#onRequest(req, res, authorization, imp),
         () => this.#unreachable(res, 'the edge agent has no credential for its local Kubernetes API server'),
       );
     });
     this.#server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      const imp = impersonationFor(req.headers[EDGE_IDENTITY_HEADER]);
+      if (!imp.ok) return this.#refuseUpgrade(socket, imp.reason);
       this.#credential().then(
-        (authorization) => this.#onUpgrade(req, socket, head, authorization),
+        (authorization) => this.#onUpgrade(req, socket, head, authorization, imp),
         () => socket.destroy(),
       );
     });
@@ -167,13 +180,41 @@ export class K8sProxy {
     res.end(body);
   }
 
-  #onRequest(req: IncomingMessage, res: ServerResponse, authorization: string | undefined): void {
+  /** 403 without touching the API server: nobody is acted as without an identity from the hub. */
+  #refuse(res: ServerResponse, reason: string): void {
+    this.stats.refused++;
+    this.#log.warn({ reason }, 'k8s request without a valid identity refused');
+    const body = statusBody(403, `${reason}: the edge agent acts only as a caller the hub authenticated`, {
+      kedgeCode: AgentErrorCode.EdgeIdentityInvalid,
+    });
+    res.writeHead(403, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+    res.end(body);
+  }
+
+  #refuseUpgrade(socket: Duplex, reason: string): void {
+    this.stats.refused++;
+    this.#log.warn({ reason }, 'k8s upgrade without a valid identity refused');
+    const body = statusBody(403, `${reason}: the edge agent acts only as a caller the hub authenticated`, {
+      kedgeCode: AgentErrorCode.EdgeIdentityInvalid,
+    });
+    socket.end(
+      `HTTP/1.1 403 Forbidden\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  }
+
+  #onRequest(
+    req: IncomingMessage,
+    res: ServerResponse,
+    authorization: string | undefined,
+    imp: Impersonation & { ok: true },
+  ): void {
     this.stats.requests++;
     // Keep-alive: the hub reuses the stream for its next request unless either side said `Connection: close`.
     const headers = forwardHeaders(req.rawHeaders, {
       host: this.#target.url.host,
       authorization,
       keepUpgrade: false,
+      impersonate: impersonationHeaders(imp),
     });
     const request = this.#https ? httpsRequest : httpRequest;
     const up = request(
@@ -213,7 +254,13 @@ export class K8sProxy {
     req.pipe(up);
   }
 
-  #onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, authorization: string | undefined): void {
+  #onUpgrade(
+    req: IncomingMessage,
+    socket: Duplex,
+    head: Buffer,
+    authorization: string | undefined,
+    imp: Impersonation & { ok: true },
+  ): void {
     this.stats.upgrades++;
     const t = this.#target;
     const upstream: Socket = this.#https
@@ -231,6 +278,7 @@ export class K8sProxy {
       host: t.url.host,
       authorization,
       keepUpgrade: true,
+      impersonate: impersonationHeaders(imp),
     });
     const head0 = `${req.method ?? 'GET'} ${this.#path(req.url)} HTTP/1.1\r\n${headers.map(([k, v]) => `${k}: ${v}`).join('\r\n')}\r\n\r\n`;
     upstream.write(head0);

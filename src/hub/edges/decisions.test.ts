@@ -3,6 +3,7 @@ import { proxyReviewSpec } from './access-review.ts';
 import { agentStatusPatch } from './agent-status.ts';
 import { jwtClaim, looksLikeJWT } from './credentials.ts';
 import { edgeRequestHeaders } from './tunnel-http.ts';
+import { decodeEdgeIdentity, encodeEdgeIdentity } from '../../api/edge-identity.ts';
 import type { Edge } from '../../api/types.ts';
 
 const edge: Edge = {
@@ -102,6 +103,7 @@ test("requests to the edge never carry the caller's credentials or asserted iden
       host: 'hub',
       accept: 'application/json',
       'x-stream-protocol-version': 'v4.channel.k8s.io',
+      'kedge-identity': encodeEdgeIdentity({ user: 'kedge:forged', groups: [], tenant: 'x', role: 'admin' }),
     },
     undefined,
   );
@@ -111,6 +113,10 @@ test("requests to the edge never carry the caller's credentials or asserted iden
     host: 'kubernetes',
     connection: 'keep-alive',
   });
+  // The hub's own identity replaces whatever the caller sent.
+  const id = { user: 'kedge:static:a', uid: 'static-a', groups: ['kedge:users'], tenant: 'a', role: 'view' as const };
+  const withId = edgeRequestHeaders({ 'kedge-identity': 'forged', accept: 'a' }, undefined, id);
+  expect(decodeEdgeIdentity(withId['kedge-identity'])).toEqual(id);
   expect(edgeRequestHeaders({ upgrade: 'SPDY/3.1', connection: 'Upgrade' }, 'SPDY/3.1')).toEqual({
     host: 'kubernetes',
     connection: 'Upgrade',

@@ -1,7 +1,8 @@
 // The users' edges-proxy `…/services/edges-proxy/clusters/<lc>/apis/kedge.faros.sh/v1alpha1/edges/<edge>/k8s/…`
 // (docs/kcp.md, docs/agent-protocol.md): authenticate the user (401), SubjectAccessReview `proxy` on that edge in <lc> (403), the Edge must
 // exist (404) and be connected (502), then HTTP over the session's pooled tunnel streams (an upgrade gets its own).
-// The caller's credentials never cross.
+// The caller's credentials never cross; for kubectl the identity the hub authenticated does (user, groups, the
+// workspace's tenant and the caller's role there), and the agent impersonates it on the edge.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
@@ -13,7 +14,9 @@ import type { EdgeMetrics } from '../metrics.ts';
 import { outcomeOfStatus } from '../metrics.ts';
 import { HubErrorCode } from '../errors.ts';
 import { sendStatus, writeSocketStatus } from '../server/status.ts';
+import type { EdgeIdentity } from '../../api/edge-identity.ts';
 import type { EdgeAccessReviewer } from './access-review.ts';
+import type { EdgeTenants } from './edge-tenant.ts';
 import { edgeObjectPath, type EdgeObject } from './agent-proxy.ts';
 import { parseEdgesProxyRequest, splitURL, type EdgesProxyRequest } from './paths.ts';
 import { forwardRequest, forwardUpgrade } from './tunnel-http.ts';
@@ -23,6 +26,8 @@ export interface EdgesProxyDeps {
   admin: KubeClient;
   authn: Authenticator;
   reviewer: EdgeAccessReviewer;
+  /** Logical cluster → tenant, for the identity sent with kubectl requests. */
+  tenants: EdgeTenants;
   tunnels: TunnelEndpoint;
   /** The hub's own origin (`https://host:port`): the only Origin a browser upgrade may carry. */
   hubOrigin: string;
@@ -31,7 +36,15 @@ export interface EdgesProxyDeps {
 }
 
 export type Resolved =
-  | { ok: true; request: EdgesProxyRequest; user: UserInfo; session: TunnelSession; edgePath: string }
+  | {
+      ok: true;
+      request: EdgesProxyRequest;
+      user: UserInfo;
+      session: TunnelSession;
+      edgePath: string;
+      /** For …/k8s: who the agent acts as on the edge. */
+      identity?: EdgeIdentity;
+    }
   | { ok: false; code: number; message: string; kedgeCode?: HubErrorCode };
 
 /**
@@ -45,14 +58,14 @@ export async function resolveEdgeRequest(deps: EdgesProxyDeps, req: IncomingMess
   const token = bearerToken(req.headers.authorization);
   const user = token ? await deps.authn.authenticate(token) : undefined;
   if (!user) return { ok: false, code: 401, message: 'Unauthorized' };
-  let allowed: boolean;
+  let decision: Awaited<ReturnType<EdgeAccessReviewer['review']>>;
   try {
-    allowed = await deps.reviewer.mayProxy(user, parsed.cluster, parsed.edge, parsed.sub);
+    decision = await deps.reviewer.review(user, parsed.cluster, parsed.edge, parsed.sub);
   } catch (err) {
     deps.log.warn({ err, cluster: parsed.cluster }, 'SubjectAccessReview failed');
     return { ok: false, code: 503, message: 'the control plane could not check access' };
   }
-  if (!allowed) {
+  if (!decision.allowed) {
     const what = parsed.sub === 'ssh' ? 'ssh to' : 'proxy to';
     return { ok: false, code: 403, message: `${user.username} may not ${what} edge ${parsed.edge}` };
   }
@@ -79,7 +92,19 @@ export async function resolveEdgeRequest(deps: EdgesProxyDeps, req: IncomingMess
       kedgeCode: HubErrorCode.EdgeNotConnected,
     };
   const edgePath = parsed.rest + (query ? `?${query}` : '');
-  return { ok: true, request: parsed, user, session, edgePath };
+  if (parsed.sub === 'ssh') return { ok: true, request: parsed, user, session, edgePath };
+  let tenant: string | undefined;
+  try {
+    tenant = await deps.tenants.tenantOf(parsed.cluster);
+  } catch (err) {
+    deps.log.warn({ err, cluster: parsed.cluster }, 'reading the logical cluster failed');
+    return { ok: false, code: 503, message: 'the control plane is unreachable' };
+  }
+  if (tenant === undefined)
+    return { ok: false, code: 403, message: `edge ${parsed.edge} is not in a tenant workspace` };
+  const identity: EdgeIdentity = { user: user.username, uid: user.uid, groups: user.groups, tenant };
+  if (decision.role !== undefined) identity.role = decision.role;
+  return { ok: true, request: parsed, user, session, edgePath, identity };
 }
 
 export function edgesProxyHandlers(
@@ -97,7 +122,14 @@ export function edgesProxyHandlers(
       if (!r.ok) return sendStatus(res, r.code, r.message, r.kedgeCode ? { kedgeCode: r.kedgeCode } : {});
       if (r.request.sub === 'ssh')
         return ssh?.request ? ssh.request(r, req, res) : sendStatus(res, 404, 'ssh is not served by this hub');
-      forwardRequest(r.session, req, res, r.edgePath, log.child({ cluster: r.request.cluster, edge: r.request.edge }));
+      forwardRequest(
+        r.session,
+        req,
+        res,
+        r.edgePath,
+        log.child({ cluster: r.request.cluster, edge: r.request.edge }),
+        r.identity,
+      );
     },
     async upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
       socket.on('error', () => {});
@@ -119,6 +151,7 @@ export function edgesProxyHandlers(
         head,
         r.edgePath,
         log.child({ cluster: r.request.cluster, edge: r.request.edge }),
+        r.identity,
       );
     },
   };

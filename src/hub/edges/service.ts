@@ -7,6 +7,7 @@ import type { KubeClient } from '../../kube/client.ts';
 import type { TunnelConfig } from '../../tunnel/index.ts';
 import type { Authenticator } from '../auth/identity.ts';
 import { EdgeAccessReviewer } from './access-review.ts';
+import { EdgeTenants } from './edge-tenant.ts';
 import { agentProxyHandler } from './agent-proxy.ts';
 import { EdgeCredentials } from './credentials.ts';
 import { edgesProxyHandlers } from './edges-proxy.ts';
@@ -82,6 +83,7 @@ export function createEdgeService(opts: EdgeServiceOptions): EdgeService {
       admin: opts.admin,
       authn: opts.authn,
       reviewer,
+      tenants: new EdgeTenants(opts.admin),
       tunnels,
       hubOrigin: new URL(hubURL).origin,
       log: opts.log.child({ component: 'edges-proxy' }),

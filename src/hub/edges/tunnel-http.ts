@@ -2,7 +2,8 @@
 // connection to the agent's local API proxy. Plain requests go over keep-alive streams pooled per session (one
 // `http.Agent` per TunnelSession), so a request costs no stream open/close; bodies stream both ways (watch, logs -f).
 // Upgrades (exec, attach, port-forward over SPDY or WebSocket) get a stream of their own that becomes a raw byte pipe
-// after the 101.
+// after the 101. Every request and upgrade carries the identity the hub authenticated in the `kedge-identity` header
+// (src/api/edge-identity.ts); the agent impersonates it on its API server (docs/agent-protocol.md "Identity on the edge").
 import {
   Agent as HttpAgent,
   request as httpRequest,
@@ -15,22 +16,30 @@ import {
 } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
+import { EDGE_IDENTITY_HEADER, encodeEdgeIdentity, type EdgeIdentity } from '../../api/edge-identity.ts';
 import { HOP_BY_HOP_HEADERS, endToEndHeaders } from '../../kube/http-headers.ts';
 import { StreamKind, type TunnelSession } from '../../tunnel/index.ts';
 import { HubErrorCode } from '../errors.ts';
 import { sendStatus, writeSocketStatus } from '../server/status.ts';
 
-/** Request headers for the edge: the caller's credentials and asserted identities never cross the tunnel. */
+/**
+ * Request headers for the edge: the caller's credentials and asserted identities (Authorization, Cookie,
+ * Impersonate-*, X-Remote-*, a caller-sent kedge-identity) never cross the tunnel; the identity the hub authenticated
+ * does, as the only kedge-identity header.
+ */
 export function edgeRequestHeaders(
   h: IncomingHttpHeaders,
   upgrade: string | undefined,
+  identity?: EdgeIdentity,
 ): Record<string, string | string[]> {
   const out: Record<string, string | string[]> = {};
   for (const [k, v] of Object.entries(h)) {
     if (v === undefined || HOP_BY_HOP_HEADERS.has(k) || k === 'authorization' || k === 'cookie') continue;
     if (k.startsWith('impersonate-') || k.startsWith('x-remote-') || k.startsWith('proxy-')) continue;
+    if (k === EDGE_IDENTITY_HEADER) continue;
     out[k] = v;
   }
+  if (identity !== undefined) out[EDGE_IDENTITY_HEADER] = encodeEdgeIdentity(identity);
   out.host = 'kubernetes';
   if (upgrade !== undefined) {
     out.connection = 'Upgrade';
@@ -129,19 +138,20 @@ function noop(this: Duplex): Duplex {
   return this;
 }
 
-/** Forwards a plain request; `path` is the edge-side path with its query. */
+/** Forwards a plain request; `path` is the edge-side path with its query, `identity` the caller's (see above). */
 export function forwardRequest(
   session: TunnelSession,
   req: IncomingMessage,
   res: ServerResponse,
   path: string,
   log: Logger,
+  identity?: EdgeIdentity,
 ): void {
   const up = httpRequest({
     agent: streamPool(session),
     method: req.method,
     path,
-    headers: edgeRequestHeaders(req.headers, undefined),
+    headers: edgeRequestHeaders(req.headers, undefined, identity),
   });
   up.on('response', (edgeRes) => {
     res.writeHead(edgeRes.statusCode ?? 502, endToEndHeaders(edgeRes.headers));
@@ -169,13 +179,14 @@ export function forwardUpgrade(
   head: Buffer,
   path: string,
   log: Logger,
+  identity?: EdgeIdentity,
 ): void {
   const upgrade = typeof req.headers.upgrade === 'string' ? req.headers.upgrade : 'websocket';
   const up = httpRequest({
     createConnection: streamConnection(session),
     method: req.method,
     path,
-    headers: edgeRequestHeaders(req.headers, upgrade),
+    headers: edgeRequestHeaders(req.headers, upgrade, identity),
   });
   up.on('upgrade', (edgeRes, edgeSocket, edgeHead) => {
     socket.write(statusLine(edgeRes) + rawHeaderBlock(edgeRes.rawHeaders, false));

@@ -1,12 +1,16 @@
 // Tenant workspaces (docs/kcp.md): root:kedge:tenants:<tenant> with the kedge.faros.sh export bound (all claims
 // accepted) and its user bound to cluster-admin there. The user reaches kcp under their own identity, so this
-// binding is the only thing that grants them anything; kcp RBAC keeps them out of every other workspace.
+// binding is the only thing that grants them anything; kcp RBAC keeps them out of every other workspace. The
+// ClusterRoles `kedge:workspace:<role>` an owner shares the workspace with (src/api/workspace-roles.ts) are kept
+// up to date here too, so a changed rule reaches every tenant at its next login.
 import type { Logger } from 'pino';
 import type { KubeClient } from '../../kube/client.ts';
 import { EXPORT_NAME, GROUP, VERSION, WORKSPACE_PROVIDERS, WORKSPACE_TENANTS } from '../../api/constants.ts';
 import { poll, retry } from '../../util/wait.ts';
 import { ensureObject, ensureWorkspace, type KubeObject } from '../bootstrap/ensure.ts';
 import type { UserInfo } from '../auth/identity.ts';
+import { EDGE_ROLES } from '../../api/edge-identity.ts';
+import { workspaceClusterRole, workspaceRoleRules, type WorkspaceRole } from '../../api/workspace-roles.ts';
 
 export interface Tenant {
   /** Workspace path, e.g. root:kedge:tenants:acme. */
@@ -97,5 +101,18 @@ async function ensureTenantOnce(kcp: KubeClient, user: UserInfo, log: Logger, si
     roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'cluster-admin' },
     subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: user.username }],
   });
+  await Promise.all(EDGE_ROLES.map((role) => ensureObject(tenant, CLUSTER_ROLES, workspaceClusterRoleObject(role))));
   return { workspacePath, cluster: ws.cluster };
+}
+
+const CLUSTER_ROLES = '/apis/rbac.authorization.k8s.io/v1/clusterroles';
+
+/** The ClusterRole `kedge:workspace:<role>` as the hub keeps it in every tenant workspace (rules compared on update). */
+export function workspaceClusterRoleObject(role: WorkspaceRole): KubeObject {
+  return {
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'ClusterRole',
+    metadata: { name: workspaceClusterRole(role), labels: { 'app.kubernetes.io/managed-by': 'kedge-hub' } },
+    rules: workspaceRoleRules(role),
+  };
 }
