@@ -141,7 +141,8 @@ cmd_up() {
 # Launches Dex on the config in $D and returns once it serves its discovery document.
 start() {
 	local deadline
-	setsid "$KEDGE_CACHE/bin/dex" serve "$D/config.yaml" >>"$D/dex.log" 2>&1 </dev/null &
+	# 8>&-: Dex must not inherit the port lock of cmd_up, or the next `up` waits for this Dex to exit.
+	setsid "$KEDGE_CACHE/bin/dex" serve "$D/config.yaml" >>"$D/dex.log" 2>&1 </dev/null 8>&- &
 	echo $! >"$D/dex.pid"
 	deadline=$((SECONDS + 60))
 	until ready; do

@@ -7,12 +7,22 @@ import { isKedgeError } from '../api/errors.ts';
 import { durationArg } from '../util/duration.ts';
 import { createLogger } from '../util/logger.ts';
 import { VERSION } from '../version.ts';
+import { OIDC_MAX_CLOCK_SKEW_SEC } from './auth/oidc.ts';
 import { startHub, type HubOptions } from './hub.ts';
 
 function port(v: string): number {
   const n = Number(v);
   if (!Number.isInteger(n) || n < 1 || n > 65535) throw new InvalidArgumentError('must be a port number 1-65535');
   return n;
+}
+/** A duration that may be zero (no skew at all), at most OIDC_MAX_CLOCK_SKEW_SEC. */
+function skewArg(v: string): number {
+  const ms = /^0+(\.0*)?(ms|s|m|h|d)?$/.test(v.trim()) ? 0 : durationArg(v);
+  if (ms > OIDC_MAX_CLOCK_SKEW_SEC * 1000)
+    throw new InvalidArgumentError(
+      `must be at most ${OIDC_MAX_CLOCK_SKEW_SEC / 60}m: tokens would outlive their expiry`,
+    );
+  return ms;
 }
 function collect(v: string, prev: string[]): string[] {
   return [
@@ -72,12 +82,23 @@ const program = new Command('kedge-hub')
       .argParser(durationArg)
       .default(30_000, '30s'),
   )
-  .option('--oidc-issuer-url <url>', "accept ID tokens of this OIDC issuer (exactly its tokens' iss, https)")
+  .option(
+    '--oidc-issuer-url <url>',
+    "accept ID tokens of this OIDC issuer (exactly its tokens' iss, https); its keys (JWKS) are cached and fetched again when a token names an unknown key id, at most every 10s, so a key rotation needs no restart (docs/oidc.md)",
+  )
   .option('--oidc-client-id <id>', 'the audience (aud) those ID tokens must carry: the client ID users log in with')
   .option('--oidc-ca-file <file>', "CA of the issuer's certificate (default: the system roots)")
   .option('--oidc-username-claim <claim>', 'claim that names the user (email requires email_verified)', 'email')
   .option('--oidc-groups-claim <claim>', "claim with the user's groups", 'groups')
   .option('--oidc-prefix <prefix>', 'prefix of OIDC user and group names', 'kedge:oidc:')
+  .addOption(
+    new Option(
+      '--oidc-clock-skew <duration>',
+      `clock difference to the issuer tolerated on exp and nbf of ID tokens (0 to ${OIDC_MAX_CLOCK_SKEW_SEC / 60}m)`,
+    )
+      .argParser(skewArg)
+      .default(30_000, '30s'),
+  )
   .option('--no-controllers', 'do not run the scheduler, status and edge lifecycle controllers in this process')
   .addOption(
     new Option('--insecure-kubeconfigs', 'hand out kubeconfigs with insecure-skip-tls-verify (development only)'),
@@ -112,6 +133,7 @@ const o = program.opts<{
   oidcUsernameClaim: string;
   oidcGroupsClaim: string;
   oidcPrefix: string;
+  oidcClockSkew: number;
 }>();
 if (!!o.tlsCertFile !== !!o.tlsKeyFile) program.error('--tls-cert-file and --tls-key-file go together');
 if (!!o.oidcIssuerUrl !== !!o.oidcClientId) program.error('--oidc-issuer-url and --oidc-client-id go together');
@@ -141,6 +163,7 @@ const opts: HubOptions = {
           usernameClaim: o.oidcUsernameClaim,
           groupsClaim: o.oidcGroupsClaim,
           prefix: o.oidcPrefix,
+          clockToleranceSec: o.oidcClockSkew / 1000,
         },
       }
     : {}),

@@ -2,11 +2,21 @@
 // user and which do not. The real Dex runs in the e2e suites of the OIDC login.
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer as createHttpServer } from 'node:http';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { exportJWK, generateKeyPair, SignJWT, UnsecuredJWT, type CryptoKey, type JWK } from 'jose';
+import {
+  CompactSign,
+  exportJWK,
+  exportSPKI,
+  generateKeyPair,
+  SignJWT,
+  UnsecuredJWT,
+  type CryptoKey,
+  type JWK,
+} from 'jose';
 import { ensureDevPki } from '../tls.ts';
 import { checkOidcOptions, oidcAuthenticator, oidcTenant, userFromClaims } from './oidc.ts';
 
@@ -15,12 +25,12 @@ let server: Server;
 let issuer = '';
 let ca: Buffer;
 let jwks: JWK[] = [];
-let key1: { privateKey: CryptoKey; kid: string };
+let key1: { privateKey: CryptoKey; kid: string; publicKey: CryptoKey; jwk: JWK };
 let jwksFetches = 0;
 
-async function newKey(kid: string): Promise<{ privateKey: CryptoKey; jwk: JWK; kid: string }> {
+async function newKey(kid: string): Promise<{ privateKey: CryptoKey; publicKey: CryptoKey; jwk: JWK; kid: string }> {
   const { privateKey, publicKey } = await generateKeyPair('RS256', { extractable: true });
-  return { privateKey, kid, jwk: { ...(await exportJWK(publicKey)), kid, alg: 'RS256', use: 'sig' } };
+  return { privateKey, publicKey, kid, jwk: { ...(await exportJWK(publicKey)), kid, alg: 'RS256', use: 'sig' } };
 }
 
 beforeAll(async () => {
@@ -30,6 +40,9 @@ beforeAll(async () => {
     res.setHeader('content-type', 'application/json');
     if (req.url === '/dex/.well-known/openid-configuration')
       return res.end(JSON.stringify({ issuer, jwks_uri: `${issuer}/keys` }));
+    // An issuer whose discovery names a JWKS over plain http: its keys could be swapped on the way.
+    if (req.url === '/plain/.well-known/openid-configuration')
+      return res.end(JSON.stringify({ issuer: plainIssuer(), jwks_uri: plainJwksURL }));
     if (req.url === '/dex/keys') {
       jwksFetches++;
       return res.end(JSON.stringify({ keys: jwks }));
@@ -48,6 +61,9 @@ afterAll(async () => {
   await new Promise<void>((r) => server.close(() => r()));
   rmSync(dir, { recursive: true, force: true });
 });
+
+let plainJwksURL = '';
+const plainIssuer = (): string => issuer.replace(/\/dex$/, '/plain');
 
 const claims = () => ({ email: 'alice@example.com', email_verified: true, groups: ['admins'], sub: 'CiQwOGE4' });
 
@@ -116,6 +132,57 @@ describe('oidcAuthenticator', () => {
     expect(await a.authenticate(await sign(k2))).toBeDefined();
     expect(jwksFetches).toBeGreaterThan(before);
     expect(await a.authenticate(await sign(key1))).toBeUndefined(); // the retired key no longer verifies
+    jwks = [key1.jwk]; // back to the first key for the tests below
+  });
+
+  test('alg none with a signature part, and HS256 keyed with the public key (alg confusion): no user', async () => {
+    const a = authn();
+    const valid = await sign(key1);
+    const [, payload, signature] = valid.split('.');
+    const header = (h: object): string => Buffer.from(JSON.stringify(h)).toString('base64url');
+    // `h.p.` is caught by the shape check; with a signature part the token reaches jose, whose allow-list refuses it.
+    const noneSigned = `${header({ alg: 'none', kid: key1.kid })}.${payload}.${signature}`;
+    const spki = new TextEncoder().encode(await exportSPKI(key1.publicKey));
+    const hmac = await new CompactSign(Buffer.from(payload ?? '', 'base64url'))
+      .setProtectedHeader({ alg: 'HS256', kid: key1.kid })
+      .sign(spki);
+    expect(await a.authenticate(valid)).toBeDefined(); // the same payload, properly signed, is a user
+    expect(await a.authenticate(noneSigned)).toBeUndefined();
+    expect(await a.authenticate(hmac)).toBeUndefined();
+  });
+
+  test('the clock skew is the configured one, for nbf and exp alike', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const soon = await sign(key1, { nbf: now + 10 });
+    const justExpired = await sign(key1, { exp: now - 10 });
+    const lenient = oidcAuthenticator({ issuerURL: issuer, clientID: 'kedge', ca, clockToleranceSec: 30 });
+    const strict = oidcAuthenticator({ issuerURL: issuer, clientID: 'kedge', ca, clockToleranceSec: 2 });
+    expect(await lenient.authenticate(soon)).toBeDefined();
+    expect(await lenient.authenticate(justExpired)).toBeDefined();
+    expect(await strict.authenticate(soon)).toBeUndefined();
+    expect(await strict.authenticate(justExpired)).toBeUndefined();
+    expect(await strict.authenticate(await sign(key1))).toBeDefined(); // strict, not broken
+  });
+
+  test('unknown kids fetch the JWKS again at most once per cooldown', async () => {
+    const a = oidcAuthenticator({ issuerURL: issuer, clientID: 'kedge', ca, jwksCooldownMs: 60_000 });
+    expect(await a.authenticate(await sign(key1))).toBeDefined();
+    const before = jwksFetches;
+    for (let i = 0; i < 5; i++) expect(await a.authenticate(await sign(await newKey(`made-up-${i}`)))).toBeUndefined();
+    expect(jwksFetches).toBe(before); // within the cooldown: refused without asking the issuer
+    expect(await a.authenticate(await sign(key1))).toBeDefined();
+  });
+
+  test('a JWKS over plain http is not trusted', async () => {
+    const http = createHttpServer((_req, res) => res.end(JSON.stringify({ keys: jwks })));
+    await new Promise<void>((r) => http.listen(0, '127.0.0.1', r));
+    plainJwksURL = `http://127.0.0.1:${(http.address() as AddressInfo).port}/keys`;
+    try {
+      const a = oidcAuthenticator({ issuerURL: plainIssuer(), clientID: 'kedge', ca, jwksCooldownMs: 0 });
+      expect(await a.authenticate(await sign(key1, { iss: plainIssuer() }))).toBeUndefined();
+    } finally {
+      await new Promise<void>((r) => http.close(() => r()));
+    }
   });
 
   test('an issuer whose certificate is not trusted makes no user', async () => {
@@ -146,5 +213,13 @@ describe('claims and options', () => {
       /must be https.*client ID is empty/,
     );
     expect(() => checkOidcOptions({ issuerURL: 'https://dex', clientID: 'k', prefix: 'system:' })).toThrow(/prefix/);
+    expect(() => checkOidcOptions({ issuerURL: 'https://dex', clientID: 'k', clockToleranceSec: 301 })).toThrow(
+      /clock skew must be 0 to 300 s/,
+    );
+    expect(() => checkOidcOptions({ issuerURL: 'https://dex', clientID: 'k', clockToleranceSec: -1 })).toThrow(/skew/);
+    expect(checkOidcOptions({ issuerURL: 'https://dex', clientID: 'k' })).toMatchObject({
+      clockToleranceSec: 30,
+      jwksCooldownMs: 10_000,
+    });
   });
 });

@@ -1,8 +1,8 @@
-// OIDC ID tokens as hub credentials (issue 9; docs/kcp.md): the hub is a resource server that verifies tokens its
+// OIDC ID tokens as hub credentials (issue 9; docs/oidc.md): the hub is a resource server that verifies tokens its
 // users got from the issuer (Dex, Keycloak, …) and maps their claims to a Kedge user. Verification is jose's:
 // discovery once, the JWKS cached and fetched again on an unknown `kid` (so a key rotation at the issuer needs no hub
 // restart), `iss` and `aud` exact, `exp`/`nbf` with a small clock skew, and only asymmetric algorithms (never
-// `none`, never HMAC with a public key). Not yet wired to flags: the building block of the OIDC login.
+// `none`, never HMAC with a public key). Wired to the hub's --oidc-* flags (src/hub/main.ts).
 import { createHash } from 'node:crypto';
 import { createRemoteJWKSet, customFetch, jwtVerify, type JWTPayload } from 'jose';
 import { Agent, fetch as undiciFetch } from 'undici';
@@ -22,9 +22,9 @@ export interface OidcOptions {
   groupsClaim?: string;
   /** Prefix of user and group names (default `kedge:oidc:`), so they never collide with kcp's or static users. */
   prefix?: string;
-  /** Accepted clock difference for `exp`, `nbf` and `iat` (default 30 s). */
+  /** Accepted clock difference for `exp` and `nbf`, 0 to 300 s (default 30 s; --oidc-clock-skew). */
   clockToleranceSec?: number;
-  /** After fetching the JWKS, an unknown `kid` fetches it again only after this long (default 30 s, jose's). */
+  /** After fetching the JWKS, an unknown `kid` fetches it again only after this long (default 10 s, see below). */
   jwksCooldownMs?: number;
 }
 
@@ -42,12 +42,22 @@ export const OIDC_ALGORITHMS = [
   'EdDSA',
 ];
 
+/** The most clock skew the hub accepts: more would keep expired tokens alive for long. */
+export const OIDC_MAX_CLOCK_SKEW_SEC = 300;
+
+/** Bounds every request to the issuer (discovery, JWKS): a hanging issuer must not hang authentication. */
+const ISSUER_TIMEOUT_MS = 5_000;
+
 const DEFAULTS = {
   usernameClaim: 'email',
   groupsClaim: 'groups',
   prefix: 'kedge:oidc:',
   clockToleranceSec: 30,
-  jwksCooldownMs: 30_000,
+  // A token whose `kid` is not in the cached JWKS (the issuer rotated its keys) fetches the JWKS again at once unless
+  // the last fetch was less than this long ago; meanwhile such tokens are refused. 10 s (jose's default is 30 s)
+  // bounds how long fresh tokens fail after a rotation, yet tokens with made-up kids cost the issuer at most one
+  // JWKS request per 10 s per hub (jose also joins concurrent fetches). Besides, the JWKS is refreshed after 10 min.
+  jwksCooldownMs: 10_000,
 };
 
 /** Checks the options; every problem at once, each naming its option. */
@@ -65,6 +75,11 @@ export function checkOidcOptions(o: OidcOptions): Required<Omit<OidcOptions, 'ca
   if (o.clientID.trim() === '') problems.push('the client ID is empty');
   const prefix = o.prefix ?? DEFAULTS.prefix;
   if (prefix.startsWith('system:')) problems.push('the prefix must not start with system:');
+  const skew = o.clockToleranceSec ?? DEFAULTS.clockToleranceSec;
+  if (!(skew >= 0 && skew <= OIDC_MAX_CLOCK_SKEW_SEC))
+    problems.push(`the clock skew must be 0 to ${OIDC_MAX_CLOCK_SKEW_SEC} s, not ${skew}`);
+  const cooldown = o.jwksCooldownMs ?? DEFAULTS.jwksCooldownMs;
+  if (!(cooldown >= 0 && Number.isFinite(cooldown))) problems.push(`the JWKS cooldown must be ≥ 0 ms, not ${cooldown}`);
   if (problems.length > 0) throw new HubError(HubErrorCode.OidcInvalid, `OIDC: ${problems.join('; ')}`);
   return {
     issuerURL: o.issuerURL,
@@ -73,8 +88,8 @@ export function checkOidcOptions(o: OidcOptions): Required<Omit<OidcOptions, 'ca
     usernameClaim: o.usernameClaim ?? DEFAULTS.usernameClaim,
     groupsClaim: o.groupsClaim ?? DEFAULTS.groupsClaim,
     prefix,
-    clockToleranceSec: o.clockToleranceSec ?? DEFAULTS.clockToleranceSec,
-    jwksCooldownMs: o.jwksCooldownMs ?? DEFAULTS.jwksCooldownMs,
+    clockToleranceSec: skew,
+    jwksCooldownMs: cooldown,
   };
 }
 
@@ -118,13 +133,22 @@ export function userFromClaims(
 export function oidcAuthenticator(options: OidcOptions): Authenticator {
   const o = checkOidcOptions(options);
   const dispatcher = o.ca !== undefined ? new Agent({ connect: { ca: o.ca } }) : undefined;
-  const get = (url: string): Promise<Response> => undiciFetch(url, dispatcher ? { dispatcher } : {});
+  // jose hands its own init (timeout signal, `redirect: 'manual'`, accept header) to the fetch: it is kept, only the
+  // CA is added.
+  const get = (url: string, init: RequestInit = {}): Promise<Response> =>
+    undiciFetch(url, {
+      headers: Object.fromEntries(new Headers(init.headers)),
+      redirect: init.redirect ?? 'manual',
+      signal: init.signal ?? AbortSignal.timeout(ISSUER_TIMEOUT_MS),
+      ...(dispatcher ? { dispatcher } : {}),
+    });
   let jwks: Promise<ReturnType<typeof createRemoteJWKSet>> | undefined;
   const keys = (): Promise<ReturnType<typeof createRemoteJWKSet>> => {
     jwks ??= discover(o.issuerURL, get).then((uri) =>
       createRemoteJWKSet(new URL(uri), {
         cooldownDuration: o.jwksCooldownMs,
-        [customFetch]: (url: string) => get(url),
+        timeoutDuration: ISSUER_TIMEOUT_MS,
+        [customFetch]: get,
       }),
     );
     // A failed discovery is tried again on the next token, not remembered.
@@ -151,12 +175,17 @@ export function oidcAuthenticator(options: OidcOptions): Authenticator {
 }
 
 /** The JWKS URL from the issuer's discovery document, whose `issuer` must be exactly the configured one. */
-async function discover(issuerURL: string, get: (url: string) => Promise<Response>): Promise<string> {
+async function discover(
+  issuerURL: string,
+  get: (url: string, init?: RequestInit) => Promise<Response>,
+): Promise<string> {
   const res = await get(`${issuerURL.replace(/\/+$/, '')}/.well-known/openid-configuration`);
   if (!res.ok) throw new HubError(HubErrorCode.OidcInvalid, `OIDC discovery at ${issuerURL}: HTTP ${res.status}`);
   const doc = (await res.json()) as { issuer?: unknown; jwks_uri?: unknown };
   if (doc.issuer !== issuerURL)
     throw new HubError(HubErrorCode.OidcInvalid, `OIDC discovery: issuer ${String(doc.issuer)} is not ${issuerURL}`);
-  if (typeof doc.jwks_uri !== 'string') throw new HubError(HubErrorCode.OidcInvalid, 'OIDC discovery: no jwks_uri');
+  // The keys decide who is anyone: fetched over https only, like the discovery document itself.
+  if (typeof doc.jwks_uri !== 'string' || !doc.jwks_uri.startsWith('https://'))
+    throw new HubError(HubErrorCode.OidcInvalid, 'OIDC discovery: no https jwks_uri');
   return doc.jwks_uri;
 }
