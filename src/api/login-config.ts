@@ -1,6 +1,6 @@
 // The hub's unauthenticated login discovery document (SPEC §7 "login discovery"): which login methods it offers, so
 // `kedge login --hub-url URL` picks one by itself. Served at LOGIN_CONFIG_PATH; shared by the hub and the CLI.
-import { API_VERSION } from './constants.ts';
+import type { API_VERSION } from './constants.ts';
 
 export const LOGIN_CONFIG_PATH = '/auth/config';
 export const LOGIN_CONFIG_KIND = 'LoginConfig';
