@@ -7,6 +7,8 @@ import { EXPORT_NAME, GROUP, VERSION, WORKSPACE_PROVIDERS, WORKSPACE_TENANTS } f
 import { poll, retry } from '../../util/wait.ts';
 import { ensureObject, ensureWorkspace, type KubeObject } from '../bootstrap/ensure.ts';
 import type { UserInfo } from '../auth/identity.ts';
+import { EDGE_ROLES } from '../../api/edge-identity.ts';
+import { workspaceClusterRole, workspaceRoleRules } from '../../api/workspace-roles.ts';
 
 export interface Tenant {
   /** Workspace path, e.g. root:kedge:tenants:acme. */
@@ -97,5 +99,14 @@ async function ensureTenantOnce(kcp: KubeClient, user: UserInfo, log: Logger, si
     roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'cluster-admin' },
     subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: user.username }],
   });
+  // The roles `kedge workspace share` binds (src/api/workspace-roles.ts). H3's stand-in until H2's version lands.
+  for (const role of EDGE_ROLES) {
+    await ensureObject(tenant, '/apis/rbac.authorization.k8s.io/v1/clusterroles', {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'ClusterRole',
+      metadata: { name: workspaceClusterRole(role) },
+      rules: workspaceRoleRules(role),
+    });
+  }
   return { workspacePath, cluster: ws.cluster };
 }
