@@ -91,12 +91,14 @@ afterAll(async () => {
 });
 
 describe('GET /auth/workspaces', () => {
-  it('is 401 without a token and with a bad one', async () => {
+  it('is 401 without a token and with a bad one, 405 for another method', async () => {
     expect((await hubRequest(hub.hubURL, hub.caFile, 'GET', '/auth/workspaces')).status).toBe(401);
     const bad = await hubRequest(hub.hubURL, hub.caFile, 'GET', '/auth/workspaces', { token: 'not-a-token' });
     expect(bad.status).toBe(401);
     const forged = `${tokens.alice!.slice(0, -4)}AAAA`;
     expect((await hubRequest(hub.hubURL, hub.caFile, 'GET', '/auth/workspaces', { token: forged })).status).toBe(401);
+    const post = await hubRequest(hub.hubURL, hub.caFile, 'POST', '/auth/workspaces', { token: tokens.alice! });
+    expect(post.status).toBe(405);
   });
 });
 
