@@ -31,6 +31,12 @@ const list = async (who: Who): Promise<WorkspaceList> => {
   if (r.code !== 0) throw new Error(`kedge workspace list: ${r.stderr}`);
   return JSON.parse(r.stdout) as WorkspaceList;
 };
+/** The hub's answer behind `kedge workspace list`, asked in-process (no CLI start) where the CLI is not the point. */
+const listed = async (who: Who | 'carol'): Promise<WorkspaceList> => {
+  const r = await hubRequest(hub.hubURL, hub.caFile, 'GET', '/auth/workspaces', { token: tokens[who]! });
+  if (r.status !== 200) throw new Error(`GET /auth/workspaces: ${r.status} ${r.body}`);
+  return r.json<WorkspaceList>();
+};
 const server = (who: Who): string => /server: (\S+)/.exec(readFileSync(kc[who], 'utf8'))?.[1] ?? '';
 const pathOf = (who: Who): string => /\/clusters\/(\S+)$/.exec(server(who))?.[1] ?? '';
 const vw = (name: string): string => `apiVersion: kedge.faros.sh/v1alpha1
@@ -116,7 +122,7 @@ describe('sharing a workspace', () => {
     expect(a.items).toEqual([
       { name: alicePath.split(':').at(-1), path: alicePath, role: 'admin', own: true, current: true },
     ]);
-    expect((await list('bob')).items.map((w) => w.path)).toEqual([bobPath]);
+    expect((await listed('bob')).items.map((w) => w.path)).toEqual([bobPath]);
     const table = await ws('alice', 'list');
     expect(table.stdout.split('\n')[0]).toMatch(/^CURRENT\s+NAME\s+ROLE\s+ACCESS\s+PATH$/);
     // The hub forwards any tenant path now; kcp refuses bob (no binding in alice's workspace).
@@ -137,7 +143,7 @@ describe('sharing a workspace', () => {
     expect([none.code, none.stderr]).toEqual([1, expect.stringMatching(/exactly one subject/)]);
     const sys = await ws('alice', 'share', 'system:authenticated');
     expect([sys.code, sys.stderr]).toEqual([1, expect.stringMatching(/system: names cannot/)]);
-    expect((await list('bob')).items).toHaveLength(1);
+    expect((await listed('bob')).items).toHaveLength(1);
   });
 
   it('view: bob lists and uses alice’s workspace, reads VirtualWorkloads, cannot create one or share onward', async () => {
@@ -146,14 +152,19 @@ describe('sharing a workspace', () => {
     expect(shared.stdout.trim()).toBe(`Shared ${alicePath} with user kedge:oidc:bob@example.com as view.`);
     const again = await ws('alice', 'share', 'bob@example.com', '--role', 'view');
     expect(again.stdout).toMatch(/already shared .* as view; nothing changed/);
+    const shares = await ws('alice', 'shares');
+    expect(shares.stdout.split('\n').map((l) => l.split(/\s+/).join(' '))).toEqual([
+      'KIND NAME ROLE',
+      'user kedge:oidc:bob@example.com view',
+      '',
+    ]);
 
-    const b = await list('bob');
+    const b = await listed('bob');
     expect(b.items.map(({ path, role, own }) => ({ path, role, own }))).toEqual([
       { path: bobPath, role: 'admin', own: true },
       { path: alicePath, role: 'view', own: false },
     ]);
-    const carol = await hubRequest(hub.hubURL, hub.caFile, 'GET', '/auth/workspaces', { token: tokens.carol! });
-    expect(carol.json<WorkspaceList>().items.map((w) => w.path)).not.toContain(alicePath);
+    expect((await listed('carol')).items.map((w) => w.path)).not.toContain(alicePath);
 
     const use = await ws('bob', 'use', alicePath.split(':').at(-1)!);
     expect([use.code, use.stderr]).toEqual([0, '']);
@@ -172,6 +183,8 @@ describe('sharing a workspace', () => {
     const here = await kubectl(kc.bob, ['ws', '.']);
     expect(here.stdout).toContain(alicePath);
 
+    const peek = await ws('bob', 'shares');
+    expect([peek.code, peek.stderr]).toEqual([1, expect.stringMatching('only a workspace admin can see the shares')]);
     const onward = await ws('bob', 'share', 'carol@example.com', '--role', 'admin');
     expect([onward.code, onward.stderr]).toEqual([
       1,
@@ -209,7 +222,7 @@ describe('sharing a workspace', () => {
     ]);
     expect(bindings.stdout.trim().split('\n')).toHaveLength(1);
     expect(bindings.stdout).toMatch(/kedge:share:edit:user:bob-example.com-[0-9a-f]{8}/);
-    expect((await list('bob')).items.find((w) => w.path === alicePath)?.role).toBe('edit');
+    expect((await listed('bob')).items.find((w) => w.path === alicePath)?.role).toBe('edit');
     expect((await ws('bob', 'use', alicePath)).code).toBe(0);
     await eventually(
       async () => {
@@ -236,7 +249,7 @@ describe('sharing a workspace', () => {
       token: tokens.bob!,
     });
     expect(direct.status).toBe(403);
-    expect((await list('bob')).items.map((w) => w.path)).toEqual([bobPath]);
+    expect((await listed('bob')).items.map((w) => w.path)).toEqual([bobPath]);
     const twice = await ws('alice', 'unshare', 'bob@example.com');
     expect([twice.code, twice.stderr]).toEqual([1, expect.stringMatching(/is not shared with user/)]);
   });
@@ -244,9 +257,8 @@ describe('sharing a workspace', () => {
   it('a group share (--group acme → kedge:oidc:acme) reaches bob too', async () => {
     const g = await ws('alice', 'share', '--group', 'acme');
     expect(g.stdout.trim()).toBe(`Shared ${alicePath} with group kedge:oidc:acme as view.`);
-    expect((await list('bob')).items.find((w) => w.path === alicePath)).toMatchObject({ role: 'view', own: false });
-    const carol = await hubRequest(hub.hubURL, hub.caFile, 'GET', '/auth/workspaces', { token: tokens.carol! });
-    expect(carol.json<WorkspaceList>().items.map((w) => w.path)).not.toContain(alicePath);
+    expect((await listed('bob')).items.find((w) => w.path === alicePath)).toMatchObject({ role: 'view', own: false });
+    expect((await listed('carol')).items.map((w) => w.path)).not.toContain(alicePath);
     expect((await ws('bob', 'use', alicePath)).code).toBe(0);
     await eventually(
       async () => {
@@ -256,6 +268,6 @@ describe('sharing a workspace', () => {
       { what: 'bob reading through the group share', timeoutMs: 15_000 },
     );
     expect((await ws('alice', 'unshare', '--group', 'acme')).code).toBe(0);
-    expect((await list('bob')).items.map((w) => w.path)).toEqual([bobPath]);
+    expect((await listed('bob')).items.map((w) => w.path)).toEqual([bobPath]);
   });
 });

@@ -191,6 +191,32 @@ export async function unshare(userArg: string | undefined, flags: ShareFlags, pr
   }
 }
 
+/** `kedge workspace shares`: who the context's workspace is shared with (a workspace admin may read that). */
+export async function listShares(flags: ClientFlags, print: Print): Promise<void> {
+  const user = await userClient(flags);
+  try {
+    requireTenantWorkspace(user);
+    const list = await explainHub(
+      user.client.listAll<Binding>(CRB_PATH, { labelSelector: LABEL_SHARE_ROLE }),
+      `only a workspace admin can see the shares of ${user.workspace}`,
+    );
+    const rows = list.items.flatMap((b) =>
+      (b.subjects ?? []).map((s) => [
+        (s.kind ?? '').toLowerCase(),
+        s.name ?? '',
+        b.roleRef?.name?.replace(/^kedge:workspace:/, '') ?? '',
+      ]),
+    );
+    if (rows.length === 0) return print(`${user.workspace} is not shared with anyone.`);
+    rows.sort((a, b) => a.join(' ').localeCompare(b.join(' ')));
+    const all = [['KIND', 'NAME', 'ROLE'], ...rows];
+    const w = [0, 1].map((i) => Math.max(...all.map((r) => r[i]!.length)));
+    for (const r of all) print(`${r[0]!.padEnd(w[0]! + 2)}${r[1]!.padEnd(w[1]! + 2)}${r[2]}`);
+  } finally {
+    await user.client.close();
+  }
+}
+
 async function deleteBinding(c: KubeClient, b: Binding, forbidden: string): Promise<void> {
   try {
     await c.delete(`${CRB_PATH}/${b.metadata.name ?? ''}`);

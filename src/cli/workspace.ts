@@ -1,7 +1,7 @@
 // Registers `kedge workspace share|unshare|list|use` (small teams, issue 9): the commands live in workspace-*.ts.
 import { Option, type Command } from 'commander';
 import { listWorkspaces, useWorkspace } from './workspace-list.ts';
-import { share, unshare } from './workspace-share.ts';
+import { listShares, share, unshare } from './workspace-share.ts';
 
 const print = (l: string): void => console.log(l);
 
@@ -48,6 +48,10 @@ Examples:
     .option('--group <group>', 'unshare a group instead of a user')
     .addHelpText('after', SUBJECT_HELP)
     .action(async (user: string | undefined, flags) => unshare(user, flags, print));
+
+  common(ws.command('shares'))
+    .description("list who the context's workspace is shared with, and as what (workspace admins only)")
+    .action(async (flags) => listShares(flags, print));
 
   common(ws.command('list'))
     .alias('ls')
