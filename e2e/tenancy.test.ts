@@ -1,5 +1,6 @@
 // Static-token login and tenant isolation through the hub, against a real kcp: each token gets its own
-// workspace; requests are forwarded under the user's own identity; other workspaces are 403; bad tokens 401.
+// workspace; requests are forwarded under the user's own identity; other workspaces are 403 (the hub's outside
+// root:kedge:tenants, kcp's inside it: a workspace can be shared); bad tokens 401.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -181,16 +182,26 @@ describe('forwarding to kcp under the user identity', () => {
     );
   });
 
-  it('answers 403 for another tenant workspace, the parent, root and look-alike names', async () => {
+  it('answers 403 for the parent, root and other kedge workspaces (the hub refuses them)', async () => {
     for (const path of [
-      `/clusters/${wsB}/api/v1/namespaces`,
       '/clusters/root:kedge:tenants/api/v1/namespaces',
       '/clusters/root/api/v1/namespaces',
       '/clusters/root:kedge:providers/apis',
-      `/clusters/${wsA}x/api/v1/namespaces`,
+      '/clusters/root:kedge:tenantsx:a/api/v1/namespaces',
     ]) {
-      expectStatus(await get(path, tokenA), 403);
+      const res = await get(path, tokenA);
+      expectStatus(res, 403);
+      expect(res.json<{ message: string }>().message).toMatch(/is not accessible/);
     }
+  });
+
+  it("forwards other tenants' workspaces (they can be shared): kcp answers 403, or 404 for none", async () => {
+    const other = await get(`/clusters/${wsB}/api/v1/namespaces`, tokenA);
+    expect(other.status).toBe(403);
+    expect(other.json<{ message: string }>().message).not.toMatch(/is not accessible/);
+    const missing = await get(`/clusters/${wsA}x/api/v1/namespaces`, tokenA);
+    expect(missing.status).toBe(404);
+    expect(missing.json<{ details?: { kind?: string } }>().details?.kind).toBe('workspaces');
   });
 
   it('is also refused by kcp itself when a user token is sent straight to kcp for another workspace', async () => {

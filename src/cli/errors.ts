@@ -13,7 +13,7 @@ export const CLIErrorCode = {
   Unauthorized: 'KEDGE_CLI_UNAUTHORIZED',
   /** The hub (kcp RBAC) refused the operation (403). */
   Forbidden: 'KEDGE_CLI_FORBIDDEN',
-  /** The named edge does not exist (404). */
+  /** The named edge does not exist (404), or the named workspace or share is not there. */
   NotFound: 'KEDGE_CLI_NOT_FOUND',
   /** The named edge already exists (409). */
   AlreadyExists: 'KEDGE_CLI_ALREADY_EXISTS',

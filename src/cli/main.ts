@@ -5,6 +5,7 @@ import { login } from './login.ts';
 import { registerEdgeCommands } from './edge.ts';
 import { errorLine } from './errors.ts';
 import { registerSshCommands } from './ssh.ts';
+import { registerWorkspaceCommands } from './workspace.ts';
 
 // bin/kedge (the launcher kubectl runs as `kubectl-kedge`) names itself in KEDGE_CLI_NAME.
 const invokedAs = process.env.KEDGE_CLI_NAME ?? process.argv[1] ?? '';
@@ -34,6 +35,7 @@ program
 
 registerEdgeCommands(program);
 registerSshCommands(program);
+registerWorkspaceCommands(program);
 (await import('./agent.ts')).registerAgentCommand(program);
 
 program

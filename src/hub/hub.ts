@@ -20,6 +20,7 @@ import { createHubServer } from './server/server.ts';
 import { cachedCheck } from './server/readyz.ts';
 import { kcpReadinessCheck } from './kcp/probe.ts';
 import { ensureTenant, type Tenant } from './tenancy/tenants.ts';
+import { ShareReader, workspaceListHandler } from './tenancy/workspace-list.ts';
 import {
   startControllerManager,
   DEFAULT_HEARTBEAT_INTERVAL_MS,
@@ -92,6 +93,7 @@ export async function startHub(opts: HubOptions, log: Logger): Promise<Hub> {
   let isReady = false;
   let proxy: ReturnType<typeof kcpProxyHandler> | undefined;
   let edges: EdgeService | undefined;
+  let shares: ShareReader | undefined;
   const target = {
     hubURL: opts.externalURL.replace(/\/+$/, ''),
     ...(caFile ? { caPEM: readFileSync(caFile, 'utf8') } : {}),
@@ -123,6 +125,7 @@ export async function startHub(opts: HubOptions, log: Logger): Promise<Hub> {
       tokenLogin: tokenLoginHandler(authn, ensure, target, log.child({ component: 'login' })),
       tokenReview: tokenReviewHandler(secrets.webhookToken, authn, log.child({ component: 'tokenreview' })),
       kcpProxy: (req, res) => proxy?.(req, res),
+      workspaces: workspaceListHandler(authn, () => shares, log.child({ component: 'workspaces' })),
       agentProxy: (req, res) => edges?.agentProxy(req, res),
       agentProxyUpgrade: (req, socket, head) => edges?.agentProxyUpgrade(req, socket, head),
       edgesProxy: (req, res) => edges?.edgesProxy(req, res),
@@ -180,6 +183,7 @@ export async function startHub(opts: HubOptions, log: Logger): Promise<Hub> {
     authn,
     log.child({ component: 'kcp-proxy' }),
   );
+  shares = new ShareReader(kcp);
 
   // Tunnel up/down goes to the controllers' Edge lifecycle; with the controllers disabled it is applied directly.
   const heartbeatIntervalMs = opts.controllers?.heartbeatIntervalMs ?? DEFAULT_HEARTBEAT_INTERVAL_MS;

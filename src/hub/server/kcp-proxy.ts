@@ -1,13 +1,15 @@
 // /clusters/<workspace>/… → kcp, under the caller's OWN identity: the user's bearer token is forwarded and kcp
 // authenticates it through the hub's TokenReview webhook, so kcp RBAC enforces tenancy. The hub first checks the
-// token itself (unknown → 401, never forwarded) and that the path stays inside the caller's tenant (else 403).
+// token itself (unknown → 401, never forwarded) and that the path names a workspace under root:kedge:tenants (else
+// 403): not only the caller's own, since a workspace owner may share theirs (`kedge workspace share`, plain RBAC
+// there). Inside that tree kcp alone decides, as for the owner: a user with no binding in a workspace gets kcp's 403.
 import { Agent, request as httpsRequest } from 'node:https';
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { bearerToken, type Authenticator } from '../auth/identity.ts';
 import { HOP_BY_HOP_HEADERS, endToEndHeaders } from '../../kube/http-headers.ts';
-import { tenantPath } from '../tenancy/tenants.ts';
-import { isWithinWorkspace, parseClusterPath } from './paths.ts';
+import { WORKSPACE_TENANTS } from '../../api/constants.ts';
+import { isUnderWorkspace, parseClusterPath } from './paths.ts';
 import { discardBody } from './body.ts';
 import { HubErrorCode } from '../errors.ts';
 import { sendStatus } from './status.ts';
@@ -30,7 +32,7 @@ export function kcpProxyHandler(opts: KcpProxyOptions, authn: Authenticator, log
     if (!user) return sendStatus(res, 401, 'Unauthorized');
     const parsed = parseClusterPath(rawPath);
     if (!parsed.ok) return sendStatus(res, 400, `malformed path: ${parsed.reason}`);
-    if (!isWithinWorkspace(parsed.workspace, tenantPath(user.tenant))) {
+    if (!isUnderWorkspace(parsed.workspace, WORKSPACE_TENANTS)) {
       return sendStatus(res, 403, `workspace ${parsed.workspace} is not accessible to ${user.username}`);
     }
     const upstream = httpsRequest({

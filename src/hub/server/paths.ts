@@ -33,7 +33,7 @@ export function unsafePathReason(rawPath: string): string | undefined {
   return undefined;
 }
 
-/** True when `workspace` is the tenant's workspace or one of its descendants. */
-export function isWithinWorkspace(workspace: string, tenantPath: string): boolean {
-  return workspace === tenantPath || workspace.startsWith(`${tenantPath}:`);
+/** True when `workspace` is a descendant of `parent` (not `parent` itself): e.g. any tenant workspace. */
+export function isUnderWorkspace(workspace: string, parent: string): boolean {
+  return workspace.startsWith(`${parent}:`);
 }

@@ -24,6 +24,8 @@ export interface Routes {
   tokenLogin: Handler;
   tokenReview: Handler;
   kcpProxy: Handler;
+  /** GET /auth/workspaces: the workspaces the caller may use (src/hub/tenancy/workspace-list.ts). */
+  workspaces?: Handler;
   /** /services/agent-proxy/… and /services/edges-proxy/… (src/hub/edges); plain requests and upgrades. */
   agentProxy?: Handler;
   agentProxyUpgrade?: UpgradeHandler;
@@ -94,6 +96,9 @@ export function createHubServer(
         });
       case 'token-login':
         return ready(res) ? routes.tokenLogin(req, res) : undefined;
+      case 'workspaces':
+        if (!routes.workspaces) return sendStatus(res, 404, 'not found');
+        return ready(res) ? routes.workspaces(req, res) : undefined;
       case 'tokenreview':
         return routes.tokenReview(req, res);
       case 'clusters':
@@ -126,6 +131,7 @@ export function routeName(url: string): string {
   if (path === '/readyz') return 'readyz';
   if (path === '/metrics') return 'metrics';
   if (path === '/auth/token-login') return 'token-login';
+  if (path === '/auth/workspaces') return 'workspaces';
   if (path === '/authn/tokenreview') return 'tokenreview';
   if (path.startsWith('/clusters/')) return 'clusters';
   if (path.startsWith('/services/agent-proxy/')) return 'agent-proxy';
