@@ -1,7 +1,7 @@
 // Each caller's own rights on the edge (docs/agent-protocol.md "Identity on the edge"), on the real stack: kcp, the
 // hub, a real `kedge-agent` and a real edge kube-apiserver (hack/edge-cluster.sh). The owner (tenant admin) acts as
-// cluster-admin on the edge; bob, given `kedge:workspace:view` in the owner's workspace exactly as `kedge workspace
-// share bob --role view` does, reads but may not delete or exec, and the edge API server names him in its refusal;
+// cluster-admin on the edge; bob, given `kedge:workspace:view` in the owner's workspace by `kedge workspace share
+// <bob> --role view`, reads but may not delete or exec, and the edge API server names him in its refusal;
 // whatever impersonation a caller asks for itself is dropped; unsharing ends his access at the hub. Also the
 // workspace side of that view role against kcp itself: bob enters the workspace, lists but cannot create.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
@@ -10,7 +10,6 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encodeEdgeIdentity } from '../src/api/edge-identity.ts';
-import { workspaceClusterRole, LABEL_SHARE_ROLE } from '../src/api/workspace-roles.ts';
 import { kedge, kedgeLogin, kubectl, kubectlOK, run } from './harness/cli.ts';
 import { startAgent, startEdgeCluster, type AgentProcess, type EdgeCluster } from './harness/edges.ts';
 import { loadTestEnv, tool } from './harness/env.ts';
@@ -28,7 +27,6 @@ const [edgeKcO, edgeKcB, kcpKcB] = [
   join(dir, 'bob-edge.kubeconfig'),
   join(dir, 'bob-kcp.kubeconfig'),
 ];
-const share = `kedge:share:view:${bob}`;
 let hub: TestHub;
 let edge: EdgeCluster;
 let agent: AgentProcess;
@@ -161,14 +159,9 @@ describe('identity on the edge', () => {
   });
 
   it("shared as view (kedge:workspace:view): bob enters the owner's workspace at kcp, lists VirtualWorkloads, cannot create", async () => {
-    const crb = {
-      apiVersion: 'rbac.authorization.k8s.io/v1',
-      kind: 'ClusterRoleBinding',
-      metadata: { name: share, labels: { [LABEL_SHARE_ROLE]: 'view' } },
-      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: workspaceClusterRole('view') },
-      subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: bobUser }],
-    };
-    await kubectlOK(kcO, ['create', '-f', '-'], JSON.stringify(crb));
+    const shared = await kedge(['workspace', 'share', bobUser, '--role', 'view', '--kubeconfig', kcO]);
+    expect(shared.stderr).toBe('');
+    expect(shared.stdout).toContain(`with user ${bobUser} as view`);
     const list = await eventually(
       async () => {
         const r = await kubectl(kcpKcB, ['get', 'virtualworkloads', '-A']);
@@ -251,7 +244,8 @@ describe('identity on the edge', () => {
   });
 
   it('unshared, bob is refused by the hub again', async () => {
-    await kubectlOK(kcO, ['delete', 'clusterrolebinding', share]);
+    const unshared = await kedge(['workspace', 'unshare', bobUser, '--kubeconfig', kcO]);
+    expect(unshared.stdout).toContain(`from user ${bobUser}`);
     await eventually(
       async () => {
         const r = await hubReq(`${edgePath}/api/v1/namespaces/default/pods`, { token: tokenB });
