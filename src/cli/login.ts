@@ -1,18 +1,25 @@
-// `kedge login`: exchanges a static token for a tenant kubeconfig at the hub and merges it into the user's
-// kubeconfig as the "kedge" context.
+// `kedge login`: logs in at the hub and merges a tenant kubeconfig into the user's kubeconfig as the "kedge" context.
+// With a static token (flag, file or KEDGE_TOKEN) the token goes into the kubeconfig as before. Without one, the hub's
+// discovery document (GET /auth/config) says whether it takes OIDC; then the user logs in at the issuer
+// (src/cli/oidc/login-oidc.ts), the ID token logs in at the hub the same way, and the kubeconfig's user is the exec
+// plugin `kedge get-token`, which keeps the tokens in its own cache — none in the kubeconfig.
 import { readFileSync } from 'node:fs';
-import { request } from 'undici';
+import { request, type Agent } from 'undici';
+import { LoginMethod } from '../api/login-config.ts';
 import { explainRequestError, hubDispatcher, type TLSFlags } from './http.ts';
 import {
   defaultKubeconfigPath,
   mergeKubeconfig,
   parseKubeconfig,
   readKubeconfigFile,
+  withExecUsers,
   writeKubeconfigFile,
+  type Kubeconfig,
 } from './kubeconfig.ts';
 import { CLIError, CLIErrorCode } from './errors.ts';
+import type { OidcFlags } from './oidc/login-oidc.ts';
 
-export interface LoginFlags extends TLSFlags {
+export interface LoginFlags extends TLSFlags, OidcFlags {
   hubUrl: string;
   token?: string;
   /** File holding the token (first line): keeps it out of `ps` and shell history. */
@@ -47,8 +54,16 @@ export function loginToken(
   if (env.KEDGE_TOKEN) return env.KEDGE_TOKEN.trim();
   throw new CLIError(
     CLIErrorCode.FlagsInvalid,
-    'a token is required: --token-file FILE, KEDGE_TOKEN, or --token (OIDC login is not available yet)',
+    'a token is required: --token-file FILE, KEDGE_TOKEN, or --token (this hub offers no OIDC login)',
   );
+}
+
+/** Whether the user gave a static token, which selects the token login whatever else the hub offers. */
+export function hasStaticToken(
+  flags: Pick<LoginFlags, 'token' | 'tokenFile'>,
+  env: NodeJS.ProcessEnv = process.env,
+): boolean {
+  return !!flags.token || flags.tokenFile !== undefined || !!env.KEDGE_TOKEN;
 }
 
 export async function login(
@@ -57,8 +72,41 @@ export async function login(
   progress: (line: string) => void = out,
 ): Promise<void> {
   const hubURL = normaliseHubURL(flags.hubUrl);
-  const token = loginToken(flags);
   const dispatcher = hubDispatcher(flags);
+  try {
+    if (hasStaticToken(flags)) {
+      if (flags.device || flags.browser === false || flags.oidcCaFile !== undefined)
+        throw new CLIError(
+          CLIErrorCode.FlagsInvalid,
+          '--device, --no-browser and --oidc-ca-file are for OIDC login: drop them, or the token',
+        );
+      const token = loginToken(flags);
+      const { kubeconfig, userId, workspace } = await tokenLogin(hubURL, token, dispatcher, progress);
+      writeLogin(flags, kubeconfig, userId, workspace, out);
+      return;
+    }
+    const { fetchLoginConfig } = await import('./oidc/discovery.ts');
+    const cfg = await fetchLoginConfig(hubURL, dispatcher);
+    if (!cfg.methods.includes(LoginMethod.Oidc) || !cfg.oidc) loginToken(flags); // throws: a token is required
+    const { oidcLogin } = await import('./oidc/login-oidc.ts');
+    const { tokenCachePath, withCacheLock, writeTokenCache } = await import('./oidc/token-cache.ts');
+    const cached = await oidcLogin(hubURL, cfg.oidc!, flags, progress);
+    const { kubeconfig, userId, workspace } = await tokenLogin(hubURL, cached.idToken, dispatcher, progress);
+    const path = tokenCachePath(hubURL);
+    await withCacheLock(path, async () => writeTokenCache(path, cached));
+    writeLogin(flags, withExecUsers(kubeconfig, hubURL), userId, workspace, out);
+  } finally {
+    await dispatcher.close();
+  }
+}
+
+/** POST /auth/token-login with the credential (static token or ID token): the tenant kubeconfig, provisioned. */
+async function tokenLogin(
+  hubURL: string,
+  token: string,
+  dispatcher: Agent,
+  progress: (line: string) => void,
+): Promise<{ kubeconfig: Kubeconfig; userId: string; workspace: string }> {
   let status: number;
   let text: string;
   // The first login provisions the tenant workspace inside this request (≈ 10–15 s on kcp): say so while waiting.
@@ -83,14 +131,26 @@ export async function login(
     throw explainRequestError(err, hubURL);
   } finally {
     clearInterval(ticker);
-    await dispatcher.close();
   }
   if (status === 401)
     throw new CLIError(CLIErrorCode.Unauthorized, 'the hub rejected the token (401): check the token you were given');
   if (status !== 200)
     throw new CLIError(CLIErrorCode.Rejected, `login failed with HTTP ${status}: ${statusMessage(text)}`);
   const body = JSON.parse(text) as { kubeconfig: string; workspace?: string; userId?: string };
-  const incoming = parseKubeconfig(Buffer.from(body.kubeconfig, 'base64').toString('utf8'));
+  return {
+    kubeconfig: parseKubeconfig(Buffer.from(body.kubeconfig, 'base64').toString('utf8')),
+    userId: body.userId ?? 'unknown',
+    workspace: body.workspace ?? '?',
+  };
+}
+
+function writeLogin(
+  flags: LoginFlags,
+  incoming: Kubeconfig,
+  userId: string,
+  workspace: string,
+  out: (line: string) => void,
+): void {
   for (const c of incoming.clusters) {
     const cluster = c.cluster as Record<string, unknown>;
     if (flags.insecureSkipTlsVerify) {
@@ -102,7 +162,7 @@ export async function login(
   }
   const path = flags.kubeconfig ?? defaultKubeconfigPath();
   writeKubeconfigFile(path, mergeKubeconfig(readKubeconfigFile(path), incoming, true));
-  out(`Logged in as ${body.userId ?? 'unknown'}; workspace ${body.workspace ?? '?'}.`);
+  out(`Logged in as ${userId}; workspace ${workspace}.`);
   out(`Context "kedge" written to ${path} and selected. Try: kubectl get virtualworkloads`);
 }
 

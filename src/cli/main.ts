@@ -15,7 +15,9 @@ const program = new Command(invokedAs.endsWith('kubectl-kedge') ? 'kubectl kedge
 
 program
   .command('login')
-  .description('log in to a hub with a static token and write a "kedge" context into your kubeconfig')
+  .description(
+    'log in to a hub (OIDC in the browser or with a device code, or a static token) and write a "kedge" context into your kubeconfig',
+  )
   .requiredOption('--hub-url <url>', 'hub URL, e.g. https://127.0.0.1:8443')
   .option('--token-file <file>', 'file whose first line is the static token issued by the hub operator')
   .option(
@@ -25,6 +27,26 @@ program
   .option('--certificate-authority <file>', "CA file that signed the hub's certificate")
   .option('--insecure-skip-tls-verify', 'do not verify the hub certificate (development only)')
   .option('--kubeconfig <file>', 'kubeconfig to write (default: $KUBECONFIG or ~/.kube/config)')
+  .option('--no-browser', 'OIDC: print the login URL instead of opening a browser')
+  .option('--device', 'OIDC: log in with a device code on another device (hosts without a browser)')
+  .option(
+    '--oidc-ca-file <file>',
+    "OIDC: CA of the issuer's certificate (default: the one the hub names, else the system roots)",
+  )
+  .option('--timeout <seconds>', 'OIDC: how long to wait for the browser login', '300')
+  .addHelpText(
+    'after',
+    [
+      '',
+      'Without a token, the hub says which login it offers (GET /auth/config). With OIDC the "kedge" context runs',
+      "'kedge get-token' for credentials (kubectl's exec plugin); the tokens are cached in",
+      '${XDG_CACHE_HOME:-~/.cache}/kedge/tokens, never in the kubeconfig.',
+      'Examples:',
+      '  kedge login --hub-url https://hub.example:8443                       # OIDC: opens a browser',
+      '  kedge login --hub-url https://hub.example:8443 --device              # OIDC on a headless host',
+      '  kedge login --hub-url https://hub.example:8443 --token-file ./token  # static token',
+    ].join('\n'),
+  )
   .action(async (flags) =>
     login(
       flags,
@@ -32,6 +54,17 @@ program
       (l) => console.error(l),
     ),
   );
+
+program
+  .command('get-token')
+  .description(
+    "print the OIDC credential for a hub as kubectl's exec plugin wants it (renews it; never opens a browser)",
+  )
+  .requiredOption('--hub-url <url>', 'hub URL the login was made at')
+  .action(async (flags: { hubUrl: string }) => {
+    const { getToken } = await import('./get-token.ts');
+    process.stdout.write(`${JSON.stringify(await getToken(flags))}\n`);
+  });
 
 registerEdgeCommands(program);
 registerSshCommands(program);
