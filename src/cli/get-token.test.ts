@@ -35,8 +35,13 @@ describe('get-token', () => {
       kind: 'ExecCredential',
       status: { token: 't', expirationTimestamp: '2030-01-02T03:04:05Z' },
     });
-    expect(isFresh({ expiry: inS(60) })).toBe(true);
-    expect(isFresh({ expiry: inS(20) })).toBe(false);
+    expect(isFresh({ expiry: inS(60), idToken: 'opaque' })).toBe(true);
+    expect(isFresh({ expiry: inS(20), idToken: 'opaque' })).toBe(false);
+    // A 20 s token renews in its last 5 s, not on every call.
+    const now = Math.floor(Date.now() / 1000);
+    const short = `e30.${Buffer.from(JSON.stringify({ iat: now, exp: now + 20 })).toString('base64url')}.sig`;
+    expect(isFresh({ expiry: inS(12), idToken: short })).toBe(true);
+    expect(isFresh({ expiry: inS(4), idToken: short })).toBe(false);
   });
 
   it('answers from the cache while the ID token is fresh', async () => {

@@ -7,6 +7,7 @@ import { CLIError, CLIErrorCode } from './errors.ts';
 import { normaliseHubURL } from './login.ts';
 import {
   jwtExpiry,
+  jwtTimes,
   readTokenCache,
   tokenCachePath,
   withCacheLock,
@@ -14,7 +15,11 @@ import {
   type CachedLogin,
 } from './oidc/token-cache.ts';
 
-/** Renew this long before `exp`: the token must still be valid when the request reaches kcp's webhook. */
+/**
+ * Renew this long before `exp`: the token must still be valid when the request reaches kcp's webhook. Short-lived
+ * tokens (an issuer set to minutes or less) renew at the last quarter of their lifetime instead, so not every call
+ * refreshes.
+ */
 export const REFRESH_BEFORE_S = 30;
 
 export interface ExecCredential {
@@ -32,8 +37,11 @@ export function execCredential(c: Pick<CachedLogin, 'idToken' | 'expiry'>): Exec
   };
 }
 
-export function isFresh(c: Pick<CachedLogin, 'expiry'>, nowMs = Date.now()): boolean {
-  return Date.parse(c.expiry) - nowMs > REFRESH_BEFORE_S * 1000;
+export function isFresh(c: Pick<CachedLogin, 'expiry' | 'idToken'>, nowMs = Date.now()): boolean {
+  const { exp, iat } = jwtTimes(c.idToken);
+  const margin =
+    exp !== undefined && iat !== undefined ? Math.min(REFRESH_BEFORE_S, (exp - iat) / 4) : REFRESH_BEFORE_S;
+  return Date.parse(c.expiry) - nowMs > margin * 1000;
 }
 
 function loginAgain(hubURL: string, why: string): CLIError {

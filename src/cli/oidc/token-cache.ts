@@ -80,14 +80,21 @@ export function writeTokenCache(path: string, c: CachedLogin): void {
   renameSync(tmp, path);
 }
 
-/** Seconds since the epoch of a JWT's `exp` (undefined when it has none). Not a verification: the issuer gave it us. */
-export function jwtExpiry(jwt: string): number | undefined {
+/** A JWT's `exp` and `iat` (seconds since the epoch). Not a verification: the issuer's token endpoint gave it us. */
+export function jwtTimes(jwt: string): { exp?: number; iat?: number } {
   try {
-    const payload = JSON.parse(Buffer.from(jwt.split('.')[1] ?? '', 'base64url').toString('utf8')) as { exp?: unknown };
-    return typeof payload.exp === 'number' ? payload.exp : undefined;
+    const p = JSON.parse(Buffer.from(jwt.split('.')[1] ?? '', 'base64url').toString('utf8')) as Record<string, unknown>;
+    return {
+      ...(typeof p.exp === 'number' ? { exp: p.exp } : {}),
+      ...(typeof p.iat === 'number' ? { iat: p.iat } : {}),
+    };
   } catch {
-    return undefined;
+    return {};
   }
+}
+
+export function jwtExpiry(jwt: string): number | undefined {
+  return jwtTimes(jwt).exp;
 }
 
 /** Runs `fn` holding the cache's lock; waits for another holder, breaks a stale lock. */
