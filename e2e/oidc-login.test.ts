@@ -9,6 +9,8 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, st
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { Agent, fetch as undiciFetch } from 'undici';
+import { LOGIN_CONFIG_PATH } from '../src/api/login-config.ts';
 import { tokenCachePath, type CachedLogin } from '../src/cli/oidc/token-cache.ts';
 import { run, type RunResult } from './harness/cli.ts';
 import { loadTestEnv, toolsBin } from './harness/env.ts';
@@ -112,6 +114,27 @@ const alice = newUser('alice');
 const bob = newUser('bob');
 
 describe('kedge login with OIDC', () => {
+  it('discovers the login at the hub: GET /auth/config needs no credentials, other methods get 405', async () => {
+    const dispatcher = new Agent({ connect: { ca: readFileSync(testEnv.hubCAFile) } });
+    const res = await undiciFetch(`${hub!.hubURL}${LOGIN_CONFIG_PATH}`, { dispatcher });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({
+      apiVersion: 'kedge.faros.sh/v1alpha1',
+      kind: 'LoginConfig',
+      methods: ['oidc'],
+      oidc: {
+        issuerURL: dex.KEDGE_DEX_ISSUER,
+        clientID: 'kedge-cli',
+        scopes: ['openid', 'email', 'groups', 'profile', 'offline_access'],
+        prefix: 'kedge:oidc:',
+        caPEM: readFileSync(dex.KEDGE_DEX_CA_FILE ?? '', 'utf8'),
+      },
+    });
+    const post = await undiciFetch(`${hub!.hubURL}${LOGIN_CONFIG_PATH}`, { method: 'POST', dispatcher });
+    expect(post.status).toBe(405);
+    await dispatcher.close();
+  });
+
   it('logs alice in through the browser (PKCE, loopback redirect) into her workspace; kubectl runs get-token', async () => {
     const k = login(alice, ['--no-browser']);
     const url = new URL(await printed(k, /^\s+(https:\/\/127\.0\.0\.1:\d+\/dex\/auth\?\S+)$/m, 'the login URL'));
