@@ -27,6 +27,10 @@ export interface LoginFlags extends TLSFlags, OidcFlags {
   kubeconfig?: string;
 }
 
+const STATIC_401 = 'the hub rejected the token (401): check the token you were given';
+const OIDC_401 =
+  "the hub rejected the ID token from its issuer (401): your account may lack a verified email, or the hub's --oidc-client-id or --oidc-issuer-url do not match the issuer";
+
 /** How often a login that is still waiting for the hub says so. */
 const PROGRESS_EVERY_MS = 5_000;
 
@@ -81,7 +85,7 @@ export async function login(
           '--device, --no-browser and --oidc-ca-file are for OIDC login: drop them, or the token',
         );
       const token = loginToken(flags);
-      const { kubeconfig, userId, workspace } = await tokenLogin(hubURL, token, dispatcher, progress);
+      const { kubeconfig, userId, workspace } = await tokenLogin(hubURL, token, dispatcher, progress, STATIC_401);
       writeLogin(flags, kubeconfig, userId, workspace, out);
       return;
     }
@@ -91,7 +95,7 @@ export async function login(
     const { oidcLogin } = await import('./oidc/login-oidc.ts');
     const { tokenCachePath, withCacheLock, writeTokenCache } = await import('./oidc/token-cache.ts');
     const cached = await oidcLogin(hubURL, cfg.oidc!, flags, progress);
-    const { kubeconfig, userId, workspace } = await tokenLogin(hubURL, cached.idToken, dispatcher, progress);
+    const { kubeconfig, userId, workspace } = await tokenLogin(hubURL, cached.idToken, dispatcher, progress, OIDC_401);
     const path = tokenCachePath(hubURL);
     await withCacheLock(path, async () => writeTokenCache(path, cached));
     writeLogin(flags, withExecUsers(kubeconfig, hubURL), userId, workspace, out);
@@ -106,6 +110,7 @@ async function tokenLogin(
   token: string,
   dispatcher: Agent,
   progress: (line: string) => void,
+  refused: string,
 ): Promise<{ kubeconfig: Kubeconfig; userId: string; workspace: string }> {
   let status: number;
   let text: string;
@@ -132,8 +137,7 @@ async function tokenLogin(
   } finally {
     clearInterval(ticker);
   }
-  if (status === 401)
-    throw new CLIError(CLIErrorCode.Unauthorized, 'the hub rejected the token (401): check the token you were given');
+  if (status === 401) throw new CLIError(CLIErrorCode.Unauthorized, refused);
   if (status !== 200)
     throw new CLIError(CLIErrorCode.Rejected, `login failed with HTTP ${status}: ${statusMessage(text)}`);
   const body = JSON.parse(text) as { kubeconfig: string; workspace?: string; userId?: string };
