@@ -28,8 +28,8 @@ tools:
 tools-kcp:
 	bash hack/tools/build.sh kcp kcp-cli kube
 
-# What `make test` needs (Dex for the OIDC suites), plus the OS's OpenSSH, tmux and rsync for the SSH suites
-# (installed with apt when root, otherwise the command to run is printed).
+# What `make test` needs (Dex for the OIDC suites), plus the OS's OpenSSH, tmux and rsync for the SSH suites and
+# Chromium for the browser login suite (installed with apt when root, otherwise the command to run is printed).
 tools-test: os-packages
 	bash hack/tools/build.sh kcp kcp-cli kube etcd kwok dex
 

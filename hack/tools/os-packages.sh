@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Ensures the Debian packages the SSH suites and benchmarks use (issue 8): sshd from openssh-server, ssh/scp/sftp
-# from openssh-client, tmux (a real pseudo-terminal for interactive tests) and rsync (`rsync -e ssh`).
+# from openssh-client, tmux (a real pseudo-terminal for interactive tests) and rsync (`rsync -e ssh`); and Chromium,
+# the browser e2e/oidc-login.test.ts drives with playwright-core at /usr/bin/chromium (issue 9; playwright downloads
+# no browser of its own).
 # Fast when everything is there (no apt); installs what is missing when root with apt-get; otherwise stops and
 # prints the exact command to run.
 set -euo pipefail
@@ -11,10 +13,11 @@ declare -A PROVIDES=(
 	[openssh-client]=ssh
 	[tmux]=tmux
 	[rsync]=rsync
+	[chromium]=/usr/bin/chromium
 )
 
 missing=()
-for pkg in openssh-server openssh-client tmux rsync; do
+for pkg in openssh-server openssh-client tmux rsync chromium; do
 	f=${PROVIDES[$pkg]}
 	if [[ $f == /* ]]; then [[ -x $f ]] && continue; else command -v "$f" >/dev/null 2>&1 && continue; fi
 	missing+=("$pkg")
@@ -29,6 +32,6 @@ if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null 2>&1; then
 	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 	exit 0
 fi
-echo "os-packages: missing ${missing[*]} (the SSH tests need them). Install them, e.g.:" >&2
+echo "os-packages: missing ${missing[*]} (the SSH and OIDC login tests need them). Install them, e.g.:" >&2
 if command -v apt-get >/dev/null 2>&1; then echo "  sudo sh -c '$cmd'" >&2; else echo "  (your OS's packages for: ${missing[*]})" >&2; fi
 exit 1

@@ -37,6 +37,10 @@ export const CLIErrorCode = {
   SshConnectionLost: 'KEDGE_CLI_SSH_CONNECTION_LOST',
   /** The person aborted a question on the terminal (Ctrl-C); nothing was changed. */
   Interrupted: 'KEDGE_CLI_INTERRUPTED',
+  /** No cached OIDC login for the hub, or it expired and could not be renewed: `kedge login` again. */
+  LoginRequired: 'KEDGE_CLI_LOGIN_REQUIRED',
+  /** The OIDC login did not complete: the issuer refused or was unreachable, or its answer failed a check. */
+  OidcLoginFailed: 'KEDGE_CLI_OIDC_LOGIN_FAILED',
 } as const;
 export type CLIErrorCode = (typeof CLIErrorCode)[keyof typeof CLIErrorCode];
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { defaultKubeconfigPath, mergeKubeconfig, parseKubeconfig } from './kubeconfig.ts';
+import { defaultKubeconfigPath, kedgeCommand, mergeKubeconfig, parseKubeconfig, withExecUsers } from './kubeconfig.ts';
 
 describe('kubeconfig merge', () => {
   const base = parseKubeconfig(`
@@ -42,5 +42,36 @@ current-context: kedge
   it('uses the first KUBECONFIG entry', () => {
     expect(defaultKubeconfigPath({ KUBECONFIG: '/a/x:/b/y' })).toBe('/a/x');
     expect(defaultKubeconfigPath({})).toMatch(/\.kube\/config$/);
+  });
+});
+
+describe('withExecUsers', () => {
+  it("replaces each user's token by the get-token exec plugin for the hub", () => {
+    const kc = parseKubeconfig(`
+users: [{name: kedge, user: {token: secret-token}}]
+contexts: [{name: kedge, context: {cluster: kedge, user: kedge}}]
+`);
+    const out = withExecUsers(kc, 'https://hub:8443', '/opt/kedge/bin/kedge');
+    expect(out.users).toEqual([
+      {
+        name: 'kedge',
+        user: {
+          exec: {
+            apiVersion: 'client.authentication.k8s.io/v1',
+            command: '/opt/kedge/bin/kedge',
+            args: ['get-token', '--hub-url', 'https://hub:8443'],
+            interactiveMode: 'IfAvailable',
+            provideClusterInfo: false,
+          },
+        },
+      },
+    ]);
+    expect(JSON.stringify(out)).not.toContain('secret-token');
+  });
+
+  it('runs the launcher named by KEDGE_CLI_PATH, else kedge from PATH', () => {
+    expect(kedgeCommand({ KEDGE_CLI_PATH: '/repo/bin/kedge' })).toBe('/repo/bin/kedge');
+    expect(kedgeCommand({ KEDGE_CLI_PATH: 'relative/kedge' })).toBe('kedge');
+    expect(kedgeCommand({})).toBe('kedge');
   });
 });

@@ -61,3 +61,30 @@ export function writeKubeconfigFile(path: string, kc: Kubeconfig): void {
   writeFileSync(tmp, stringify(kc), { mode: 0o600 });
   renameSync(tmp, path);
 }
+
+/** The command kubeconfigs run as `kedge`: the launcher's absolute path (bin/kedge exports it), else from PATH. */
+export function kedgeCommand(env = process.env): string {
+  return env.KEDGE_CLI_PATH && env.KEDGE_CLI_PATH.startsWith('/') ? env.KEDGE_CLI_PATH : 'kedge';
+}
+
+/**
+ * Makes every user of `kc` an exec credential plugin, `kedge get-token --hub-url URL`, instead of a token: an OIDC
+ * login keeps no token in the kubeconfig, and kubectl asks the plugin (which renews from the token cache) each time.
+ */
+export function withExecUsers(kc: Kubeconfig, hubURL: string, command = kedgeCommand()): Kubeconfig {
+  return {
+    ...kc,
+    users: kc.users.map((u) => ({
+      name: u.name,
+      user: {
+        exec: {
+          apiVersion: 'client.authentication.k8s.io/v1',
+          command,
+          args: ['get-token', '--hub-url', hubURL],
+          interactiveMode: 'IfAvailable',
+          provideClusterInfo: false,
+        },
+      },
+    })),
+  };
+}

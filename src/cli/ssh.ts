@@ -26,7 +26,8 @@ export const runSsh: SshAction = async (target, words, flags) => {
     const { runSshProxy } = await import('./ssh-proxy.ts');
     return runSshProxy(await resolveSshTarget(target, flags), { stdin: process.stdin, stdout: process.stdout });
   }
-  const inv = sshInvocation(target, words, flags, process.stdin.isTTY === true);
+  const { identityLoginName } = await import('./ssh-identity.ts');
+  const inv = sshInvocation(target, words, flags, process.stdin.isTTY === true, identityLoginName(flags));
   if (inv.note) process.stderr.write(`${inv.note}\n`);
   const { runSshSession } = await import('./ssh-session.ts');
   const t = await resolveSshTarget(inv.edge, flags);
@@ -70,7 +71,10 @@ export function registerSshCommands(
       '[command...]',
       "run this command instead of a login shell: one word is a shell command line (as OpenSSH); several words are arguments, quoted for the remote shell (as kubectl exec: -- sh -c 'exit 7')",
     )
-    .option('-l, --login <user>', `login name (default: user@ in the target, else root)`)
+    .option(
+      '-l, --login <user>',
+      'login name (default: user@ in the target, else the local part of your OIDC email, else root)',
+    )
     .option('-i, --identity <file>', 'private key to try (repeatable; after ssh-agent, before ~/.ssh/id_*)', collect)
     .option('-t', 'ask for a PTY even with a command (-tt: even when stdin is not a terminal)', count, 0)
     .option('-T', 'never ask for a PTY')
@@ -88,7 +92,7 @@ export function registerSshCommands(
         '',
         "Exit status: the remote command's; 128+n when it was killed by signal n; 255 when the connection failed.",
         'Examples:',
-        '  kedge ssh pi                    # login shell as root',
+        '  kedge ssh pi                    # login shell as you (OIDC: alice@example.com → alice), else root',
         '  kedge ssh admin@pi -- df -h     # one command as admin',
         '  tar c dir | kedge ssh pi -- tar x -C /tmp',
       ].join('\n'),

@@ -11,6 +11,7 @@ import { staticTokenAuthenticator } from './auth/static-tokens.ts';
 import { oidcAuthenticator, type OidcOptions } from './auth/oidc.ts';
 import { loadStaticTokensFile } from './auth/static-tokens-file.ts';
 import { tokenLoginHandler } from './auth/token-login.ts';
+import { loginConfig, loginConfigHandler } from './auth/login-config.ts';
 import { tokenReviewHandler } from './auth/tokenreview-webhook.ts';
 import { startKcp, writeKcpAuthFiles, type KcpProcess } from './kcp/process.ts';
 import { createMetrics } from './metrics.ts';
@@ -122,6 +123,7 @@ export async function startHub(opts: HubOptions, log: Logger): Promise<Hub> {
     {
       isReady: () => isReady,
       readinessChecks: [cachedCheck(kcpReadinessCheck(() => kcp))],
+      loginConfig: loginConfigHandler(loginConfig({ staticTokens: tokenSpecs.length > 0, oidc: opts.oidc })),
       tokenLogin: tokenLoginHandler(authn, ensure, target, log.child({ component: 'login' })),
       tokenReview: tokenReviewHandler(secrets.webhookToken, authn, log.child({ component: 'tokenreview' })),
       kcpProxy: (req, res) => proxy?.(req, res),

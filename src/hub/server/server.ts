@@ -9,6 +9,7 @@ import { unsafePathReason } from './paths.ts';
 import { answerReadyz, type CachedCheck } from './readyz.ts';
 import { HubErrorCode } from '../errors.ts';
 import { sendStatus, writeSocketStatus } from './status.ts';
+import { LOGIN_CONFIG_PATH } from '../../api/login-config.ts';
 
 export type Handler = (req: IncomingMessage, res: ServerResponse) => Promise<void> | void;
 export type UpgradeHandler = (req: IncomingMessage, socket: Duplex, head: Buffer) => Promise<void> | void;
@@ -22,6 +23,8 @@ export interface Routes {
   /** What /readyz checks besides bootstrap (kcp reachability), each bounded and cached (readyz.ts). */
   readinessChecks?: readonly CachedCheck[];
   tokenLogin: Handler;
+  /** GET /auth/config (src/hub/auth/login-config.ts): unauthenticated, served before bootstrap finished. */
+  loginConfig?: Handler;
   tokenReview: Handler;
   kcpProxy: Handler;
   /** GET /auth/workspaces: the workspaces the caller may use (src/hub/tenancy/workspace-list.ts). */
@@ -94,6 +97,8 @@ export function createHubServer(
           res.writeHead(200, { 'Content-Type': metrics.registry.contentType });
           res.end(body);
         });
+      case 'login-config':
+        return routes.loginConfig ? routes.loginConfig(req, res) : sendStatus(res, 404, 'not found');
       case 'token-login':
         return ready(res) ? routes.tokenLogin(req, res) : undefined;
       case 'workspaces':
@@ -132,6 +137,7 @@ export function routeName(url: string): string {
   if (path === '/metrics') return 'metrics';
   if (path === '/auth/token-login') return 'token-login';
   if (path === '/auth/workspaces') return 'workspaces';
+  if (path === LOGIN_CONFIG_PATH) return 'login-config';
   if (path === '/authn/tokenreview') return 'tokenreview';
   if (path.startsWith('/clusters/')) return 'clusters';
   if (path.startsWith('/services/agent-proxy/')) return 'agent-proxy';
