@@ -30,6 +30,7 @@ describe('userClient', () => {
         't0k',
         join(dir, 'a'),
       ]);
+      expect(u.exec).toEqual({ command: plugin });
     } finally {
       await u.client.close();
     }

@@ -9,7 +9,8 @@ import { KubeClient } from '../kube/client.ts';
 import { CLIError, CLIErrorCode } from './errors.ts';
 import type { KubeClientOptions } from '../kube/client.ts';
 import { KubeconfigErrorCode } from '../kube/kubeconfig-errors.ts';
-import { kubeconfigPaths, loadKubeconfig } from '../kube/kubeconfig.ts';
+import { kubeClientOptionsFromKubeConfig } from '../kube/kubeconfig-options.ts';
+import { describeSource, kubeconfigPaths, readKubeConfig } from '../kube/kubeconfig.ts';
 import { defaultKubeconfigPath } from './kubeconfig.ts';
 
 export const DEFAULT_CONTEXT = 'kedge';
@@ -27,6 +28,8 @@ export interface UserClient {
   workspace: string;
   /** The bearer token the client sends now (from the kubeconfig, its token file or its exec plugin). */
   token: string | undefined;
+  /** The context user's exec plugin (e.g. `kedge get-token`), as in the kubeconfig: copied, never its token. */
+  exec: Record<string, unknown> | undefined;
   kubeconfigPath: string;
   context: string;
 }
@@ -44,11 +47,13 @@ export async function userClient(flags: ClientFlags, env = process.env): Promise
   let options: KubeClientOptions;
   let client: KubeClient;
   let token: string | undefined;
+  let exec: Record<string, unknown> | undefined;
   try {
-    options = {
-      ...loadKubeconfig(flags.kubeconfig !== undefined ? { path: flags.kubeconfig } : { paths }, context),
-      userAgent: 'kedge-cli',
-    };
+    const source = flags.kubeconfig !== undefined ? { path: flags.kubeconfig } : { paths };
+    const kc = readKubeConfig(source);
+    options = { ...kubeClientOptionsFromKubeConfig(kc, context, describeSource(source)), userAgent: 'kedge-cli' };
+    const user = kc.getUser(kc.getContextObject(context)?.user ?? '');
+    exec = (user?.exec as Record<string, unknown> | undefined) ?? undefined;
     client = new KubeClient(options);
     // Runs an exec plugin now, so a failing one is reported as such rather than as the first request's error.
     token = bearerToken(await client.authorizationHeader());
@@ -77,6 +82,7 @@ export async function userClient(flags: ClientFlags, env = process.env): Promise
     hubURL: server.origin,
     workspace: m[1] ?? '',
     token,
+    exec,
     kubeconfigPath: path,
     context,
   };

@@ -1,5 +1,7 @@
 // `kedge kubeconfig edge <name>`: a kubeconfig for kubectl against one edge's Kubernetes API through the hub's
-// edges-proxy (…/edges/<name>/k8s), with the user's own token and the hub CA from the "kedge" context.
+// edges-proxy (…/edges/<name>/k8s), with the user's own credential and the hub CA from the "kedge" context: the same
+// exec plugin when the context has one (`kedge get-token` after an OIDC login: no short-lived token is written out),
+// else its bearer token.
 import { writeFileSync } from 'node:fs';
 import { stringify } from 'yaml';
 import { GROUP, VERSION } from '../api/constants.ts';
@@ -10,7 +12,8 @@ import { edgeCluster, edgePath, explain, type EdgeObject, type Print } from './e
 export function edgeKubeconfig(opts: {
   name: string;
   server: string;
-  token: string;
+  /** A bearer token, or an exec plugin stanza copied from the user's context. */
+  credential: { token: string } | { exec: Record<string, unknown> };
   ca?: string | Buffer;
   insecure?: boolean;
 }): string {
@@ -22,7 +25,7 @@ export function edgeKubeconfig(opts: {
     apiVersion: 'v1',
     kind: 'Config',
     clusters: [{ name: ctx, cluster }],
-    users: [{ name: ctx, user: { token: opts.token } }],
+    users: [{ name: ctx, user: opts.credential }],
     contexts: [{ name: ctx, context: { cluster: ctx, user: ctx } }],
     'current-context': ctx,
   });
@@ -40,7 +43,7 @@ export async function kubeconfigEdge(
       CLIErrorCode.NotApplicable,
       `edge ${name} is a server edge (no Kubernetes API): use 'kedge ssh ${name}'`,
     );
-  if (!u.token)
+  if (!u.exec && !u.token)
     throw new CLIError(
       CLIErrorCode.NotLoggedIn,
       "your kubeconfig context has no bearer token: run 'kedge login' again",
@@ -49,7 +52,7 @@ export async function kubeconfigEdge(
   const text = edgeKubeconfig({
     name,
     server,
-    token: u.token,
+    credential: u.exec ? { exec: u.exec } : { token: u.token ?? '' },
     ...(u.options.ca ? { ca: u.options.ca } : {}),
     insecure: u.options.insecureSkipTLSVerify === true,
   });
