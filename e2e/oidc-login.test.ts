@@ -13,15 +13,15 @@ import { Agent, fetch as undiciFetch } from 'undici';
 import { LOGIN_CONFIG_PATH } from '../src/api/login-config.ts';
 import { tokenCachePath, type CachedLogin } from '../src/cli/oidc/token-cache.ts';
 import { run, type RunResult } from './harness/cli.ts';
+import { DEX_UP_TIMEOUT_MS, dexDown, dexRestart, dexUp, type Dex } from './harness/dex.ts';
 import { loadTestEnv, toolsBin } from './harness/env.ts';
 import { eventually } from './harness/http.ts';
 import { startTestHub, type TestHub } from './harness/hub.ts';
 import { spawnKedge, kedgeCapture, type RunningKedge } from './harness/ssh.ts';
 
 const repo = new URL('../', import.meta.url).pathname;
-const dexScript = join(repo, 'hack', 'dex', 'dex.sh');
 const dexName = `login-${Math.random().toString(36).slice(2, 7)}`;
-const dex: Record<string, string> = {};
+let dex: Dex;
 const testEnv = loadTestEnv();
 const root = mkdtempSync(join(tmpdir(), 'kedge-oidc-login-'));
 /** $BROWSER for every command here: records that something tried to open a browser. */
@@ -31,30 +31,19 @@ let hub: TestHub | undefined;
 let browser: Browser | undefined;
 
 beforeAll(async () => {
-  const up = await run('bash', [dexScript, 'up', dexName], { env: { KEDGE_DEX_ID_TOKEN_EXPIRY: '10s' } });
-  if (up.code !== 0) throw new Error(`dex.sh up: ${up.stderr}`);
-  for (const line of (await run('bash', [dexScript, 'env', dexName])).stdout.split('\n')) {
-    const m = /^export ([A-Z0-9_]+)=(.*)$/.exec(line.trim());
-    if (m?.[1] !== undefined) dex[m[1]] = m[2] ?? '';
-  }
+  dex = await dexUp(dexName, { KEDGE_DEX_ID_TOKEN_EXPIRY: '10s' });
   writeFileSync(fakeBrowser, `#!/bin/sh\necho "$@" >> '${browserMarker}'\n`);
   chmodSync(fakeBrowser, 0o755);
   [hub, browser] = await Promise.all([
-    startTestHub([], {
-      oidc: {
-        issuerURL: dex.KEDGE_DEX_ISSUER ?? '',
-        clientID: 'kedge-cli',
-        ca: readFileSync(dex.KEDGE_DEX_CA_FILE ?? ''),
-      },
-    }),
+    startTestHub([], { oidc: { issuerURL: dex.issuer, clientID: dex.cliClientID, ca: dex.ca } }),
     chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: ['--no-sandbox'] }),
   ]);
-}, 90_000);
+}, DEX_UP_TIMEOUT_MS + 60_000);
 
 afterAll(async () => {
   await browser?.close();
   await hub?.stop();
-  await run('bash', [dexScript, 'down', dexName]);
+  await dexDown(dexName);
   rmSync(root, { recursive: true, force: true });
 });
 
@@ -106,7 +95,7 @@ function printed(k: RunningKedge, re: RegExp, what: string): Promise<string> {
 async function signIn(page: Page, email: string): Promise<void> {
   await page.waitForSelector('input[name=login]');
   await page.fill('input[name=login]', email);
-  await page.fill('input[name=password]', dex.KEDGE_DEX_PASSWORD ?? '');
+  await page.fill('input[name=password]', dex.password);
   await page.click('button[type=submit]');
 }
 
@@ -123,11 +112,11 @@ describe('kedge login with OIDC', () => {
       kind: 'LoginConfig',
       methods: ['oidc'],
       oidc: {
-        issuerURL: dex.KEDGE_DEX_ISSUER,
-        clientID: 'kedge-cli',
+        issuerURL: dex.issuer,
+        clientID: dex.cliClientID,
         scopes: ['openid', 'email', 'groups', 'profile', 'offline_access'],
         prefix: 'kedge:oidc:',
-        caPEM: readFileSync(dex.KEDGE_DEX_CA_FILE ?? '', 'utf8'),
+        caPEM: dex.ca.toString('utf8'),
       },
     });
     const post = await undiciFetch(`${hub!.hubURL}${LOGIN_CONFIG_PATH}`, { method: 'POST', dispatcher });
@@ -225,8 +214,7 @@ describe('kedge login with OIDC', () => {
   }, 60_000);
 
   it('fails with "run kedge login" once the refresh token is revoked, and opens no browser', async () => {
-    const restart = await run('bash', [dexScript, 'restart', dexName]);
-    expect(restart.code).toBe(0);
+    await dexRestart(dex);
     await eventually(
       async () => {
         if (Date.now() <= Date.parse(cached(alice).expiry)) throw new Error('not expired yet');

@@ -9,7 +9,17 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CompactSign, exportSPKI, generateKeyPair, importJWK } from 'jose';
 import { oidcAuthenticator, oidcTenant } from '../src/hub/auth/oidc.ts';
-import { b64json, dexDown, dexIdToken, dexKeys, dexRestart, dexUp, jwtParts, type Dex } from './harness/dex.ts';
+import {
+  b64json,
+  DEX_UP_TIMEOUT_MS,
+  dexDown,
+  dexIdToken,
+  dexKeys,
+  dexRestart,
+  dexUp,
+  jwtParts,
+  type Dex,
+} from './harness/dex.ts';
 import { loadTestEnv } from './harness/env.ts';
 import { eventually, hubRequest, type Reply } from './harness/http.ts';
 import { startTestHub, type TestHub } from './harness/hub.ts';
@@ -43,7 +53,7 @@ beforeAll(async () => {
   shortUp = dexUp(names.short, { KEDGE_DEX_ID_TOKEN_EXPIRY: `${SHORT_EXPIRY_SEC}s` });
   shortUp.catch(() => {}); // awaited where used; an early failure must not be an unhandled rejection
   main = await dexUp(names.main);
-}, 90_000);
+}, DEX_UP_TIMEOUT_MS + 10_000);
 
 afterAll(async () => {
   await hub?.stop();
@@ -73,15 +83,18 @@ const kcpDirect = (token: string, ws: string): Promise<Reply> =>
   hubRequest(testEnv.kcpURL, testEnv.kcpCAFile, 'GET', `/clusters/${ws}/${VW_PATH}`, { token });
 
 /** The TokenReview as kcp sends it (its bearer secret, authentication.k8s.io/v1): the user, or undefined. */
-async function review(token: string): Promise<string | undefined> {
+async function reviewUser(token: string): Promise<{ username: string; groups?: string[] } | undefined> {
   const res = await hubRequest(hub!.hubURL, hub!.caFile, 'POST', '/authn/tokenreview', {
     token: secrets.webhookToken,
     body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token } },
   });
   expect(res.status).toBe(200);
-  const status = res.json<{ status: { authenticated: boolean; user?: { username: string } } }>().status;
-  return status.authenticated ? status.user?.username : undefined;
+  const status = res.json<{ status: { authenticated: boolean; user?: { username: string; groups?: string[] } } }>()
+    .status;
+  return status.authenticated ? status.user : undefined;
 }
+
+const review = async (token: string): Promise<string | undefined> => (await reviewUser(token))?.username;
 
 async function tenantWorkspaces(): Promise<string[]> {
   const res = await hubRequest(testEnv.kcpURL, testEnv.kcpCAFile, 'GET', TENANTS, { token: secrets.kcpAdminToken });
@@ -137,8 +150,15 @@ describe('a hub trusting Dex', () => {
   }, 60_000);
 
   it('accepts a valid ID token at the hub, the webhook and kcp (the baseline every case below departs from)', async () => {
-    aliceWS = await expectAccepted(await dexIdToken(main, 'alice@example.com'), 'kedge:oidc:alice@example.com');
+    const token = await dexIdToken(main, 'alice@example.com');
+    aliceWS = await expectAccepted(token, 'kedge:oidc:alice@example.com');
     expect(aliceWS).toMatch(/^root:kedge:tenants:alice-[0-9a-f]{10}$/);
+    // What kcp is told: her tenant's group and Dex's groups claim (alice is in "acme"), prefixed.
+    expect((await reviewUser(token))?.groups).toEqual([
+      'kedge:users',
+      `kedge:tenant:${aliceWS.split(':').at(-1)}`,
+      'kedge:oidc:acme',
+    ]);
   });
 
   it("picks up Dex's rotated signing keys without a restart and then refuses tokens of the retired key", async () => {

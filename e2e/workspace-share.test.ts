@@ -7,17 +7,14 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Agent, fetch } from 'undici';
 import type { WorkspaceList } from '../src/api/workspace-list.ts';
-import { kedge, kedgeLogin, kubectl, run, type RunResult } from './harness/cli.ts';
+import { kedge, kedgeLogin, kubectl, type RunResult } from './harness/cli.ts';
+import { DEX_UP_TIMEOUT_MS, dexDown, dexIdToken, dexUp } from './harness/dex.ts';
 import { eventually, hubRequest } from './harness/http.ts';
 import { startTestHub, type TestHub } from './harness/hub.ts';
 import { loadTestEnv } from './harness/env.ts';
 
-const repo = new URL('../', import.meta.url).pathname;
-const dexScript = join(repo, 'hack', 'dex', 'dex.sh');
 const dexName = `share-${Math.random().toString(36).slice(2, 7)}`;
-const dex: Record<string, string> = {};
 const dir = mkdtempSync(join(tmpdir(), 'kedge-share-e2e-'));
 const kc = { alice: join(dir, 'alice.kubeconfig'), bob: join(dir, 'bob.kubeconfig') };
 const tokens: Record<string, string> = {};
@@ -47,52 +44,19 @@ spec:
   placement: {edgeSelector: {matchLabels: {env: none}}}
 `;
 
-/** An ID token from Dex for `user` (password grant, public client kedge-cli). */
-async function idToken(user: string): Promise<string> {
-  const res = await fetch(`${dex.KEDGE_DEX_ISSUER}/token`, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/x-www-form-urlencoded',
-      authorization: `Basic ${Buffer.from(`${dex.KEDGE_DEX_CLI_CLIENT_ID}:`).toString('base64')}`,
-    },
-    body: new URLSearchParams({
-      grant_type: 'password',
-      scope: 'openid email groups profile',
-      username: user,
-      password: dex.KEDGE_DEX_PASSWORD ?? '',
-    }),
-    dispatcher: new Agent({ connect: { ca: readFileSync(dex.KEDGE_DEX_CA_FILE ?? '') } }),
-  });
-  const body = (await res.json()) as { id_token?: string };
-  if (!body.id_token) throw new Error(`no id_token from Dex: ${JSON.stringify(body)}`);
-  return body.id_token;
-}
-
 beforeAll(async () => {
-  // dex.sh serialises port picking across parallel runs with a lock: allow for waiting on it.
-  const up = await run('bash', [dexScript, 'up', dexName], { timeoutMs: 120_000 });
-  if (up.code !== 0) throw new Error(`dex.sh up: ${up.stderr}`);
-  for (const line of (await run('bash', [dexScript, 'env', dexName])).stdout.split('\n')) {
-    const m = /^export ([A-Z0-9_]+)=(.*)$/.exec(line.trim());
-    if (m?.[1] !== undefined) dex[m[1]] = m[2] ?? '';
-  }
-  hub = await startTestHub([], {
-    oidc: {
-      issuerURL: dex.KEDGE_DEX_ISSUER ?? '',
-      clientID: dex.KEDGE_DEX_CLI_CLIENT_ID ?? '',
-      ca: readFileSync(dex.KEDGE_DEX_CA_FILE ?? ''),
-    },
-  });
-  for (const u of ['alice', 'bob', 'carol']) tokens[u] = await idToken(`${u}@example.com`);
+  const dex = await dexUp(dexName);
+  hub = await startTestHub([], { oidc: { issuerURL: dex.issuer, clientID: dex.cliClientID, ca: dex.ca } });
+  for (const u of ['alice', 'bob', 'carol']) tokens[u] = await dexIdToken(dex, `${u}@example.com`);
   await Promise.all([
     kedgeLogin(hub.hubURL, tokens.alice!, testEnv.hubCAFile, kc.alice),
     kedgeLogin(hub.hubURL, tokens.bob!, testEnv.hubCAFile, kc.bob),
   ]);
-}, 240_000);
+}, DEX_UP_TIMEOUT_MS + 120_000);
 
 afterAll(async () => {
   await hub?.stop();
-  await run('bash', [dexScript, 'down', dexName]);
+  await dexDown(dexName);
   rmSync(dir, { recursive: true, force: true });
 });
 

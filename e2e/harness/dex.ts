@@ -1,5 +1,6 @@
 // Dex for suites (hack/dex/dex.sh): start and stop named instances, read their settings, get ID tokens by the password
-// grant, and take tokens apart and put them together again for the token matrix (e2e/oidc-tokens.test.ts).
+// grant, and take tokens apart and put them together again for the token matrix (e2e/oidc-tokens.test.ts). Every
+// suite that needs Dex starts it here (e2e/oidc-tokens, e2e/workspace-share, e2e/oidc-login).
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Agent, fetch } from 'undici';
@@ -17,9 +18,12 @@ export interface Dex {
   password: string;
 }
 
+/** How long `dex.sh up` may take: it picks a port under a lock shared by parallel runs, so it may wait on that first. */
+export const DEX_UP_TIMEOUT_MS = 120_000;
+
 /** `dex.sh up NAME` with `env` (e.g. KEDGE_DEX_ID_TOKEN_EXPIRY) and its settings. */
 export async function dexUp(name: string, env: Record<string, string> = {}): Promise<Dex> {
-  const up = await run('bash', [dexScript, 'up', name], { env, timeoutMs: 60_000 });
+  const up = await run('bash', [dexScript, 'up', name], { env, timeoutMs: DEX_UP_TIMEOUT_MS });
   if (up.code !== 0) throw new Error(`dex.sh up ${name}: ${up.stderr}`);
   const out = await run('bash', [dexScript, 'env', name]);
   const v: Record<string, string> = {};
