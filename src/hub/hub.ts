@@ -84,7 +84,9 @@ export async function startHub(opts: HubOptions, log: Logger): Promise<Hub> {
   const secrets = loadOrCreateSecrets(join(opts.dataDir, 'secrets.json'));
   const authn = unionAuthenticator([
     staticTokenAuthenticator(tokenSpecs),
-    ...(opts.oidc ? [oidcAuthenticator(opts.oidc)] : []),
+    ...(opts.oidc
+      ? [oidcAuthenticator({ ...opts.oidc, onIssuerError: issuerErrorLogger(log, opts.oidc.issuerURL) })]
+      : []),
   ]);
   const metrics = createMetrics();
 
@@ -260,4 +262,14 @@ export async function startHub(opts: HubOptions, log: Logger): Promise<Hub> {
 function baseURL(server: string): string {
   const u = new URL(server);
   return `${u.protocol}//${u.host}`;
+}
+
+/** Logs an unreachable or failing OIDC issuer at most once a minute (every token would fail the same way). */
+function issuerErrorLogger(log: Logger, issuer: string): (err: unknown) => void {
+  let last = 0;
+  return (err) => {
+    if (Date.now() - last < 60_000) return;
+    last = Date.now();
+    log.warn({ err, issuer }, 'the OIDC issuer failed (discovery or keys): ID tokens are refused until it answers');
+  };
 }

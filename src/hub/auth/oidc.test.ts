@@ -189,6 +189,27 @@ describe('oidcAuthenticator', () => {
     const untrusting = oidcAuthenticator({ issuerURL: issuer, clientID: 'kedge', jwksCooldownMs: 0 });
     expect(await untrusting.authenticate(await sign(key1))).toBeUndefined();
   });
+  test('an issuer that cannot be reached is reported through onIssuerError; a bad token is not', async () => {
+    const reported: unknown[] = [];
+    const onIssuerError = (err: unknown): void => void reported.push(err);
+    // A port nothing listens on: discovery fails, which is the issuer's failure, not the token's.
+    const closed = createServer();
+    await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise<void>((r) => closed.close(() => r()));
+    const down = oidcAuthenticator({
+      issuerURL: `https://127.0.0.1:${port}/dex`,
+      clientID: 'kedge',
+      ca,
+      onIssuerError,
+    });
+    expect(await down.authenticate(await sign(key1))).toBeUndefined();
+    expect(reported).toHaveLength(1);
+    const up = oidcAuthenticator({ issuerURL: issuer, clientID: 'kedge', ca, jwksCooldownMs: 0, onIssuerError });
+    expect(await up.authenticate(await sign(key1, { aud: 'someone-else' }))).toBeUndefined();
+    expect(await up.authenticate(await sign(await newKey('k9')))).toBeUndefined(); // unknown kid
+    expect(reported).toHaveLength(1);
+  });
 });
 
 describe('claims and options', () => {

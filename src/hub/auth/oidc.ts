@@ -26,6 +26,20 @@ export interface OidcOptions {
   clockToleranceSec?: number;
   /** After fetching the JWKS, an unknown `kid` fetches it again only after this long (default 10 s, see below). */
   jwksCooldownMs?: number;
+  /**
+   * Called when the issuer itself failed (discovery or JWKS unreachable, refused, timed out) rather than the token:
+   * the hub logs it, else every OIDC user would just see 401s with nothing in the log saying why.
+   */
+  onIssuerError?: (err: unknown) => void;
+}
+
+/** jose's codes for a token that is bad in itself; any other failure is the issuer's (or the network's). */
+const TOKEN_ERROR = /^ERR_(JWT|JWS|JWE|JOSE_ALG_NOT_ALLOWED|JOSE_NOT_SUPPORTED|JWKS_NO_MATCHING_KEY|JWKS_MULTIPLE)/;
+
+/** True when `err` says something about the issuer, not about the token (see onIssuerError). */
+export function isIssuerError(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return !(typeof code === 'string' && TOKEN_ERROR.test(code));
 }
 
 /** Asymmetric signatures only: an HMAC token "signed" with the issuer's public key is refused. */
@@ -61,7 +75,9 @@ const DEFAULTS = {
 };
 
 /** Checks the options; every problem at once, each naming its option. */
-export function checkOidcOptions(o: OidcOptions): Required<Omit<OidcOptions, 'ca'>> & Pick<OidcOptions, 'ca'> {
+export function checkOidcOptions(
+  o: OidcOptions,
+): Required<Omit<OidcOptions, 'ca' | 'onIssuerError'>> & Pick<OidcOptions, 'ca'> {
   const problems: string[] = [];
   let issuer: URL | undefined;
   try {
@@ -167,7 +183,8 @@ export function oidcAuthenticator(options: OidcOptions): Authenticator {
           requiredClaims: ['exp', 'iat', 'sub'],
         });
         return userFromClaims(payload, o);
-      } catch {
+      } catch (err) {
+        if (isIssuerError(err)) options.onIssuerError?.(err);
         return undefined;
       }
     },
