@@ -1,10 +1,10 @@
-// The informer against the real kcp: relist after 410 Gone, resume after the watch connection is cut (through
-// the hub, over a TCP relay the test can sever), and no collisions between identical names in two workspaces.
+// The informer against the run's kcp: resume after the watch connection is cut (through the hub, over a TCP relay
+// the test can sever), and no collisions between identical names in two workspaces. The relist after 410 Gone needs
+// a kcp without watch cache and is in e2e/kcp-compact-restart.test.ts.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomBytes } from 'node:crypto';
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { pino } from 'pino';
-import { isGone } from '../src/kube/api-error.ts';
 import { KubeClient } from '../src/kube/client.ts';
 import { loadKubeconfig } from '../src/kube/kubeconfig.ts';
 import { Informer } from '../src/kube/informer.ts';
@@ -13,7 +13,6 @@ import { EXPORT_NAME, WORKSPACE_PROVIDERS } from '../src/api/constants.ts';
 import { loadTestEnv } from './harness/env.ts';
 import { eventually, hubRequest } from './harness/http.ts';
 import { startTestHub, type TestHub } from './harness/hub.ts';
-import { startOwnKcp } from './harness/own-kcp.ts';
 import { readFileSync } from 'node:fs';
 
 const env = loadTestEnv();
@@ -46,59 +45,6 @@ function track(i: Informer): Informer {
 }
 
 describe('informer on a real kcp', () => {
-  it('relists when its watch resourceVersion is too old (410 Gone) and ends up with the right objects', async () => {
-    // A private kcp that watches etcd directly and compacts every 5 s, so an old resourceVersion really expires.
-    const scratch = await startOwnKcp(log, { extraArgs: ['--watch-cache=false', '--etcd-compaction-interval=5s'] });
-    try {
-      const client = scratch.client.forCluster('root');
-      const old = await client.list('/api/v1/namespaces/default/configmaps');
-      await client.create('/api/v1/namespaces/default/configmaps', cm('gone-1'));
-      // Wait until etcd really compacted past `old` (kube-apiserver compacts up to the previous interval's revision,
-      // so two intervals): an exact read at that revision then fails with 410, as the informer's watch will.
-      await eventually(
-        async () => {
-          try {
-            await client.list('/api/v1/namespaces/default/configmaps', {
-              resourceVersion: old.metadata.resourceVersion,
-              resourceVersionMatch: 'Exact',
-              limit: 1,
-            });
-          } catch (err) {
-            if (isGone(err)) return;
-            throw err;
-          }
-          throw new Error(`revision ${old.metadata.resourceVersion} not compacted yet`);
-        },
-        { what: 'the old revision compacted', timeoutMs: 60_000, intervalMs: 500 },
-      );
-      const inf = new Informer({
-        client,
-        path: '/api/v1/namespaces/default/configmaps',
-        logger: log,
-        watchResourceVersion: old.metadata.resourceVersion ?? '1',
-      });
-      track(inf);
-      await inf.waitForSync();
-      await eventually(
-        async () => {
-          if (inf.relists < 1) throw new Error(`relists=${inf.relists}`);
-        },
-        { what: 'a relist after 410' },
-      );
-      await client.create('/api/v1/namespaces/default/configmaps', cm('gone-2'));
-      await eventually(
-        async () => {
-          const names = inf.list().map((o) => o.metadata.name);
-          if (!names.includes('gone-1') || !names.includes('gone-2')) throw new Error(names.join(','));
-        },
-        { what: 'both ConfigMaps in the store' },
-      );
-      await inf.stop();
-    } finally {
-      await scratch.stop();
-    }
-  });
-
   it('resumes from its resourceVersion after the connection to the hub is cut, without relisting', async () => {
     // A TCP relay in front of the hub: destroying its sockets cuts the watch mid-stream like a network failure.
     const sockets = new Set<Socket>();
