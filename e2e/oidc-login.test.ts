@@ -3,7 +3,8 @@
 // exec plugin `kedge get-token`. alice logs in in the browser (--no-browser prints the URL, as on a host whose
 // browser the CLI cannot open), bob with a device code; both reach their workspaces with no token in the kubeconfig.
 // Past the ID token's expiry kubectl keeps working (parallel get-token calls renew once); once Dex restarted (its
-// memory storage loses every refresh token) kubectl fails with "run kedge login" and no browser is started.
+// memory storage loses every refresh token) kubectl fails with "run kedge login" and no browser is started. `kedge ssh`
+// to a host logs in as the local part of alice's email (sshd's log names the login it was asked for).
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,7 +18,8 @@ import { DEX_UP_TIMEOUT_MS, dexDown, dexRestart, dexUp, type Dex } from './harne
 import { loadTestEnv, toolsBin } from './harness/env.ts';
 import { eventually } from './harness/http.ts';
 import { startTestHub, type TestHub } from './harness/hub.ts';
-import { spawnKedge, kedgeCapture, type RunningKedge } from './harness/ssh.ts';
+import { joinServerEdge, spawnKedge, kedgeCapture, type RunningKedge } from './harness/ssh.ts';
+import { startSshd } from './harness/sshd.ts';
 
 const repo = new URL('../', import.meta.url).pathname;
 const dexName = `login-${Math.random().toString(36).slice(2, 7)}`;
@@ -187,6 +189,37 @@ describe('kedge login with OIDC', () => {
     const who = await kubectl(bob, ['auth', 'whoami', '-o', 'jsonpath={.status.userInfo.username}']);
     expect([who.code, who.stdout]).toEqual([0, 'kedge:oidc:bob@example.com']);
   }, 60_000);
+
+  it("kedge ssh logs in to a host as the local part of alice's email, unless told another name", async () => {
+    const sshd = await startSshd();
+    // The harness's kedge/kubectl calls take the process environment: point get-token at alice's token cache.
+    const saved = process.env.XDG_CACHE_HOME;
+    process.env.XDG_CACHE_HOME = alice.env.XDG_CACHE_HOME;
+    let edge: Awaited<ReturnType<typeof joinServerEdge>> | undefined;
+    try {
+      edge = await joinServerEdge({
+        kc: alice.kubeconfig,
+        hubURL: hub!.hubURL,
+        hubCAFile: testEnv.hubCAFile,
+        name: 'h1',
+        sshPort: sshd.port,
+        hostKeyLines: sshd.hostKeyLines,
+      });
+      const ssh = (target: string) => kedgeCapture(['ssh', '-i', sshd.userKeyPath, target, '--', 'true'], alice.env);
+      // No such user on this host: sshd names the login it was asked for, and refuses it.
+      const asAlice = await ssh('h1');
+      expect(asAlice.code).not.toBe(0);
+      expect(sshd.log()).toMatch(/Invalid user alice from 127\.0\.0\.1/);
+      // user@ wins over the identity: the key is authorised for sshd.user, so this one logs in.
+      const asRoot = await ssh(`${sshd.user}@h1`);
+      expect([asRoot.code, asRoot.stderr.toString()]).toEqual([0, '']);
+    } finally {
+      if (saved === undefined) delete process.env.XDG_CACHE_HOME;
+      else process.env.XDG_CACHE_HOME = saved;
+      await edge?.agent.kill();
+      await sshd.stop();
+    }
+  }, 90_000);
 
   it('keeps kubectl working past the ID token expiry: parallel get-token calls renew it once', async () => {
     const before = cached(alice);
