@@ -1,8 +1,9 @@
 // Reading, merging and writing the user's kubeconfig. Merging replaces entries of the same name and keeps the rest.
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { delimiter, dirname, join } from 'node:path';
+import { delimiter, join } from 'node:path';
 import { parse, stringify } from 'yaml';
+import { writeFileAtomic } from '../util/write-file-atomic.ts';
 
 interface Named {
   name: string;
@@ -56,10 +57,7 @@ export function readKubeconfigFile(path: string): Kubeconfig {
 
 /** Writes atomically with mode 0600 (the file holds credentials). */
 export function writeKubeconfigFile(path: string, kc: Kubeconfig): void {
-  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-  const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, stringify(kc), { mode: 0o600 });
-  renameSync(tmp, path);
+  writeFileAtomic(path, stringify(kc));
 }
 
 /** The command kubeconfigs run as `kedge`: the launcher's absolute path (bin/kedge exports it), else from PATH. */

@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, test } from '@jest/globals';
 import { hostKeyLine } from '../api/host-keys.ts';
 import type { EdgeObject } from './edge-crud.ts';
-import { checkSuffix, configPath, launcher, mergeKnownHosts, renderSshConfig, writeFileAtomic } from './ssh-config.ts';
+import { writeFileAtomic } from '../util/write-file-atomic.ts';
+import { checkSuffix, configPath, launcher, mergeKnownHosts, renderSshConfig } from './ssh-config.ts';
 import { shellQuote } from './ssh-args.ts';
 
 function blob(type: string, body: string): Buffer {

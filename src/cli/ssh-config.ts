@@ -1,10 +1,11 @@
 // `kedge ssh-config [NAME…]`: an OpenSSH config block per server edge (`Host <edge>.<suffix>`, ProxyCommand through
 // `kedge ssh --proxy`) and the known_hosts file it points at, written from the pinned host keys, so plain ssh, scp,
 // sftp, rsync and git verify the host themselves (StrictHostKeyChecking yes).
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { EdgeType } from '../api/constants.ts';
+import { writeFileAtomic } from '../util/write-file-atomic.ts';
 import { knownHostsLines, normaliseHostKeys, pinnedHostKeys } from '../api/host-keys.ts';
 import { userClient, type ClientFlags } from './client.ts';
 import { CLIError, CLIErrorCode } from './errors.ts';
@@ -94,14 +95,6 @@ export function mergeKnownHosts(existing: string, edges: readonly EdgeObject[], 
   const added = edges.flatMap((e) => knownHostsLines(`${e.metadata.name ?? ''}.${suffix}`, pinnedHostKeys(e.status)));
   const lines = [...kept, ...added];
   return lines.length > 0 ? `${lines.join('\n')}\n` : '';
-}
-
-/** Replaces `file` atomically (a reader never sees half a file), mode 0600. */
-export function writeFileAtomic(file: string, text: string): void {
-  mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
-  const tmp = `${file}.${process.pid}.tmp`;
-  writeFileSync(tmp, text, { mode: 0o600 });
-  renameSync(tmp, file);
 }
 
 /** How OpenSSH should run this CLI: bin/kedge names itself in KEDGE_CLI_PATH; otherwise this Node and script. */

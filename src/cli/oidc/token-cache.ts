@@ -5,20 +5,11 @@
 // calls at once must renew the ID token once — the issuer rotates refresh tokens, so a second refresh with the same
 // one would be refused.
 import { createHash } from 'node:crypto';
-import {
-  chmodSync,
-  mkdirSync,
-  openSync,
-  closeSync,
-  readFileSync,
-  renameSync,
-  statSync,
-  unlinkSync,
-  writeFileSync,
-} from 'node:fs';
+import { chmodSync, mkdirSync, openSync, closeSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { poll } from '../../util/wait.ts';
+import { writeFileAtomic } from '../../util/write-file-atomic.ts';
 import { CLIError, CLIErrorCode } from '../errors.ts';
 
 export interface CachedLogin {
@@ -71,13 +62,9 @@ export function readTokenCache(path: string): CachedLogin | undefined {
 }
 
 export function writeTokenCache(path: string, c: CachedLogin): void {
-  const dir = join(path, '..');
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  writeFileAtomic(path, `${JSON.stringify(c, null, 2)}\n`);
   // mkdir's mode applies only to directories it creates: tighten one that was there already.
-  chmodSync(dir, 0o700);
-  const tmp = `${path}.tmp-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
-  writeFileSync(tmp, `${JSON.stringify(c, null, 2)}\n`, { mode: 0o600 });
-  renameSync(tmp, path);
+  chmodSync(join(path, '..'), 0o700);
 }
 
 /** A JWT's `exp` and `iat` (seconds since the epoch). Not a verification: the issuer's token endpoint gave it us. */
