@@ -36,7 +36,7 @@ describe('EdgeAccessReviewer.review', () => {
     expect(await r.review(user, 'lc1', 'e1')).toEqual({ allowed: true, role: 'edit' });
     expect(seen).toEqual(['lc1/edges:proxy', 'lc1/edges/k8s:admin', 'lc1/edges/k8s:edit']);
     expect(await r.review(user, 'lc1', 'e1')).toEqual({ allowed: true, role: 'edit' });
-    expect(await r.mayProxy(user, 'lc1', 'e1')).toBe(true);
+    expect((await r.review(user, 'lc1', 'e1')).allowed).toBe(true);
     expect(r.reviews).toBe(3);
   });
 

@@ -74,10 +74,6 @@ export class EdgeAccessReviewer {
     this.#now = opts.now ?? Date.now;
   }
 
-  async mayProxy(user: UserInfo, cluster: string, edge: string, access: EdgeAccess = 'k8s'): Promise<boolean> {
-    return (await this.review(user, cluster, edge, access)).allowed;
-  }
-
   /** The gate and, for `k8s`, the caller's role; one cache entry for both. */
   async review(user: UserInfo, cluster: string, edge: string, access: EdgeAccess = 'k8s'): Promise<EdgeDecision> {
     const key = JSON.stringify([user.username, user.groups, cluster, edge, access]);
