@@ -209,7 +209,8 @@ function age(ts: string | undefined): string {
   return `${Math.floor(s / 86400)}d`;
 }
 
-export function table(rows: string[][]): string {
+/** Columns padded to the widest cell plus `gap` spaces, as kubectl prints them; the last column is not padded. */
+export function table(rows: string[][], gap = 3): string {
   const widths: number[] = [];
   for (const r of rows)
     r.forEach((c, i) => {
@@ -218,7 +219,7 @@ export function table(rows: string[][]): string {
   return rows
     .map((r) =>
       r
-        .map((c, i) => (i === r.length - 1 ? c : c.padEnd((widths[i] ?? 0) + 3)))
+        .map((c, i) => (i === r.length - 1 ? c : c.padEnd((widths[i] ?? 0) + gap)))
         .join('')
         .trimEnd(),
     )

@@ -6,8 +6,7 @@ import { isApiError, transportCode } from '../kube/api-error.ts';
 import { userClient, type ClientFlags, type UserClient } from './client.ts';
 import { CLIError, CLIErrorCode } from './errors.ts';
 import { readKubeconfigFile, writeKubeconfigFile } from './kubeconfig.ts';
-
-export type Print = (line: string) => void;
+import { table, type Print } from './edge-crud.ts';
 
 /** Turns a failed hub or kcp request into a CLIError that says what to do; `forbidden` words the 403. */
 export async function explainHub<T>(p: Promise<T>, forbidden = 'not allowed'): Promise<T> {
@@ -47,13 +46,7 @@ export function workspaceTable(items: readonly WorkspaceEntry[], current: string
     ['CURRENT', 'NAME', 'ROLE', 'ACCESS', 'PATH'],
     ...items.map((w) => [w.path === current ? '*' : '', w.name, w.role, w.own ? 'own' : 'shared', w.path]),
   ];
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  return rows.map((r) =>
-    r
-      .map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]! + 2)))
-      .join('')
-      .trimEnd(),
-  );
+  return table(rows, 2).split('\n');
 }
 
 export async function listWorkspaces(flags: ListFlags, print: Print): Promise<void> {

@@ -13,7 +13,8 @@ import type { KubeClient } from '../kube/client.ts';
 import type { KubeObject } from '../kube/types.ts';
 import { userClient, type ClientFlags, type UserClient } from './client.ts';
 import { CLIError, CLIErrorCode } from './errors.ts';
-import { explainHub, type Print } from './workspace-list.ts';
+import { table, type Print } from './edge-crud.ts';
+import { explainHub } from './workspace-list.ts';
 
 const RBAC = 'rbac.authorization.k8s.io';
 const CRB_PATH = `/apis/${RBAC}/v1/clusterrolebindings`;
@@ -209,9 +210,7 @@ export async function listShares(flags: ClientFlags, print: Print): Promise<void
     );
     if (rows.length === 0) return print(`${user.workspace} is not shared with anyone.`);
     rows.sort((a, b) => a.join(' ').localeCompare(b.join(' ')));
-    const all = [['KIND', 'NAME', 'ROLE'], ...rows];
-    const w = [0, 1].map((i) => Math.max(...all.map((r) => r[i]!.length)));
-    for (const r of all) print(`${r[0]!.padEnd(w[0]! + 2)}${r[1]!.padEnd(w[1]! + 2)}${r[2]}`);
+    print(table([['KIND', 'NAME', 'ROLE'], ...rows], 2));
   } finally {
     await user.client.close();
   }
