@@ -132,14 +132,7 @@ const describe = (s: Subject): string => `${s.kind === 'User' ? 'user' : 'group'
 
 export async function share(userArg: string | undefined, flags: ShareFlags, print: Print): Promise<void> {
   const role = parseRole(flags.role);
-  const given = subjectArg(userArg, flags);
-  const user = await userClient(flags);
-  try {
-    requireTenantWorkspace(user);
-    const ws = user.workspace;
-    const forbidden = `only a workspace admin can share ${ws}`;
-    const s = resolveSubject(given, await explainHub(hubOidcPrefix(user.client.withServer(user.hubURL))));
-    const c = user.client;
+  await withShareTarget(userArg, flags, 'share', async ({ client: c, ws, s, forbidden }) => {
     // The roles are the hub's (created at login); without one, the binding would grant nothing.
     try {
       await c.get(`/apis/${RBAC}/v1/clusterroles/${workspaceClusterRole(role)}`);
@@ -168,25 +161,37 @@ export async function share(userArg: string | undefined, flags: ShareFlags, prin
         ? `${ws} is already shared with ${describe(s)} as ${role}; nothing changed.`
         : `Shared ${ws} with ${describe(s)} as ${role}${was.length ? ` (was ${was.join(', ')})` : ''}.`,
     );
-  } finally {
-    await user.client.close();
-  }
+  });
 }
 
 export async function unshare(userArg: string | undefined, flags: ShareFlags, print: Print): Promise<void> {
+  await withShareTarget(userArg, flags, 'unshare', async ({ client, ws, s, forbidden }) => {
+    const existing = await sharesOf(client, s, forbidden);
+    if (existing.length === 0)
+      throw new CLIError(CLIErrorCode.NotFound, `${ws} is not shared with ${describe(s)}; nothing changed`);
+    for (const b of existing) await deleteBinding(client, b, forbidden);
+    const roles = existing.map((b) => b.metadata.labels?.[LABEL_SHARE_ROLE]).filter(Boolean);
+    print(`Unshared ${ws} from ${describe(s)} (was ${roles.join(', ')}).`);
+  });
+}
+
+/**
+ * What share and unshare both start with: the context's tenant workspace, the subject resolved with the hub's OIDC
+ * prefix, and the message for a 403; the client is closed afterwards.
+ */
+async function withShareTarget(
+  userArg: string | undefined,
+  flags: ShareFlags,
+  verb: 'share' | 'unshare',
+  fn: (t: { client: KubeClient; ws: string; s: Subject; forbidden: string }) => Promise<void>,
+): Promise<void> {
   const given = subjectArg(userArg, flags);
   const user = await userClient(flags);
   try {
     requireTenantWorkspace(user);
-    const ws = user.workspace;
-    const forbidden = `only a workspace admin can unshare ${ws}`;
     const s = resolveSubject(given, await explainHub(hubOidcPrefix(user.client.withServer(user.hubURL))));
-    const existing = await sharesOf(user.client, s, forbidden);
-    if (existing.length === 0)
-      throw new CLIError(CLIErrorCode.NotFound, `${ws} is not shared with ${describe(s)}; nothing changed`);
-    for (const b of existing) await deleteBinding(user.client, b, forbidden);
-    const roles = existing.map((b) => b.metadata.labels?.[LABEL_SHARE_ROLE]).filter(Boolean);
-    print(`Unshared ${ws} from ${describe(s)} (was ${roles.join(', ')}).`);
+    const ws = user.workspace;
+    await fn({ client: user.client, ws, s, forbidden: `only a workspace admin can ${verb} ${ws}` });
   } finally {
     await user.client.close();
   }
