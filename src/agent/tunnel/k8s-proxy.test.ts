@@ -190,23 +190,9 @@ describe('K8sProxy over a socket (stand-in for a tunnel stream)', () => {
   it('refuses a request or an upgrade without a valid identity (403 Status, nothing sent upstream)', async () => {
     const before = seen.length;
     for (const h of [undefined, 'garbage!', encodeEdgeIdentity({ user: 'system:admin', groups: [], tenant: 'acme' })]) {
-      const res = await new Promise<{ status: number; body: string }>((resolve, reject) => {
-        const req = request(
-          {
-            host: '127.0.0.1',
-            port: frontPort,
-            path: '/api/v1/pods',
-            headers: { authorization: 'Bearer user', ...(h === undefined ? {} : { [EDGE_IDENTITY_HEADER]: h }) },
-            agent: false,
-          },
-          (r) => {
-            let body = '';
-            r.on('data', (b: Buffer) => (body += b.toString()));
-            r.on('end', () => resolve({ status: r.statusCode ?? 0, body }));
-          },
-        );
-        req.on('error', reject);
-        req.end();
+      const res = await getOnce(frontPort, '/api/v1/pods', {
+        authorization: 'Bearer user',
+        ...(h === undefined ? {} : { [EDGE_IDENTITY_HEADER]: h }),
       });
       expect(res.status).toBe(403);
       expect(JSON.parse(res.body)).toMatchObject({
@@ -291,27 +277,27 @@ describe('K8sProxy over a socket (stand-in for a tunnel stream)', () => {
     await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
     const a = srv.address();
     if (a === null || typeof a === 'string') throw new Error('no port');
-    const res = await new Promise<{ status: number; body: string }>((resolve, reject) => {
-      const req = request(
-        {
-          host: '127.0.0.1',
-          port: a.port,
-          path: '/version',
-          headers: { [EDGE_IDENTITY_HEADER]: identity },
-          agent: false,
-        },
-        (r) => {
-          let body = '';
-          r.on('data', (b: Buffer) => (body += b.toString()));
-          r.on('end', () => resolve({ status: r.statusCode ?? 0, body }));
-        },
-      );
-      req.on('error', reject);
-      req.end();
-    });
+    const res = await getOnce(a.port, '/version', { [EDGE_IDENTITY_HEADER]: identity });
     down.close();
     await new Promise((r) => srv.close(r));
     expect(res.status).toBe(502);
     expect(JSON.parse(res.body)).toMatchObject({ kind: 'Status', code: 502 });
   });
 });
+
+/** One GET on a fresh connection to 127.0.0.1:`port`: the status and the whole body. */
+function getOnce(
+  port: number,
+  path: string,
+  headers: Record<string, string>,
+): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path, headers, agent: false }, (r) => {
+      let body = '';
+      r.on('data', (b: Buffer) => (body += b.toString()));
+      r.on('end', () => resolve({ status: r.statusCode ?? 0, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
