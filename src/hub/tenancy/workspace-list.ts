@@ -23,6 +23,7 @@ import { readVirtualWorkspaceURL } from '../controllers/vw-endpoint.ts';
 import { sendJSON, sendStatus } from '../server/status.ts';
 import { HubErrorCode } from '../errors.ts';
 import { tenantPath } from './tenants.ts';
+import { LogicalClusterPaths } from '../kcp/logical-cluster-paths.ts';
 
 const RBAC_GROUP = 'rbac.authorization.k8s.io';
 
@@ -91,8 +92,6 @@ export function isTenantWorkspace(path: string): boolean {
   return /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/.test(rest);
 }
 
-type LogicalCluster = KubeObject;
-
 /**
  * Reads share bindings for a user across all tenant workspaces. `kcp` is the hub's admin client. The virtual
  * workspace URL and the logical-cluster → path mapping (immutable) are cached.
@@ -100,10 +99,11 @@ type LogicalCluster = KubeObject;
 export class ShareReader {
   readonly #kcp: KubeClient;
   #vw: KubeClient | undefined;
-  readonly #paths = new Map<string, string>();
+  readonly #paths: LogicalClusterPaths;
 
   constructor(kcp: KubeClient) {
     this.#kcp = kcp;
+    this.#paths = new LogicalClusterPaths(kcp);
   }
 
   async sharedWith(user: UserInfo): Promise<{ path: string | undefined; binding: ShareBinding }[]> {
@@ -116,7 +116,7 @@ export class ShareReader {
     for (const binding of list.items) {
       if (!bindsUser(binding, user) || !bindingRole(binding)) continue;
       const cluster = binding.metadata.annotations?.[ANNOTATION_KCP_CLUSTER];
-      out.push({ path: cluster ? await this.#pathOf(cluster) : undefined, binding });
+      out.push({ path: cluster ? await this.#paths.pathOf(cluster) : undefined, binding });
     }
     return out;
   }
@@ -127,18 +127,6 @@ export class ShareReader {
       if (url) this.#vw = this.#kcp.withServer(url);
     }
     return this.#vw;
-  }
-
-  async #pathOf(cluster: string): Promise<string | undefined> {
-    let path = this.#paths.get(cluster);
-    if (path === undefined) {
-      const lc = await this.#kcp
-        .forCluster(cluster)
-        .get<LogicalCluster>('/apis/core.kcp.io/v1alpha1/logicalclusters/cluster');
-      path = lc.metadata.annotations?.['kcp.io/path'];
-      if (path) this.#paths.set(cluster, path);
-    }
-    return path;
   }
 }
 
