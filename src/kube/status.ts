@@ -1,5 +1,6 @@
 // Kubernetes `Status` objects: the error body every Kedge HTTP endpoint (hub and agent) answers with, and the
 // StatusReason the API server uses for each HTTP code (k8s.io/apimachinery/pkg/apis/meta/v1 StatusReason).
+import { STATUS_CODES } from 'node:http';
 import type { StatusBody } from './types.ts';
 
 const REASONS: Record<number, string> = {
@@ -50,4 +51,15 @@ export function failureStatus(
 
 export function statusBody(code: number, message: string, opts: { reason?: string; kedgeCode?: string } = {}): string {
   return JSON.stringify({ ...failureStatus(code, message, opts), metadata: {} });
+}
+
+/**
+ * A whole HTTP/1.1 response carrying `body` (a statusBody) and closing the connection: the answer to an upgrade
+ * request refused on a raw socket, where there is no ServerResponse to write it.
+ */
+export function rawStatusResponse(code: number, body: string): string {
+  return (
+    `HTTP/1.1 ${code} ${STATUS_CODES[code] ?? ''}\r\nContent-Type: application/json\r\n` +
+    `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`
+  );
 }

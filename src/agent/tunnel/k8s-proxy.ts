@@ -16,7 +16,7 @@ import { connect as tlsConnect } from 'node:tls';
 import type { Logger } from 'pino';
 import { EDGE_IDENTITY_HEADER } from '../../api/edge-identity.ts';
 import { HOP_BY_HOP_HEADERS, connectionListed } from '../../kube/http-headers.ts';
-import { statusBody } from '../../kube/status.ts';
+import { rawStatusResponse, statusBody } from '../../kube/status.ts';
 import { AgentErrorCode } from '../errors.ts';
 import type { LocalTarget } from '../local-cluster.ts';
 import { impersonationFor, impersonationHeaders, type Impersonation } from './edge-impersonation.ts';
@@ -197,9 +197,7 @@ export class K8sProxy {
     const body = statusBody(403, `${reason}: the edge agent acts only as a caller the hub authenticated`, {
       kedgeCode: AgentErrorCode.EdgeIdentityInvalid,
     });
-    socket.end(
-      `HTTP/1.1 403 Forbidden\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
-    );
+    socket.end(rawStatusResponse(403, body));
   }
 
   #onRequest(
@@ -297,9 +295,7 @@ export class K8sProxy {
         const body = statusBody(502, 'the edge agent cannot reach its local Kubernetes API server', {
           reason: 'ServiceUnavailable',
         });
-        socket.end(
-          `HTTP/1.1 502 Bad Gateway\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
-        );
+        socket.end(rawStatusResponse(502, body));
         this.#log.warn({ err }, 'local API server unreachable (upgrade)');
         return;
       }

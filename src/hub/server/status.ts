@@ -1,8 +1,8 @@
 // Kubernetes `Status` JSON error replies, each carrying a code of docs/errors.md (as its first cause). Messages are
 // fixed, user-facing sentences: never internal detail.
-import { STATUS_CODES, type ServerResponse } from 'node:http';
+import type { ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { statusBody } from '../../kube/status.ts';
+import { rawStatusResponse, statusBody } from '../../kube/status.ts';
 import { hubCodeForStatus, type HubErrorCode } from '../errors.ts';
 
 export interface StatusOptions {
@@ -36,10 +36,7 @@ export function writeSocketStatus(socket: Duplex, code: number, message: string,
   if (socket.destroyed) return;
   const body = statusBody(code, message, { kedgeCode: kedgeCode ?? hubCodeForStatus(code) });
   socket.on('error', () => {});
-  socket.end(
-    `HTTP/1.1 ${code} ${STATUS_CODES[code] ?? ''}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
-      `Connection: close\r\n\r\n${body}`,
-  );
+  socket.end(rawStatusResponse(code, body));
   // `end` only half-closes: a peer that never closes its side would keep the socket (and server.close()) alive.
   setTimeout(() => socket.destroy(), 5_000).unref();
 }
