@@ -182,22 +182,22 @@ export class K8sProxy {
 
   /** 403 without touching the API server: nobody is acted as without an identity from the hub. */
   #refuse(res: ServerResponse, reason: string): void {
-    this.stats.refused++;
-    this.#log.warn({ reason }, 'k8s request without a valid identity refused');
-    const body = statusBody(403, `${reason}: the edge agent acts only as a caller the hub authenticated`, {
-      kedgeCode: AgentErrorCode.EdgeIdentityInvalid,
-    });
+    const body = this.#refusal(reason, 'request');
     res.writeHead(403, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
     res.end(body);
   }
 
   #refuseUpgrade(socket: Duplex, reason: string): void {
+    socket.end(rawStatusResponse(403, this.#refusal(reason, 'upgrade')));
+  }
+
+  /** Counts and logs a refusal; its Status body. */
+  #refusal(reason: string, what: 'request' | 'upgrade'): string {
     this.stats.refused++;
-    this.#log.warn({ reason }, 'k8s upgrade without a valid identity refused');
-    const body = statusBody(403, `${reason}: the edge agent acts only as a caller the hub authenticated`, {
+    this.#log.warn({ reason }, `k8s ${what} without a valid identity refused`);
+    return statusBody(403, `${reason}: the edge agent acts only as a caller the hub authenticated`, {
       kedgeCode: AgentErrorCode.EdgeIdentityInvalid,
     });
-    socket.end(rawStatusResponse(403, body));
   }
 
   #onRequest(
