@@ -39,9 +39,11 @@ tool_spec() {
 		LDFLAGS+=" -X k8s.io/component-base/version.gitMinor=$minor -X k8s.io/component-base/version.gitTreeState=clean"
 		LDFLAGS+=" -X k8s.io/client-go/pkg/version.gitVersion=$kv -X k8s.io/client-go/pkg/version.gitMajor=1"
 		LDFLAGS+=" -X k8s.io/client-go/pkg/version.gitMinor=$minor"
+		# kubelet and kube-proxy: the real node of `hack/edge-cluster.sh up NAME --real-node` (docs/real-node.md).
 		PKGS=(k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager
-			k8s.io/kubernetes/cmd/kube-scheduler k8s.io/kubernetes/cmd/kubectl)
-		BINS=(kube-apiserver kube-controller-manager kube-scheduler kubectl) ;;
+			k8s.io/kubernetes/cmd/kube-scheduler k8s.io/kubernetes/cmd/kubectl
+			k8s.io/kubernetes/cmd/kubelet k8s.io/kubernetes/cmd/kube-proxy)
+		BINS=(kube-apiserver kube-controller-manager kube-scheduler kubectl kubelet kube-proxy) ;;
 	etcd)
 		PKGS=(.) BINS=(etcd) ;;
 	kwok)
