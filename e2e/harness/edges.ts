@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KubeClient } from '../../src/kube/client.ts';
 import { loadKubeconfig } from '../../src/kube/kubeconfig.ts';
-import { run } from './cli.ts';
+import { run, type RunResult } from './cli.ts';
 import { toolsBin } from './env.ts';
 import { poll, sleep } from '../../src/util/wait.ts';
 
@@ -27,6 +27,8 @@ export interface EdgeCluster {
   env: Record<string, string>;
   /** Admin client on the edge's kube-apiserver (close it, or call stop()). */
   client: KubeClient;
+  /** `ctr` against the real node's containerd (k8s.io namespace); only for a cluster started with `realNode`. */
+  ctr(args: string[]): Promise<RunResult>;
   /** Kills kube-apiserver (TERM) and starts it again with the same flags; resolves once /readyz answers. */
   restartApiServer(opts?: { downMs?: number }): Promise<void>;
   stop(): Promise<void>;
@@ -35,10 +37,12 @@ export interface EdgeCluster {
 /**
  * Starts an edge cluster (`hack/edge-cluster.sh up`). Names get a random suffix so parallel runs and leftovers
  * never collide; stop() runs `down` (processes stopped, directory removed unless KEDGE_TEST_KEEP is set).
+ * `realNode`: a kubelet node with containerd instead of kwok (`up NAME --real-node`, docs/real-node.md; root only,
+ * one per machine); its env names the local test images (KEDGE_EDGE_WEB_IMAGE) and the node.
  */
-export async function startEdgeCluster(prefix: string): Promise<EdgeCluster> {
+export async function startEdgeCluster(prefix: string, opts: { realNode?: boolean } = {}): Promise<EdgeCluster> {
   const name = `${prefix}-${Math.random().toString(36).slice(2, 7)}`;
-  const up = await run('bash', [script, 'up', name], { timeoutMs: 240_000 });
+  const up = await run('bash', [script, 'up', name, ...(opts.realNode ? ['--real-node'] : [])], { timeoutMs: 240_000 });
   if (up.code !== 0) throw new Error(`edge-cluster up ${name} failed (${up.code}):\n${up.stderr.slice(-3000)}`);
   const envOut = await run('bash', [script, 'env', name]);
   if (envOut.code !== 0) throw new Error(`edge-cluster env ${name} failed: ${envOut.stderr}`);
@@ -64,6 +68,7 @@ export async function startEdgeCluster(prefix: string): Promise<EdgeCluster> {
     server: need('KEDGE_EDGE_SERVER'),
     token: need('KEDGE_EDGE_TOKEN'),
     caFile: need('KEDGE_EDGE_CA_FILE'),
+    ctr: (args) => run('ctr', ['--address', need('KEDGE_EDGE_CONTAINERD_ADDRESS'), '--namespace', 'k8s.io', ...args]),
     async restartApiServer(opts = {}) {
       const pidFile = join(dir, 'kube-apiserver.pid');
       const pid = Number(readFileSync(pidFile, 'utf8').trim());
