@@ -12,7 +12,7 @@ import { startTestHub } from './harness/hub.ts';
 import type { Edge, Placement, VirtualWorkload } from '../src/api/types.ts';
 import type { Deployment } from '../src/agent/workload/desired.ts';
 import { isNotFound } from '../src/kube/api-error.ts';
-import { kedge, kedgeLogin, kubectlJSON, kubectlOK } from './harness/cli.ts';
+import { joinCommand, kedge, kedgeLogin, kubectlJSON, kubectlOK } from './harness/cli.ts';
 import { startAgent, startEdgeCluster, type AgentProcess, type EdgeCluster } from './harness/edges.ts';
 import { loadTestEnv } from './harness/env.ts';
 import { eventually } from './harness/http.ts';
@@ -100,14 +100,12 @@ beforeAll(async () => {
   const created = await kedge(['edge', 'create', 'site', '--labels', 'site=one', '--kubeconfig', kc]);
   if (created.code !== 0) throw new Error(`edge create: ${created.stderr}`);
   site = await cluster;
-  const jc = await kedge(['edge', 'join-command', 'site', '--kubeconfig', kc]);
-  const m = /kedge agent join --hub-url \S+ --cluster (\S+) --edge \S+ --token (\S+)/.exec(jc.stdout);
-  if (jc.code !== 0 || !m?.[1] || !m[2]) throw new Error(`join-command: ${jc.stderr}${jc.stdout}`);
+  const join = await joinCommand(kc, 'site');
   agent = startAgent({
     hubURL,
-    cluster: m[1],
+    cluster: join.cluster,
     edge: 'site',
-    token: m[2],
+    token: join.token,
     kubeconfig: site.kubeconfig,
     hubCAFile: env.hubCAFile,
     resyncInterval: '10m',

@@ -13,7 +13,7 @@ import { parseHostKey } from '../src/api/host-keys.ts';
 import type { Edge } from '../src/api/types.ts';
 import { StreamKind } from '../src/tunnel/index.ts';
 import { streamError } from '../src/tunnel/test-support.ts';
-import { kedge, kedgeLogin, kubectlJSON } from './harness/cli.ts';
+import { joinCommand, kedge, kedgeLogin, kubectlJSON } from './harness/cli.ts';
 import { loadTestEnv } from './harness/env.ts';
 import { eventually } from './harness/http.ts';
 import { startTestHub } from './harness/hub.ts';
@@ -71,10 +71,8 @@ beforeAll(async () => {
     kc,
   ]);
   if (created.code !== 0) throw new Error(`edge create: ${created.stderr}`);
-  const jc = await kedge(['edge', 'join-command', edge, '--kubeconfig', kc]);
-  const m = /--cluster (\S+) --edge \S+ --token (\S+)/.exec(jc.stdout);
-  if (!m?.[1] || !m[2]) throw new Error(`no join command in: ${jc.stdout} ${jc.stderr}`);
-  cluster = m[1];
+  const joined = await joinCommand(kc, edge);
+  cluster = joined.cluster;
   // Unprivileged, as on a real host: when the tests run as root the agent runs as nobody, with a home of its own
   // holding its state and the hub CA (nothing else of root's is readable to it).
   const home = join(dir, 'agent-home');
@@ -94,7 +92,7 @@ beforeAll(async () => {
     [
       join(process.cwd(), 'bin', 'kedge-agent.js'),
       ...['--type', 'server', '--hub-url', hub.hubURL, '--cluster', cluster, '--edge', edge],
-      ...['--token', m[2], '--state-dir', join(home, 'state'), '--hub-ca-file', ca],
+      ...['--token', joined.token, '--state-dir', join(home, 'state'), '--hub-ca-file', ca],
       ...['--heartbeat-interval', '2s', '--keepalive-interval', '1s', '--keepalive-timeout', '2s'],
     ],
     {

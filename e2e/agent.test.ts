@@ -13,7 +13,7 @@ import { startTestHub as startHarnessHub } from './harness/hub.ts';
 import type { Edge, Placement, VirtualWorkload } from '../src/api/types.ts';
 import type { Deployment } from '../src/agent/workload/desired.ts';
 import { isNotFound } from '../src/kube/api-error.ts';
-import { kedge, kedgeLogin, kubectl, kubectlJSON, kubectlOK } from './harness/cli.ts';
+import { joinCommand, kedge, kedgeLogin, kubectl, kubectlJSON, kubectlOK } from './harness/cli.ts';
 import {
   startAgent,
   startEdgeCluster,
@@ -48,11 +48,7 @@ const k = (args: string[], input?: string): Promise<string> => kubectlOK(kc, arg
 const getJSON = <T>(args: string[]): Promise<T> => kubectlJSON<T>(kc, args);
 
 async function joinToken(edge: string): Promise<{ token: string; cluster: string }> {
-  const res = await kedge(['edge', 'join-command', edge, '--kubeconfig', kc]);
-  if (res.code !== 0) throw new Error(`join-command ${edge}: ${res.stderr}`);
-  const m = /kedge agent join --hub-url \S+ --cluster (\S+) --edge \S+ --token (\S+)/.exec(res.stdout);
-  if (!m?.[1] || !m[2]) throw new Error(`no join command in: ${res.stdout}`);
-  return { cluster: m[1], token: m[2] };
+  return joinCommand(kc, edge);
 }
 
 async function edgeStatus(name: string): Promise<NonNullable<Edge['status']>> {

@@ -10,7 +10,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encodeEdgeIdentity } from '../src/api/edge-identity.ts';
-import { kedge, kedgeLogin, kubectl, kubectlOK, run } from './harness/cli.ts';
+import { joinCommand, kedge, kedgeLogin, kubectl, kubectlOK, run } from './harness/cli.ts';
 import { startAgent, startEdgeCluster, type AgentProcess, type EdgeCluster } from './harness/edges.ts';
 import { loadTestEnv, tool } from './harness/env.ts';
 import { eventually, hubRequest } from './harness/http.ts';
@@ -42,17 +42,15 @@ beforeAll(async () => {
   hub = await startTestHub([`${owner}=${tokenO}`, `${bob}=${tokenB}`]);
   await Promise.all([kedgeLogin(hub.hubURL, tokenO, hub.caFile, kcO), kedgeLogin(hub.hubURL, tokenB, hub.caFile, kcB)]);
   expect((await kedge(['edge', 'create', 'e1', '--kubeconfig', kcO])).code).toBe(0);
-  const jc = await kedge(['edge', 'join-command', 'e1', '--kubeconfig', kcO]);
-  const m = /--cluster (\S+) --edge \S+ --token (\S+)/.exec(jc.stdout);
-  if (!m) throw new Error(`no join command: ${jc.stderr}`);
-  lc = m[1] ?? '';
+  const join = await joinCommand(kcO, 'e1');
+  lc = join.cluster;
   edgePath = `/services/edges-proxy/clusters/${lc}/apis/kedge.faros.sh/v1alpha1/edges/e1/k8s`;
   edge = await up;
   agent = startAgent({
     hubURL: hub.hubURL,
     cluster: lc,
     edge: 'e1',
-    token: m[2],
+    token: join.token,
     kubeconfig: edge.kubeconfig,
     hubCAFile: hub.caFile,
   });

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import WebSocket from 'ws';
-import { kedge, kedgeLogin, kubectl, run } from './harness/cli.ts';
+import { joinCommand as joinCommandOf, kedge, kedgeLogin, kubectl, portForward, run } from './harness/cli.ts';
 import { startAgent, type AgentProcess } from './harness/edges.ts';
 import { toolsBin } from './harness/env.ts';
 import { eventually, hubRequest } from './harness/http.ts';
@@ -42,11 +42,7 @@ const req = (method: string, path: string, opts: Parameters<typeof hubRequest>[4
 const pathOf = (url: string) => new URL(url).pathname;
 
 async function joinCommand(name: string, kc = kcA, ttl = '1h'): Promise<{ token: string; cluster: string }> {
-  const res = await kedge(['edge', 'join-command', name, '--kubeconfig', kc, '--ttl', ttl]);
-  if (res.code !== 0) throw new Error(`join-command failed: ${res.stderr}`);
-  const m = /kedge agent join --hub-url \S+ --cluster (\S+) --edge \S+ --token (\S+)/.exec(res.stdout);
-  if (!m) throw new Error(`no join command in: ${res.stdout}`);
-  return { cluster: m[1] ?? '', token: m[2] ?? '' };
+  return joinCommandOf(kc, name, ['--ttl', ttl]);
 }
 
 /** A real `kedge-agent` for `edge` on the edge cluster, joined with a fresh join token. */
@@ -647,22 +643,9 @@ spec: {selector: {}, forwards: [{target: {address: 127.0.0.1, port: ${echoPort}}
       expect(failing.code).not.toBe(0);
       expect(failing.code).toBe(failingDirect.code);
 
-      const pf = spawn(join(toolsBin(), 'kubectl'), ['--kubeconfig', edgeKc, 'port-forward', 'pod/p1', ':80'], {
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
+      const pf = await portForward(edgeKc, ['pod/p1', ':80']);
       try {
-        let pfOut = '';
-        pf.stdout.on('data', (c: Buffer) => {
-          pfOut += c.toString();
-        });
-        const localPort = await eventually(
-          async () => {
-            const m = /Forwarding from 127\.0\.0\.1:(\d+)/.exec(pfOut);
-            if (!m) throw new Error(pfOut);
-            return Number(m[1]);
-          },
-          { what: 'port-forward listening', timeoutMs: 20_000 },
-        );
+        const localPort = pf.localPort;
         const payload = randomBytes(256 * 1024);
         const echoed = await new Promise<Buffer>((resolve, reject) => {
           const s = connect(localPort, '127.0.0.1');
@@ -681,7 +664,7 @@ spec: {selector: {}, forwards: [{target: {address: 127.0.0.1, port: ${echoPort}}
         });
         expect(echoed.equals(payload)).toBe(true);
       } finally {
-        pf.kill();
+        pf.stop();
       }
     } finally {
       echo.close();

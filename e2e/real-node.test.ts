@@ -4,14 +4,13 @@
 // `kubectl logs`, `exec` and `port-forward` reach the real process, its Service answers through kube-proxy, pods reach
 // the edge API server in-cluster, and deleting the VirtualWorkload removes the container from containerd.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, realpathSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, realpathSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LABEL_VIRTUAL_WORKLOAD } from '../src/api/constants.ts';
-import { kedge, kedgeLogin, kubectl, kubectlJSON, kubectlOK } from './harness/cli.ts';
+import { joinCommand, kedge, kedgeLogin, kubectl, kubectlJSON, kubectlOK, portForward, run } from './harness/cli.ts';
 import { startAgent, startEdgeCluster, type AgentProcess, type EdgeCluster } from './harness/edges.ts';
 import { toolsBin } from './harness/env.ts';
 import { eventually } from './harness/http.ts';
@@ -28,6 +27,7 @@ const vwName = 'web';
 let hub: TestHub;
 let edge: EdgeCluster;
 let agent: AgentProcess;
+let other: EdgeCluster;
 let webImage = '';
 
 interface Pod {
@@ -66,20 +66,19 @@ const workloadPod = async (): Promise<Pod> => {
 };
 
 beforeAll(async () => {
-  const up = startEdgeCluster('rn', { realNode: true });
+  // Another (kwok) edge cluster beside the real node: `down` of the real one must leave it alone.
+  const clusters = Promise.all([startEdgeCluster('rn', { realNode: true }), startEdgeCluster('rn-kwok')]);
   hub = await startTestHub([`${tenant}=${token}`]);
   await kedgeLogin(hub.hubURL, token, hub.caFile, kc);
   expect((await kedge(['edge', 'create', 'pi', '--labels', 'site=home', '--kubeconfig', kc])).code).toBe(0);
-  const jc = await kedge(['edge', 'join-command', 'pi', '--kubeconfig', kc]);
-  const m = /--cluster (\S+) --edge \S+ --token (\S+)/.exec(jc.stdout);
-  if (!m) throw new Error(`no join command: ${jc.stderr}`);
-  edge = await up;
+  const join = await joinCommand(kc, 'pi');
+  [edge, other] = await clusters;
   webImage = edge.env.KEDGE_EDGE_WEB_IMAGE ?? '';
   agent = startAgent({
     hubURL: hub.hubURL,
-    cluster: m[1] ?? '',
+    cluster: join.cluster,
     edge: 'pi',
-    token: m[2],
+    token: join.token,
     kubeconfig: edge.kubeconfig,
     hubCAFile: hub.caFile,
   });
@@ -91,7 +90,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await agent?.stop().catch(() => {});
   await hub?.stop();
-  await edge?.stop();
+  await Promise.all([edge?.stop(), other?.stop()]);
   rmSync(dir, { recursive: true, force: true });
 }, 90_000);
 
@@ -149,30 +148,14 @@ spec:
 
   it('kubectl port-forward through the hub serves the real page', async () => {
     const pod = await workloadPod();
-    const pf = spawn(
-      join(toolsBin(), 'kubectl'),
-      ['port-forward', '-n', 'default', `pod/${pod.metadata.name}`, ':8080'],
-      {
-        env: { ...process.env, KUBECONFIG: edgeKc },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
+    const pf = await portForward(edgeKc, ['-n', 'default', `pod/${pod.metadata.name}`, ':8080']);
     try {
-      let out = '';
-      pf.stdout.on('data', (c: Buffer) => (out += c.toString()));
-      const port = await eventually(
-        async () => {
-          const m = /Forwarding from 127\.0\.0\.1:(\d+)/.exec(out);
-          if (!m) throw new Error(out);
-          return Number(m[1]);
-        },
-        { what: 'port-forward listening', timeoutMs: 20_000 },
-      );
+      const port = pf.localPort;
       expect(await httpGet('127.0.0.1', port, '/index.html')).toEqual([200, indexHTML]);
       expect(await httpGet('127.0.0.1', port, '/pod.txt')).toEqual([200, `${pod.metadata.name}\n`]);
       expect((await httpGet('127.0.0.1', port, '/missing'))[0]).toBe(404);
     } finally {
-      pf.kill();
+      pf.stop();
     }
     // httpd -vv logs each request ("url:/pod.txt"): the GET came through the forward into the container.
     await eventually(
@@ -243,7 +226,9 @@ spec:
     const pod = await workloadPod();
     const id = (pod.status.containerStatuses?.[0]?.containerID ?? '').replace('containerd://', '');
     expect((await edge.ctr(['tasks', 'ls', '-q'])).stdout.split('\n')).toContain(id);
+    const t0 = Date.now();
     await kubectlOK(kc, ['delete', 'vw', vwName]);
+    process.stderr.write(`[real-node] kubectl delete vw returned after ${Date.now() - t0} ms\n`);
     await eventually(
       async () => {
         const containers = await edge.ctr(['containers', 'ls', '-q']);
@@ -261,7 +246,25 @@ spec:
       },
       { what: 'the container gone from containerd', timeoutMs: 60_000, intervalMs: 500 },
     );
+    process.stderr.write(`[real-node] container gone ${Date.now() - t0} ms after the delete\n`);
     const left = await kubectl(edgeKc, ['get', 'deployment', '-n', 'default', vwName]);
     expect(left.stderr).toMatch(/NotFound/);
+  }, 90_000);
+
+  it('down removes the node from the host and leaves the other edge cluster alone', async () => {
+    await agent.stop();
+    await edge.stop();
+    const hostState = async () => ({
+      processes: (await run('pgrep', ['-f', `${edge.dir}/`])).stdout.trim(),
+      bridge: (await run('ip', ['-o', 'link', 'show', 'kedge0'])).code,
+      kubeChains: (await run('iptables-save', [])).stdout.split('\n').filter((l) => l.startsWith(':KUBE-')),
+      mounts: readFileSync('/proc/self/mountinfo', 'utf8')
+        .split('\n')
+        .filter((l) => l.includes('/kedge-real-node')),
+      dirs: ['/run/kedge-real-node', '/var/lib/kedge-real-node', edge.dir].filter((d) => existsSync(d)),
+    });
+    expect(await hostState()).toEqual({ processes: '', bridge: 1, kubeChains: [], mounts: [], dirs: [] });
+    expect((await run('bash', [join(repo, 'hack/edge-cluster.sh'), 'status', other.name])).code).toBe(0);
+    expect(await kubectlOK(other.kubeconfig, ['get', 'nodes', '-o', 'name'])).toBe('node/kwok-node-0\n');
   }, 90_000);
 });

@@ -297,7 +297,8 @@ cmd_down() {
 }
 
 main() {
-	[ $# -eq 2 ] || { [ $# -eq 3 ] && [ "$1" = up ] && [ "$3" = --real-node ]; } || usage
+	[ $# -eq 3 ] && [ "$1" = up ] && [ "$3" != --real-node ] && die "unknown option '$3' (up takes --real-node)"
+	[ $# -eq 2 ] || { [ $# -eq 3 ] && [ "$1" = up ]; } || usage
 	NAME=$2 REAL_NODE=${3:+1}
 	[[ "$NAME" =~ ^[a-z0-9][a-z0-9-]{0,40}$ ]] || die "NAME must match [a-z0-9][a-z0-9-]* (got '$NAME')"
 	D=$ROOT/$NAME NODE=$NAME-node

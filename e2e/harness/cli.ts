@@ -1,6 +1,7 @@
 // Runs the real binaries a user would: the kedge CLI (under Node 24) and kubectl with its kcp plugins on PATH.
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { poll } from '../../src/util/wait.ts';
 import { toolsBin } from './env.ts';
 
 export interface RunResult {
@@ -69,4 +70,43 @@ export async function kubectlOK(kubeconfig: string, args: string[], input?: stri
 /** `kubectl … -o json`, parsed. */
 export async function kubectlJSON<T>(kubeconfig: string, args: string[]): Promise<T> {
   return JSON.parse(await kubectlOK(kubeconfig, [...args, '-o', 'json'])) as T;
+}
+
+/** `kedge edge join-command EDGE` (extra flags such as `--ttl`): the logical cluster and the single-use token. */
+export async function joinCommand(
+  kubeconfig: string,
+  edge: string,
+  extra: string[] = [],
+): Promise<{ cluster: string; token: string }> {
+  const res = await kedge(['edge', 'join-command', edge, '--kubeconfig', kubeconfig, ...extra]);
+  const m = /kedge agent join --hub-url \S+ --cluster (\S+) --edge \S+ --token (\S+)/.exec(res.stdout);
+  if (res.code !== 0 || !m?.[1] || !m[2]) throw new Error(`join-command ${edge}: ${res.stderr}${res.stdout}`);
+  return { cluster: m[1], token: m[2] };
+}
+
+/** `kubectl port-forward TARGET :PORT` running until stop(); resolves once kubectl listens, with its local port. */
+export async function portForward(
+  kubeconfig: string,
+  args: string[],
+): Promise<{ localPort: number; stop: () => void }> {
+  const pf = spawn(join(toolsBin(), 'kubectl'), ['--kubeconfig', kubeconfig, 'port-forward', ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  pf.stdout.on('data', (c: Buffer) => (out += c.toString()));
+  pf.stderr.on('data', (c: Buffer) => (out += c.toString()));
+  try {
+    const localPort = await poll(
+      async () => {
+        const m = /Forwarding from 127\.0\.0\.1:(\d+)/.exec(out);
+        if (!m) throw new Error(out || 'no output yet');
+        return Number(m[1]);
+      },
+      { what: `kubectl port-forward ${args.join(' ')} listening`, timeoutMs: 20_000, intervalMs: 100 },
+    );
+    return { localPort, stop: () => pf.kill() };
+  } catch (err) {
+    pf.kill();
+    throw err;
+  }
 }
