@@ -1,5 +1,6 @@
 // Runs the agent from parsed flags until SIGINT/SIGTERM or a fatal error; shared by `kedge-agent` and
 // `kedge agent join`. Turns AgentErrors into one clear line on stderr and the documented exit code.
+import { readFileSync } from 'node:fs';
 import { createLogger } from '../util/logger.ts';
 import { startAgent } from './agent.ts';
 import { AgentError, exitCodeFor } from './errors.ts';
@@ -10,7 +11,7 @@ import type { AgentFlags } from './options.ts';
 export async function runAgentCommand(flags: AgentFlags): Promise<number> {
   const logger = createLogger('kedge-agent');
   try {
-    const cfg = agentConfig(flags, process.env);
+    const cfg = agentConfig(flags, process.env, (f) => readFileSync(f, 'utf8'));
     const agent = await startAgent(cfg, logger);
     const signalled = new Promise<NodeJS.Signals>((resolve) => {
       process.once('SIGINT', () => resolve('SIGINT'));

@@ -27,6 +27,21 @@ describe('agentConfig', () => {
     expect(agentConfig(ok, {})).toMatchObject({ type: 'kubernetes', kubeconfig: undefined });
   });
 
+  it('reads the join token from the first line of --token-file, and refuses a missing or empty file', () => {
+    const files: Record<string, string> = { '/run/creds/join-token': 'tok-123  \nsecond line\n', '/empty': '\n' };
+    const read = (f: string): string => {
+      const text = files[f];
+      if (text === undefined) throw Object.assign(new Error('no such file'), { code: 'ENOENT' });
+      return text;
+    };
+    expect(agentConfig({ ...ok, tokenFile: '/run/creds/join-token' }, {}, read).joinToken).toBe('tok-123');
+    expect(() => agentConfig({ ...ok, tokenFile: '/missing' }, {}, read)).toThrow('--token-file /missing: ENOENT');
+    expect(() => agentConfig({ ...ok, tokenFile: '/empty' }, {}, read)).toThrow('--token-file /empty is empty');
+    expect(() => agentConfig({ ...ok, token: 't', tokenFile: '/empty' }, {}, read)).toThrow(
+      '--token and --token-file exclude each other',
+    );
+  });
+
   it('reports every bad flag at once, naming each', () => {
     expect.assertions(5);
     try {

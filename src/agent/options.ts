@@ -4,12 +4,14 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { AgentError, AgentErrorCode } from './errors.ts';
 import { DURATION_HINT, parseDuration } from '../util/duration.ts';
+import { readSecretLine } from '../util/secret-file.ts';
 
 export interface AgentFlags {
   hubUrl?: string;
   cluster?: string;
   edge?: string;
   token?: string;
+  tokenFile?: string;
   stateDir?: string;
   kubeconfig?: string;
   context?: string;
@@ -92,6 +94,10 @@ export function addAgentOptions(cmd: Command): Command {
       .option('--cluster <name>', 'logical cluster of the workspace that holds the Edge (from the join command)')
       .option('--edge <name>', 'name of the Edge this agent serves')
       .option('--token <token>', 'one-time join token; needed on the first start only (the credential is stored)')
+      .option(
+        '--token-file <file>',
+        'file whose first line is the join token: keeps it out of ps (a mounted Secret, a systemd credential)',
+      )
       .option('--state-dir <dir>', 'where the edge credential is kept, mode 0600 (default ~/.kedge-agent/<edge>)')
       .option('--type <type>', 'edge type: kubernetes (a cluster) or server (a host with sshd)', DEFAULTS.type)
       .option(
@@ -143,6 +149,7 @@ The agent dials OUT to the hub (no inbound port), keeps one tunnel open and repo
 First start (from \`kedge edge join-command <edge>\`):
   kedge-agent --hub-url https://hub:8443 --cluster <lc> --edge <edge> --token <join token> [--hub-ca-file ca.crt]
   kedge-agent --type server --hub-url https://hub:8443 --cluster <lc> --edge <host> --token <join token>
+  (--token-file FILE instead of --token keeps the token out of ps.)
 Later starts: the same without --token; the credential stored in --state-dir is reused.
 
 Exit codes: 0 stopped by a signal, 2 bad flags, 3 join refused or credential revoked (get a new join command),
@@ -151,8 +158,17 @@ Exit codes: 0 stopped by a signal, 2 bad flags, 3 join refused or credential rev
 const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const LOGICAL_CLUSTER = /^[a-z0-9]([a-z0-9:-]*[a-z0-9])?$/;
 
-/** Validates the flags; every problem is reported at once, each naming its flag. */
-export function agentConfig(flags: AgentFlags, env: { HOME?: string; KUBECONFIG?: string }): AgentConfig {
+/**
+ * Validates the flags; every problem is reported at once, each naming its flag. `readFile` reads --token-file
+ * (injected, so this stays free of I/O in tests).
+ */
+export function agentConfig(
+  flags: AgentFlags,
+  env: { HOME?: string; KUBECONFIG?: string },
+  readFile: (path: string) => string = () => {
+    throw new Error('no file reader');
+  },
+): AgentConfig {
   const problems: string[] = [];
   const hubURL = checkHubURL(flags.hubUrl, problems);
   const cluster = flags.cluster?.trim() ?? '';
@@ -167,8 +183,18 @@ export function agentConfig(flags: AgentFlags, env: { HOME?: string; KUBECONFIG?
   if (type !== 'kubernetes' && type !== 'server')
     problems.push(`--type must be kubernetes or server, not ${JSON.stringify(type)}`);
   problems.push(...modeFlagProblems(type, flags));
-  const token = flags.token?.trim();
+  let token = flags.token?.trim();
   if (flags.token !== undefined && token === '') problems.push('--token is empty');
+  if (flags.tokenFile !== undefined) {
+    if (flags.token !== undefined) problems.push('--token and --token-file exclude each other');
+    else {
+      try {
+        token = readSecretLine(flags.tokenFile, '--token-file', readFile);
+      } catch (err) {
+        problems.push((err as Error).message);
+      }
+    }
+  }
   const duration = (flag: string, value: string | undefined, fallback: string): number => {
     const ms = parseDuration(value ?? fallback);
     if (ms === undefined) problems.push(`--${flag} ${JSON.stringify(value)} is not a duration: ${DURATION_HINT}`);

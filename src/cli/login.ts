@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { request, type Agent } from 'undici';
 import { LoginMethod } from '../api/login-config.ts';
+import { readSecretLine } from '../util/secret-file.ts';
 import { explainRequestError, hubDispatcher, type TLSFlags } from './http.ts';
 import {
   defaultKubeconfigPath,
@@ -41,19 +42,11 @@ export function loginToken(
 ): string {
   if (flags.token) return flags.token;
   if (flags.tokenFile !== undefined) {
-    let text: string;
     try {
-      text = readFileSync(flags.tokenFile, 'utf8');
+      return readSecretLine(flags.tokenFile, '--token-file', (f) => readFileSync(f, 'utf8'));
     } catch (err) {
-      throw new CLIError(
-        CLIErrorCode.FlagsInvalid,
-        `--token-file ${flags.tokenFile}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
-        { cause: err },
-      );
+      throw new CLIError(CLIErrorCode.FlagsInvalid, (err as Error).message, { cause: err });
     }
-    const token = text.split('\n')[0]?.trim() ?? '';
-    if (token === '') throw new CLIError(CLIErrorCode.FlagsInvalid, `--token-file ${flags.tokenFile} is empty`);
-    return token;
   }
   if (env.KEDGE_TOKEN) return env.KEDGE_TOKEN.trim();
   throw new CLIError(
