@@ -6,14 +6,25 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chownSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, statSync } from 'node:fs';
+import {
+  chownSync,
+  copyFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { release, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parseHostKey } from '../src/api/host-keys.ts';
 import type { Edge } from '../src/api/types.ts';
 import { StreamKind } from '../src/tunnel/index.ts';
 import { streamError } from '../src/tunnel/test-support.ts';
-import { joinCommand, kedge, kedgeLogin, kubectlJSON } from './harness/cli.ts';
+import { joinCommand, kedge, kedgeLogin, kubectlJSON, run } from './harness/cli.ts';
 import { loadTestEnv } from './harness/env.ts';
 import { eventually } from './harness/http.ts';
 import { startTestHub } from './harness/hub.ts';
@@ -28,6 +39,8 @@ const NOBODY = 65534;
 const kc = join(dir, 'user.kubeconfig');
 const env = loadTestEnv();
 const edge = 'pi';
+const root = join(dir, 'root');
+const unitFile = join(root, 'etc/systemd/system/kedge-agent-pi.service');
 
 let hub: TestHub;
 let sshd: Sshd;
@@ -73,28 +86,37 @@ beforeAll(async () => {
   if (created.code !== 0) throw new Error(`edge create: ${created.stderr}`);
   const joined = await joinCommand(kc, edge);
   cluster = joined.cluster;
-  // Unprivileged, as on a real host: when the tests run as root the agent runs as nobody, with a home of its own
-  // holding its state and the hub CA (nothing else of root's is readable to it).
+  // Installed the way a host's owner does (`kedge agent install`, below `root` instead of /), then started the way
+  // systemd would start that unit: its ExecStart= with STATE_DIRECTORY and CREDENTIALS_DIRECTORY (the LoadCredential=
+  // files) filled in, plus the test's short intervals. Unprivileged, as on a real host: when the tests run as root
+  // the agent runs as nobody, with a home of its own (nothing else of root's is readable to it).
+  const tokenFile = join(dir, 'join-token');
+  writeFileSync(tokenFile, `${joined.token}\n`, { mode: 0o600 });
+  const installed = await kedge([
+    ...['agent', 'install', '--root', root, '--hub-url', hub.hubURL, '--cluster', cluster, '--edge', edge],
+    ...['--token-file', tokenFile, '--hub-ca-file', env.hubCAFile],
+  ]);
+  if (installed.code !== 0) throw new Error(`agent install: ${installed.stderr}`);
+  const unit = readFileSync(unitFile, 'utf8');
   const home = join(dir, 'agent-home');
-  mkdirSync(home, { mode: 0o700 });
-  const ca = join(home, 'hub-ca.crt');
-  copyFileSync(env.hubCAFile, ca);
+  const creds = join(home, 'credentials');
+  mkdirSync(creds, { recursive: true, mode: 0o700 });
+  for (const m of unit.matchAll(/^LoadCredential=([^:]+):(.+)$/gm))
+    copyFileSync(join(root, m[2] ?? ''), join(creds, m[1] ?? ''));
+  const execStart = /^ExecStart=(.+)$/m.exec(unit)?.[1] ?? '';
+  if (/["'\\]/.test(execStart)) throw new Error(`ExecStart needs unquoting: ${execStart}`);
+  const argv = execStart
+    .split(' ')
+    .map((w) => w.replace('${STATE_DIRECTORY}', join(home, 'state')).replace('${CREDENTIALS_DIRECTORY}', creds));
   const asNobody = process.getuid?.() === 0 && othersMayRun() ? { uid: NOBODY, gid: NOBODY } : {};
   if (process.getuid?.() === 0 && asNobody.uid === undefined)
     console.warn('agent-server: the checkout is not readable by other users; the agent runs as root here');
   if (asNobody.uid !== undefined) {
-    chownSync(dir, NOBODY, NOBODY);
-    chownSync(home, NOBODY, NOBODY);
-    chownSync(ca, NOBODY, NOBODY);
+    for (const p of [dir, home, creds, ...readdirSync(creds).map((f) => join(creds, f))]) chownSync(p, NOBODY, NOBODY);
   }
   agent = spawn(
-    process.execPath,
-    [
-      join(process.cwd(), 'bin', 'kedge-agent.js'),
-      ...['--type', 'server', '--hub-url', hub.hubURL, '--cluster', cluster, '--edge', edge],
-      ...['--token', joined.token, '--state-dir', join(home, 'state'), '--hub-ca-file', ca],
-      ...['--heartbeat-interval', '2s', '--keepalive-interval', '1s', '--keepalive-timeout', '2s'],
-    ],
+    argv[0] ?? '',
+    [...argv.slice(1), ...['--heartbeat-interval', '2s', '--keepalive-interval', '1s', '--keepalive-timeout', '2s']],
     {
       env: { ...process.env, HOME: home, KEDGE_LOG_LEVEL: 'debug' },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -117,6 +139,20 @@ afterAll(async () => {
 });
 
 describe('server-mode agent', () => {
+  it('is installed as a systemd unit that systemd-analyze verifies without a warning, the token only in a 0600 file', async () => {
+    const verify = await run('systemd-analyze', ['verify', unitFile]);
+    expect(verify.stderr).toBe('');
+    expect(verify.code).toBe(0);
+    const unit = readFileSync(unitFile, 'utf8');
+    expect(unit).toMatch(/^DynamicUser=yes$/m);
+    expect(unit).not.toContain(readFileSync(join(dir, 'join-token'), 'utf8').trim());
+    expect(statSync(join(root, 'etc/kedge-agent/pi/join-token')).mode & 0o777).toBe(0o600);
+    // The process that runs has no token among its arguments either.
+    expect(readFileSync(`/proc/${agent?.pid}/cmdline`, 'utf8')).not.toContain(
+      readFileSync(join(dir, 'join-token'), 'utf8').trim(),
+    );
+  });
+
   it('joins, turns the Edge Ready and reports its host', async () => {
     await eventually(
       async () => {

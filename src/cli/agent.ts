@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { runAgentCommand } from '../agent/command.ts';
 import { AGENT_HELP, addAgentOptions } from '../agent/options.ts';
 import type { AgentFlags } from '../agent/options.ts';
+import { registerAgentInstallCommand } from './agent-install.ts';
 
 export function registerAgentCommand(program: Command): void {
   const agent = program.command('agent').description('run the Kedge edge agent on this site');
@@ -15,4 +16,5 @@ export function registerAgentCommand(program: Command): void {
     .action(async (flags: AgentFlags) => {
       process.exitCode = await runAgentCommand(flags);
     });
+  registerAgentInstallCommand(agent);
 }

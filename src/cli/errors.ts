@@ -41,6 +41,8 @@ export const CLIErrorCode = {
   LoginRequired: 'KEDGE_CLI_LOGIN_REQUIRED',
   /** The OIDC login did not complete: the issuer refused or was unreachable, or its answer failed a check. */
   OidcLoginFailed: 'KEDGE_CLI_OIDC_LOGIN_FAILED',
+  /** A local file could not be written (`kedge agent install` without root, a read-only directory). */
+  WriteFailed: 'KEDGE_CLI_WRITE_FAILED',
 } as const;
 export type CLIErrorCode = (typeof CLIErrorCode)[keyof typeof CLIErrorCode];
 
