@@ -20,7 +20,7 @@ node_modules/.deps-stamp: package.json package-lock.json
 	npm install --no-audit --no-fund --loglevel=error
 	@touch $@
 
-## tools: build kcp, kubectl, kcp plugins, etcd, Kubernetes, kwok and Dex from Go modules into $(KEDGE_BIN)
+## tools: build kcp, kubectl, kcp plugins, etcd, Kubernetes (incl. kubelet, kube-proxy), kwok, Dex and Helm from Go modules into $(KEDGE_BIN)
 tools:
 	bash hack/tools/build.sh all
 

@@ -5,12 +5,12 @@
 #   $KEDGE_CACHE/share/kwok/{stages,crds}            kwok's own stage and CRD YAMLs, from its module
 # A tool whose stamp directory is complete is not rebuilt (no `go` invocation). See hack/README.md.
 #
-# Usage: hack/tools/build.sh [all | kcp | kcp-cli | kube | etcd | kwok | dex ...]
+# Usage: hack/tools/build.sh [all | kcp | kcp-cli | kube | etcd | kwok | dex | helm ...]
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 KEDGE_CACHE=${KEDGE_CACHE:-$HOME/.cache/kedge}
-ALL_TOOLS=(kcp kcp-cli kube etcd kwok dex)
+ALL_TOOLS=(kcp kcp-cli kube etcd kwok dex helm)
 
 # Per tool: packages to build, binaries they produce, cgo, extra ldflags. Versions for ldflags come from go.mod.
 require_version() { awk -v m="$2" '$1 == m && $2 ~ /^v/ { print $2; exit }' "$HERE/$1/go.mod"; }
@@ -53,6 +53,10 @@ tool_spec() {
 		CGO=1 # github.com/mattn/go-sqlite3
 		LDFLAGS+=" -X main.version=v2.45.1" # the tag of the pseudo-version pinned in dex/go.mod
 		PKGS=(github.com/dexidp/dex/cmd/dex) BINS=(dex) ;;
+	helm)
+		LDFLAGS+=" -X helm.sh/helm/v3/internal/version.version=$(require_version helm helm.sh/helm/v3)"
+		LDFLAGS+=" -X helm.sh/helm/v3/internal/version.gitTreeState=clean"
+		PKGS=(helm.sh/helm/v3/cmd/helm) BINS=(helm) ;;
 	*) echo "build.sh: unknown tool '$t' (known: ${ALL_TOOLS[*]})" >&2; return 1 ;;
 	esac
 }
