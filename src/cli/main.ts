@@ -6,6 +6,7 @@ import { errorLine } from './errors.ts';
 
 // bin/kedge (the launcher kubectl runs as `kubectl-kedge`) names itself in KEDGE_CLI_NAME.
 const invokedAs = process.env.KEDGE_CLI_NAME ?? process.argv[1] ?? '';
+delete process.env.KEDGE_CLI_NAME; // not inherited by what the CLI runs (ssh's ProxyCommand, kubectl's exec plugin)
 const program = new Command(invokedAs.endsWith('kubectl-kedge') ? 'kubectl kedge' : 'kedge')
   .description('Kedge CLI: log in to a Kedge hub and work with edges and workloads')
   .showHelpAfterError();
