@@ -11,6 +11,7 @@ import { EDGE_NAMESPACE, edgeSecretSelector, isEdgeTokenSecret, joinSecretName }
 import { userClient, type ClientFlags } from './client.ts';
 import { CLIError, CLIErrorCode } from './errors.ts';
 import { edgeCluster, edgePath, explain, type EdgeObject, type Print } from './edge-crud.ts';
+import { agentUnitName } from './systemd-unit.ts';
 
 export interface JoinFlags extends ClientFlags {
   /** Join-token validity in milliseconds (parsed by the command's --ttl option). */
@@ -76,6 +77,12 @@ export function formatJoinCommand(j: JoinCommand, caFile: string | undefined): s
       'or, with the standalone agent:',
       '',
       `  kedge-agent ${flags} --type server${ca}`,
+      '',
+      'or as a systemd service (as root; the token goes into a 0600 file, not onto a command line; docs/ssh.md):',
+      '',
+      `  (umask 077; printf '%s\\n' '${j.token}' > join-token)`,
+      `  sudo kedge agent install --hub-url ${j.hubURL} --cluster ${j.cluster} --edge ${j.edge} --token-file join-token${ca}`,
+      `  sudo systemctl daemon-reload && sudo systemctl enable --now ${agentUnitName(j.edge)}`,
       '',
       `The agent relays SSH sessions to sshd at 127.0.0.1:${j.sshPort ?? 22} on that host; no port is opened to the outside.`,
       `Then: kedge ssh ${j.edge}`,

@@ -56,6 +56,12 @@ describe('join command', () => {
     );
     expect(text).toContain('127.0.0.1:2222');
     expect(text).not.toContain('Helm');
+    // The systemd way: the token in a 0600 file, `kedge agent install` reads it from there.
+    expect(text).toContain("  (umask 077; printf '%s\\n' 'tok' > join-token)");
+    expect(text).toContain(
+      '  sudo kedge agent install --hub-url https://hub:8443 --cluster abc --edge pi --token-file join-token --hub-ca-file ca.crt',
+    );
+    expect(text).toContain('systemctl enable --now kedge-agent-pi.service');
   });
   test('a kubernetes edge keeps the Helm values', () => {
     const text = formatJoinCommand({ ...j, type: 'kubernetes' }, undefined).join('\n');
