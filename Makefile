@@ -77,8 +77,12 @@ generate: deps
 bench: deps tools-test
 	$(NODE) bench/run.ts $(BENCH_ARGS)
 
+## image: build the kedge-hub, kedge-agent and kedge images with buildah from the Dockerfile (docs/images.md)
+image: deps
+	bash hack/images/build.sh kedge-hub kedge-agent kedge
+
 ## build: compile TypeScript to dist/ (the npm package and container use it)
 build: deps
 	$(NODE) node_modules/typescript/bin/tsc -p tsconfig.build.json
 
-.PHONY: help deps tools tools-kcp tools-test os-packages run run-oidc test typecheck lint format unit generate bench build
+.PHONY: help deps tools tools-kcp tools-test os-packages run run-oidc test typecheck lint format unit generate bench build image
