@@ -5,6 +5,7 @@ import type { Command } from 'commander';
 import { AgentError, AgentErrorCode } from './errors.ts';
 import { DURATION_HINT, parseDuration } from '../util/duration.ts';
 import { readSecretLine } from '../util/secret-file.ts';
+import { isDNS1123Subdomain, isLogicalClusterName } from '../api/name-syntax.ts';
 
 export interface AgentFlags {
   hubUrl?: string;
@@ -155,9 +156,6 @@ Later starts: the same without --token; the credential stored in --state-dir is 
 Exit codes: 0 stopped by a signal, 2 bad flags, 3 join refused or credential revoked (get a new join command),
 1 anything else. Durations: 500ms, 30s, 2m, 1h (a bare number means seconds).`;
 
-const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
-const LOGICAL_CLUSTER = /^[a-z0-9]([a-z0-9:-]*[a-z0-9])?$/;
-
 /**
  * Validates the flags; every problem is reported at once, each naming its flag. `readFile` reads --token-file
  * (injected, so this stays free of I/O in tests).
@@ -173,12 +171,11 @@ export function agentConfig(
   const hubURL = checkHubURL(flags.hubUrl, problems);
   const cluster = flags.cluster?.trim() ?? '';
   if (cluster === '') problems.push('--cluster is required (the logical cluster from the join command)');
-  else if (!LOGICAL_CLUSTER.test(cluster))
+  else if (!isLogicalClusterName(cluster))
     problems.push(`--cluster ${JSON.stringify(cluster)} is not a logical cluster name`);
   const edge = flags.edge?.trim() ?? '';
   if (edge === '') problems.push('--edge is required');
-  else if (edge.length > 253 || !DNS1123_SUBDOMAIN.test(edge))
-    problems.push(`--edge ${JSON.stringify(edge)} is not a valid Edge name`);
+  else if (!isDNS1123Subdomain(edge)) problems.push(`--edge ${JSON.stringify(edge)} is not a valid Edge name`);
   const type = flags.type ?? DEFAULTS.type;
   if (type !== 'kubernetes' && type !== 'server')
     problems.push(`--type must be kubernetes or server, not ${JSON.stringify(type)}`);

@@ -11,6 +11,7 @@ import { readSecretLine } from '../util/secret-file.ts';
 import { writeFileAtomic } from '../util/write-file-atomic.ts';
 import { CLIError, CLIErrorCode } from './errors.ts';
 import { agentUnitName, renderAgentUnit } from './systemd-unit.ts';
+import { isDNS1123Subdomain, isLogicalClusterName } from '../api/name-syntax.ts';
 
 export interface AgentInstallFlags {
   type?: string;
@@ -27,8 +28,6 @@ export interface AgentInstallFlags {
   node?: string;
 }
 
-const EDGE = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
-const LOGICAL_CLUSTER = /^[a-z0-9]([a-z0-9:-]*[a-z0-9])?$/;
 const USER = /^[a-z_][a-z0-9_-]{0,31}$/;
 
 /** bin/kedge-agent.js of this installation (src/cli → ../../bin, also from dist/cli). */
@@ -52,10 +51,10 @@ export function installAgent(flags: AgentInstallFlags): InstallResult {
   const hubURL = flags.hubUrl?.replace(/\/+$/, '') ?? '';
   if (!/^https:\/\/[^\s?#]+$/.test(hubURL)) problems.push('--hub-url must be an https:// URL (no query or fragment)');
   const cluster = flags.cluster ?? '';
-  if (!LOGICAL_CLUSTER.test(cluster))
+  if (!isLogicalClusterName(cluster))
     problems.push('--cluster is required (the logical cluster from the join command)');
   const edge = flags.edge ?? '';
-  if (!EDGE.test(edge) || edge.length > 253) problems.push('--edge is required: the Edge name');
+  if (!isDNS1123Subdomain(edge)) problems.push('--edge is required: the Edge name');
   if (flags.user !== undefined && !USER.test(flags.user))
     problems.push(`--user ${JSON.stringify(flags.user)} is not a user name`);
   let token: string | undefined;

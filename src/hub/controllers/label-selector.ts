@@ -3,6 +3,7 @@
 // instead of throwing, and matching never throws either (an invalid requirement simply matches nothing).
 import { LabelSelectorOperator } from '../../api/constants.ts';
 import type { LabelSelector, LabelSelectorRequirement } from '../../api/types.ts';
+import { isDNS1123Subdomain } from '../../api/name-syntax.ts';
 
 export type Labels = Readonly<Record<string, string>>;
 
@@ -47,7 +48,6 @@ function matchesRequirement(labels: Labels, requirement: LabelSelectorRequiremen
 // (≤ 253) and '/', then a name of ≤ 63 alphanumerics, '-', '_', '.', starting and ending alphanumeric.
 // A label value is the same name syntax, or empty.
 const NAME_PART = /^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/;
-const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
 /** Empty list when `key` is a valid label key; otherwise what is wrong with it. */
 export function labelKeyErrors(key: unknown): string[] {
@@ -59,7 +59,7 @@ export function labelKeyErrors(key: unknown): string[] {
   if (parts.length === 2) {
     const prefix = parts[0] as string;
     if (prefix.length === 0) errors.push(`invalid label key "${key}": prefix part must be non-empty`);
-    else if (prefix.length > 253 || !DNS1123_SUBDOMAIN.test(prefix)) {
+    else if (!isDNS1123Subdomain(prefix)) {
       errors.push(`invalid label key "${key}": prefix part must be a DNS-1123 subdomain of at most 253 characters`);
     }
   }
