@@ -55,8 +55,8 @@ rn_host_setup() {
 }
 
 rn_write_configs() {
-	local ip=$1 kubelet_port=$2 kubelet_healthz=$3 proxy_healthz=$4 proxy_metrics=$5 pause_ref=$6 c=$D/real-node
-	mkdir -p "$c/cni" "$RN_VAR" "$RN_RUN"
+	local ip=$1 kubelet_port=$2 kubelet_healthz=$3 proxy_healthz=$4 proxy_metrics=$5 c=$D/real-node
+	mkdir -p "$c/cni"
 	# containerd: its own socket, root and state (never the host's /run/containerd); the 4 settings that differ from
 	# `containerd config default` on these machines are explained in docs/real-node.md.
 	cat >"$c/containerd.toml" <<-EOF
@@ -66,7 +66,7 @@ rn_write_configs() {
 		[grpc]
 		  address = "$RN_SOCK"
 		[plugins."io.containerd.grpc.v1.cri"]
-		  sandbox_image = "$pause_ref"
+		  sandbox_image = "$RN_PAUSE_IMAGE"
 		  restrict_oom_score_adj = true
 		  netns_mounts_under_state_dir = true
 		  [plugins."io.containerd.grpc.v1.cri".containerd]
@@ -154,25 +154,23 @@ rn_pki() {
 	chmod 600 "$p"/*.key
 }
 
-# Starts containerd and imports the test images built by rn_build_images; sets RN_PAUSE_IMAGE and RN_WEB_IMAGE.
+# Starts containerd and imports the test images built by rn_build_images.
 rn_start_containerd() {
-	local name ref tar
+	local tar
 	start containerd containerd --config "$D/real-node/containerd.toml"
 	wait_for "containerd" containerd rn_ctr version
-	while read -r name ref tar; do
+	for tar in "${RN_IMAGE_TARS[@]}"; do
 		rn_ctr images import "$tar" >>"$D/containerd-import.log" 2>&1 ||
-			fail "importing $ref into containerd" containerd-import
-		case $name in pause) RN_PAUSE_IMAGE=$ref ;; web) RN_WEB_IMAGE=$ref ;; esac
-	done <<<"$RN_IMAGE_LINES"
+			fail "importing $tar into containerd" containerd-import
+	done
 }
 
 # Called by cmd_up after the control plane: containerd, kube-proxy and the kubelet; returns once NODE is Ready.
 rn_up() {
-	local ip=$1 kubelet_port=$2 kubelet_healthz=$3 proxy_healthz=$4 proxy_metrics=$5 pause_ref
+	local ip=$1 kubelet_port=$2 kubelet_healthz=$3 proxy_healthz=$4 proxy_metrics=$5
 	mkdir -p "$RN_VAR" "$RN_RUN" && echo "$D" >"$RN_LOCK"
 	rn_host_setup
-	pause_ref=$(awk '$1 == "pause" { print $2 }' <<<"$RN_IMAGE_LINES")
-	rn_write_configs "$ip" "$kubelet_port" "$kubelet_healthz" "$proxy_healthz" "$proxy_metrics" "$pause_ref"
+	rn_write_configs "$ip" "$kubelet_port" "$kubelet_healthz" "$proxy_healthz" "$proxy_metrics"
 	rn_start_containerd
 	start kube-proxy "$BIN/kube-proxy" --config="$D/real-node/kube-proxy.yaml" --v=1
 	start kubelet "$BIN/kubelet" --config="$D/real-node/kubelet.yaml" --kubeconfig="$D/kubeconfig" \
@@ -181,9 +179,16 @@ rn_up() {
 	wait_for "node $NODE Ready" kubelet kc wait --for=condition=Ready --timeout=2s node/"$NODE"
 }
 
-# The images the real node needs, built (or taken from the cache) before anything starts.
+# The images the real node needs, built (or taken from the cache) before anything starts: sets RN_PAUSE_IMAGE,
+# RN_WEB_IMAGE (their references) and RN_IMAGE_TARS (what containerd imports).
 rn_build_images() {
-	RN_IMAGE_LINES=$(bash "$(dirname "${BASH_SOURCE[0]}")/images/build.sh" pause web) || die "building the test images failed"
+	local lines name ref tar
+	lines=$(bash "$(dirname "${BASH_SOURCE[0]}")/images/build.sh" pause web) || die "building the test images failed"
+	RN_IMAGE_TARS=()
+	while read -r name ref tar; do
+		RN_IMAGE_TARS+=("$tar")
+		case $name in pause) RN_PAUSE_IMAGE=$ref ;; web) RN_WEB_IMAGE=$ref ;; esac
+	done <<<"$lines"
 }
 
 # Stops the node and removes what it created: pods first (the kubelet tears down their network through the CNI),

@@ -100,7 +100,7 @@ build_one() {
 		hash=$(cd "$REPO" && input_hash "${KEDGE_INPUTS[@]}" <(echo "${base[0]}")) ;;
 	*) die "unknown image '$name' (known: pause web node-base kedge-hub kedge-agent kedge)" ;;
 	esac
-	ref=localhost/$([ "$name" = pause ] || [ "$name" = web ] || [ "$name" = node-base ] && echo "kedge-$name" || echo "$name"):$hash
+	case $name in kedge*) ref=localhost/$name:$hash ;; *) ref=localhost/kedge-$name:$hash ;; esac
 	tar=$OUT/$name-$hash.tar
 	if [ ! -s "$tar" ]; then
 		command -v buildah >/dev/null || die "buildah is missing (Debian: apt-get install buildah)"

@@ -36,7 +36,6 @@ function defaultAgentScript(): string {
 }
 
 export interface InstallResult {
-  unitFile: string;
   unitName: string;
   lines: string[];
 }
@@ -117,7 +116,6 @@ export function installAgent(flags: AgentInstallFlags): InstallResult {
     );
   }
   return {
-    unitFile: at(unitFile),
     unitName,
     lines: [
       `wrote ${at(unitFile)}, ${at(tokenFile)} (0600)${caFile ? ` and ${at(caFile)}` : ''}`,
