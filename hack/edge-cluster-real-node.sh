@@ -4,7 +4,7 @@
 # apiserver. Needs root. Machine-wide state lives in fixed directories, so one real-node cluster runs per machine;
 # RN_LOCK records which cluster owns them.
 #
-# Uses from edge-cluster.sh: $D $NAME $BIN die log start our_pid wait_for kc fail.
+# Uses from edge-cluster.sh: $D $NAME $BIN die log start our_pid stop_components wait_for kc fail.
 
 RN_VAR=${KEDGE_REAL_NODE_VAR:-/var/lib/kedge-real-node} # containerd root, kubelet root, pod logs, CNI IPAM
 RN_RUN=${KEDGE_REAL_NODE_RUN:-/run/kedge-real-node}     # containerd state and socket, network namespaces
@@ -12,7 +12,6 @@ RN_LOCK=$RN_VAR/owner                                     # "<cluster dir>" of t
 RN_SOCK=$RN_RUN/containerd.sock
 RN_BRIDGE=kedge0
 RN_POD_CIDR=${KEDGE_REAL_NODE_POD_CIDR:-10.85.0.0/24}
-RN_COMPONENTS=(containerd kube-proxy kubelet) # start order; stopped in reverse, before the control plane
 RN_CNI_BIN=${KEDGE_REAL_NODE_CNI_BIN:-/usr/lib/cni}        # Debian's containernetworking-plugins
 
 # The IPv4 address of the interface of the default route: pods reach the apiserver there and the apiserver the kubelet.
@@ -195,24 +194,22 @@ rn_build_images() {
 # then processes by pid, kube-proxy's and the kubelet's iptables chains, mounts, the bridge, the state directories.
 # Only when this cluster owns the node (RN_LOCK); another cluster's node is never touched.
 rn_down() {
-	local owner pid deadline t c ch
+	local owner deadline ch
 	owner=$(cat "$RN_LOCK" 2>/dev/null) || return 0
 	[ "$owner" = "$D" ] || return 0
 	if our_pid kubelet >/dev/null && our_pid kube-apiserver >/dev/null; then
 		# No controller recreates what is deleted, then every pod goes at once; the kubelet stops their sandboxes.
-		for c in kube-controller-manager kube-scheduler; do pid=$(our_pid "$c") && kill -TERM "$pid" 2>/dev/null; done
+		stop_components kube-controller-manager kube-scheduler
 		kc delete pods --all --all-namespaces --grace-period=0 --force --wait=false >/dev/null 2>&1 || true
 		deadline=$((SECONDS + 30))
 		while [ -n "$(rn_ctr tasks ls -q 2>/dev/null)" ] && [ $SECONDS -lt $deadline ]; do sleep 0.5; done
 	fi
-	for ((t = ${#RN_COMPONENTS[@]} - 1; t >= 0; t--)); do
-		c=${RN_COMPONENTS[$t]}
-		if [ "$c" = containerd ] && our_pid containerd >/dev/null; then
-			# Containers the kubelet did not stop (it was gone, or too slow): kill their tasks before containerd.
-			for ch in $(rn_ctr tasks ls -q 2>/dev/null); do rn_ctr tasks kill -s SIGKILL "$ch" >/dev/null 2>&1 || true; done
-		fi
-		stop_pid "$c"
-	done
+	stop_components kubelet kube-proxy
+	if our_pid containerd >/dev/null; then
+		# Containers the kubelet did not stop (it was gone, or too slow): kill their tasks before containerd.
+		for ch in $(rn_ctr tasks ls -q 2>/dev/null); do rn_ctr tasks kill -s SIGKILL "$ch" >/dev/null 2>&1 || true; done
+	fi
+	stop_components containerd
 	rn_clean_host
 }
 

@@ -72,20 +72,10 @@ our_pid() {
 	[ -n "$pid" ] && tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline" | grep -qF "$D/" && echo "$pid"
 }
 
-# TERM, then KILL after 15 s.
-stop_pid() {
-	local pid deadline=$((SECONDS + 15))
-	pid=$(our_pid "$1") || return 0
-	kill -TERM "$pid" 2>/dev/null || true
-	while kill -0 "$pid" 2>/dev/null && [ $SECONDS -lt $deadline ]; do sleep 0.2; done
-	kill -KILL "$pid" 2>/dev/null || true
-}
-
-stop_all() {
-	local i c pid pids=() deadline
-	rn_down # the real node, if this cluster owns it (it needs the apiserver to delete the pods)
-	for ((i = ${#COMPONENTS[@]} - 1; i >= 0; i--)); do
-		c=${COMPONENTS[$i]}
+# stop_components NAME...: TERM to each (in the order given), then KILL whatever still runs after 15 s.
+stop_components() {
+	local c pid pids=() deadline
+	for c in "$@"; do
 		pid=$(our_pid "$c") || continue
 		kill -TERM "$pid" 2>/dev/null || true
 		pids+=("$pid")
@@ -95,6 +85,13 @@ stop_all() {
 		while kill -0 "$pid" 2>/dev/null && [ $SECONDS -lt $deadline ]; do sleep 0.2; done
 		kill -KILL "$pid" 2>/dev/null || true
 	done
+}
+
+stop_all() {
+	local i reversed=()
+	rn_down # the real node, if this cluster owns it (it needs the apiserver to delete the pods)
+	for ((i = ${#COMPONENTS[@]} - 1; i >= 0; i--)); do reversed+=("${COMPONENTS[$i]}"); done
+	stop_components "${reversed[@]}"
 }
 
 # wait_for DESCRIPTION COMPONENT-WHOSE-LOG-TO-SHOW COMMAND...
