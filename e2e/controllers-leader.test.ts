@@ -4,7 +4,7 @@ import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import { randomBytes } from 'node:crypto';
 import { WORKSPACE_ROOT } from '../src/api/constants.ts';
 import { bootstrap } from '../src/hub/bootstrap/bootstrap.ts';
-import { LeaderElector, leasePath, type Lease } from '../src/hub/controllers/leader-election.ts';
+import { LeaderElector, leasePath, type Lease } from '../src/kube/leader-election.ts';
 import type { KubeClient } from '../src/kube/client.ts';
 import { adminClient, testLogger } from './harness/controllers.ts';
 import { eventually } from './harness/http.ts';

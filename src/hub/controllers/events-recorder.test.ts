@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { eventManifest } from './events-recorder.ts';
-import { microTime } from './leader-election.ts';
+import { microTime } from '../../kube/leader-election.ts';
 
 describe('eventManifest', () => {
   it('builds a core/v1 Event about the object in its namespace', () => {

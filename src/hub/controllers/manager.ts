@@ -11,7 +11,7 @@ import { timeReconcile, type ControllerMetrics } from '../metrics.ts';
 import { EdgeController, TunnelSignalApplier } from './edge-controller.ts';
 import { EventRecorder } from './events-recorder.ts';
 import { createKedgeInformers, type InformerTuning, type KedgeInformers } from './informers.ts';
-import { LeaderElector, type LeaderElectionConfig } from './leader-election.ts';
+import { LeaderElector, type LeaderElectionConfig } from '../../kube/leader-election.ts';
 import { waitForVirtualWorkspaceURL } from './vw-endpoint.ts';
 import { emptyWorkloadStats, WorkloadController, type WorkloadControllerStats } from './workload-controller.ts';
 

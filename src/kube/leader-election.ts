@@ -1,11 +1,11 @@
-// Lease-based leader election (coordination.k8s.io/v1 Lease, client-go semantics) so that only one hub replica runs
-// the controllers: acquire when the Lease is free or its holder let it lapse, renew every retry period, step down
+// Lease-based leader election (coordination.k8s.io/v1 Lease, client-go semantics) so that only one replica does the
+// work (the hub's controllers in kcp, the agent's tunnel in its edge cluster): acquire when the Lease is free or its holder let it lapse, renew every retry period, step down
 // when a renewal has not succeeded within the renew deadline, release on shutdown so a successor need not wait.
 import type { Logger } from 'pino';
-import { isAlreadyExists, isConflict, isNotFound } from '../../kube/api-error.ts';
-import type { KubeClient } from '../../kube/client.ts';
-import { realClock, sleep, type Clock } from '../../util/clock.ts';
-import type { KubeObject } from '../../kube/types.ts';
+import { isAlreadyExists, isConflict, isNotFound } from './api-error.ts';
+import type { KubeClient } from './client.ts';
+import { realClock, sleep, type Clock } from '../util/clock.ts';
+import type { KubeObject } from './types.ts';
 
 export interface LeaseSpec {
   holderIdentity?: string;

@@ -3,9 +3,9 @@
 // whole lease duration on the candidate's own clock, never two leaders at once, release on stop.
 import { describe, expect, it } from '@jest/globals';
 import { pino } from 'pino';
-import { ApiError } from '../../kube/api-error.ts';
-import type { KubeClient } from '../../kube/client.ts';
-import { FakeClock } from '../../util/clock.ts';
+import { ApiError } from './api-error.ts';
+import type { KubeClient } from './client.ts';
+import { FakeClock } from '../util/clock.ts';
 import { LeaderElector, microTime, type Lease, type LeaderElectionConfig } from './leader-election.ts';
 
 const log = pino({ level: 'silent' });
