@@ -20,6 +20,7 @@ export async function runAgentCommand(flags: AgentFlags): Promise<number> {
     const outcome = await Promise.race([agent.done, signalled]);
     await agent.stop();
     if (outcome instanceof AgentError) return report(outcome, logger);
+    if (outcome instanceof Error) throw outcome;
     logger.info({ signal: outcome }, 'agent stopped');
     return 0;
   } catch (err) {

@@ -12,6 +12,8 @@ export const AgentErrorCode = {
   NotJoined: 'KEDGE_AGENT_NOT_JOINED',
   /** The state directory holds a credential for another hub, cluster or edge, or is unreadable. */
   StateInvalid: 'KEDGE_AGENT_STATE_INVALID',
+  /** The credential's Secret (--credential-secret) could not be read or written (RBAC, the local API server). */
+  CredentialStoreFailed: 'KEDGE_AGENT_CREDENTIAL_STORE_FAILED',
   /** The hub could not be reached or answered something unexpected. */
   HubUnreachable: 'KEDGE_AGENT_HUB_UNREACHABLE',
   /** The local cluster's kubeconfig could not be loaded. */

@@ -1,6 +1,12 @@
 import { describe, expect, it } from '@jest/globals';
 import { AgentError } from './errors.ts';
-import { agentConfig, edgeBaseURL, formatSshAddress, parseSshAddress } from './options.ts';
+import {
+  SERVICE_ACCOUNT_NAMESPACE_FILE,
+  agentConfig,
+  edgeBaseURL,
+  formatSshAddress,
+  parseSshAddress,
+} from './options.ts';
 
 const ok = { hubUrl: 'https://hub.example:8443/', cluster: '2x8fk3tq', edge: 'eu-1' };
 
@@ -116,6 +122,42 @@ describe('agentConfig', () => {
     }
     expect(() => agentConfig({ ...ok, type: 'server', sshAddress: 'localhost' }, {})).toThrow(
       /--ssh-address "localhost" is not host:port/,
+    );
+  });
+
+  it('in a pod: --leader-elect and --credential-secret in $POD_NAMESPACE or the service account namespace', () => {
+    const sa = (f: string): string => {
+      if (f === SERVICE_ACCOUNT_NAMESPACE_FILE) return 'edge-system\n';
+      throw new Error('ENOENT');
+    };
+    const none = (): string => {
+      throw new Error('ENOENT');
+    };
+    expect(agentConfig({ ...ok, leaderElect: true, credentialSecret: 'kedge-cred' }, {}, sa)).toMatchObject({
+      leaderElection: { namespace: 'edge-system', leaseName: 'kedge-agent-eu-1' },
+      credentialSecret: { namespace: 'edge-system', name: 'kedge-cred' },
+    });
+    const fromEnv = agentConfig({ ...ok, leaderElect: true, leaseName: 'l' }, { POD_NAMESPACE: 'ns1' }, sa);
+    expect(fromEnv).toMatchObject({ leaderElection: { namespace: 'ns1', leaseName: 'l' } });
+    expect(fromEnv).not.toHaveProperty('credentialSecret');
+    expect(agentConfig({ ...ok, credentialSecret: 's', namespace: 'ns2' }, {}, none)).toMatchObject({
+      credentialSecret: { namespace: 'ns2', name: 's' },
+    });
+    expect(agentConfig(ok, {}, none)).not.toHaveProperty('leaderElection');
+    expect(() => agentConfig({ ...ok, leaderElect: true }, {}, none)).toThrow(
+      /--namespace is required with --leader-elect or --credential-secret outside a pod/,
+    );
+    expect(() => agentConfig({ ...ok, namespace: 'x' }, {}, sa)).toThrow(
+      '--namespace needs --leader-elect or --credential-secret',
+    );
+    expect(() => agentConfig({ ...ok, credentialSecret: 's', leaseName: 'l' }, {}, sa)).toThrow(
+      '--lease-name needs --leader-elect',
+    );
+    expect(() => agentConfig({ ...ok, credentialSecret: 'Bad_Name', namespace: 'UP' }, {}, sa)).toThrow(
+      /--namespace "UP" is not a namespace name; --credential-secret "Bad_Name" is not a valid Secret name/,
+    );
+    expect(() => agentConfig({ ...ok, type: 'server', leaderElect: true, credentialSecret: 's' }, {}, sa)).toThrow(
+      /--leader-elect is for --type kubernetes.*--credential-secret is for --type kubernetes/,
     );
   });
 

@@ -5,7 +5,7 @@ import type { Command } from 'commander';
 import { AgentError, AgentErrorCode } from './errors.ts';
 import { DURATION_HINT, parseDuration } from '../util/duration.ts';
 import { readSecretLine } from '../util/secret-file.ts';
-import { isDNS1123Subdomain, isLogicalClusterName } from '../api/name-syntax.ts';
+import { isDNS1123Label, isDNS1123Subdomain, isLogicalClusterName } from '../api/name-syntax.ts';
 
 export interface AgentFlags {
   hubUrl?: string;
@@ -27,6 +27,10 @@ export interface AgentFlags {
   hostKeyInterval?: string;
   /** Commander's `--no-default-edge-rbac`: true unless the flag is given. */
   defaultEdgeRbac?: boolean;
+  leaderElect?: boolean;
+  leaseName?: string;
+  credentialSecret?: string;
+  namespace?: string;
 }
 
 /** Settings both modes share. */
@@ -56,6 +60,10 @@ export interface KubernetesAgentConfig extends BaseAgentConfig {
   resyncIntervalMs: number;
   /** Create the absent default ClusterRoleBindings for callers through the hub (src/agent/edge-rbac.ts). */
   defaultEdgeRbac: boolean;
+  /** --leader-elect: only the holder of this Lease (in `namespace`) joins and holds the tunnel. */
+  leaderElection?: { namespace: string; leaseName: string };
+  /** --credential-secret: the credential is kept in this Secret of the local cluster instead of --state-dir. */
+  credentialSecret?: { namespace: string; name: string };
 }
 
 /** Server mode: the agent relays SSH to the host's sshd; no Kubernetes anywhere. */
@@ -110,6 +118,19 @@ export function addAgentOptions(cmd: Command): Command {
         '--no-default-edge-rbac',
         'kubernetes: do not create the default ClusterRoleBindings kedge:edge:admin|edit|view (→ cluster-admin|edit|view) for callers through the hub',
       )
+      .option(
+        '--leader-elect',
+        'kubernetes: several replicas (a DaemonSet) campaign for a Lease in the local cluster; only its holder joins and holds the tunnel, a standby takes over within ~15 s',
+      )
+      .option('--lease-name <name>', 'kubernetes: the Lease of --leader-elect (default kedge-agent-<edge>)')
+      .option(
+        '--credential-secret <name>',
+        'kubernetes: keep the edge credential in this Secret of the local cluster instead of --state-dir (survives pod restarts and rescheduling)',
+      )
+      .option(
+        '--namespace <ns>',
+        "kubernetes: namespace of the Lease and the credential Secret (default $POD_NAMESPACE, else the pod's service account namespace)",
+      )
       .option('--hub-ca-file <file>', "CA that signed the hub's certificate (default: system roots)")
       .option('--insecure-skip-tls-verify', 'do not verify the hub certificate (development only)')
       .option(
@@ -162,7 +183,7 @@ Exit codes: 0 stopped by a signal, 2 bad flags, 3 join refused or credential rev
  */
 export function agentConfig(
   flags: AgentFlags,
-  env: { HOME?: string; KUBECONFIG?: string },
+  env: { HOME?: string; KUBECONFIG?: string; POD_NAMESPACE?: string },
   readFile: (path: string) => string = () => {
     throw new Error('no file reader');
   },
@@ -212,6 +233,7 @@ export function agentConfig(
   }
   if (flags.hubCaFile !== undefined && flags.insecureSkipTlsVerify)
     problems.push('--hub-ca-file and --insecure-skip-tls-verify exclude each other');
+  const inCluster = type === 'kubernetes' ? inClusterObjects(flags, edge, env, readFile, problems) : {};
   if (problems.length > 0) throw new AgentError(AgentErrorCode.FlagsInvalid, problems.join('; '));
 
   const home = env.HOME ?? '/';
@@ -235,6 +257,56 @@ export function agentConfig(
     context: flags.context,
     resyncIntervalMs,
     defaultEdgeRbac: flags.defaultEdgeRbac !== false,
+    ...inCluster,
+  };
+}
+
+/** Where a pod's service account namespace is mounted. */
+export const SERVICE_ACCOUNT_NAMESPACE_FILE = '/var/run/secrets/kubernetes.io/serviceaccount/namespace';
+
+/** --leader-elect, --lease-name, --credential-secret and --namespace: the agent's own objects in the local cluster. */
+function inClusterObjects(
+  flags: AgentFlags,
+  edge: string,
+  env: { POD_NAMESPACE?: string },
+  readFile: (path: string) => string,
+  problems: string[],
+): Pick<KubernetesAgentConfig, 'leaderElection' | 'credentialSecret'> {
+  const used = flags.leaderElect === true || flags.credentialSecret !== undefined;
+  if (!used) {
+    for (const [flag, v] of [
+      ['--lease-name', flags.leaseName],
+      ['--namespace', flags.namespace],
+    ] as const) {
+      if (v !== undefined) problems.push(`${flag} needs --leader-elect or --credential-secret`);
+    }
+    return {};
+  }
+  if (flags.leaseName !== undefined && flags.leaderElect !== true) problems.push('--lease-name needs --leader-elect');
+  let namespace = flags.namespace ?? (env.POD_NAMESPACE || undefined);
+  if (namespace === undefined) {
+    try {
+      namespace = readFile(SERVICE_ACCOUNT_NAMESPACE_FILE).trim();
+    } catch {
+      namespace = '';
+    }
+    if (namespace === '') {
+      problems.push(
+        '--namespace is required with --leader-elect or --credential-secret outside a pod (no $POD_NAMESPACE, no service account namespace)',
+      );
+      return {};
+    }
+  }
+  if (!isDNS1123Label(namespace)) problems.push(`--namespace ${JSON.stringify(namespace)} is not a namespace name`);
+  const leaseName = flags.leaseName ?? `kedge-agent-${edge}`;
+  if (flags.leaderElect === true && !isDNS1123Subdomain(leaseName))
+    problems.push(`--lease-name ${JSON.stringify(leaseName)} is not a valid Lease name`);
+  const secret = flags.credentialSecret;
+  if (secret !== undefined && !isDNS1123Subdomain(secret))
+    problems.push(`--credential-secret ${JSON.stringify(secret)} is not a valid Secret name`);
+  return {
+    ...(flags.leaderElect === true ? { leaderElection: { namespace, leaseName } } : {}),
+    ...(secret !== undefined ? { credentialSecret: { namespace, name: secret } } : {}),
   };
 }
 
@@ -247,6 +319,10 @@ function modeFlagProblems(type: string, flags: AgentFlags): string[] {
       ['--context', flags.context],
       ['--resync-interval', flags.resyncInterval],
       ['--no-default-edge-rbac', flags.defaultEdgeRbac === false ? true : undefined],
+      ['--leader-elect', flags.leaderElect],
+      ['--lease-name', flags.leaseName],
+      ['--credential-secret', flags.credentialSecret],
+      ['--namespace', flags.namespace],
     ]).map((f) => `${f} is for --type kubernetes; a server edge has no Kubernetes (drop ${f})`);
   }
   if (type === 'kubernetes') {

@@ -1,4 +1,4 @@
-// What every agent mode shares: the credential (join once, then reuse), the hub client, the tunnel, the heartbeat and
+// What every agent mode shares: the credential (join once, then reuse; a file or a Secret: credential-store.ts), the hub client, the tunnel, the heartbeat and
 // the credential guard that stops everything when the hub revokes the credential. A mode (kubernetes-agent.ts,
 // server/server-agent.ts) adds its stream handler, its facts and whatever it runs beside them.
 import type { Logger } from 'pino';
@@ -10,8 +10,8 @@ import { AgentError, AgentErrorCode } from './errors.ts';
 import { Heartbeat } from './heartbeat.ts';
 import type { FactsProvider } from './heartbeat.ts';
 import { CredentialGuard } from './hub-client/credential-guard.ts';
-import { loadCredential, saveCredential } from './hub-client/credential-store.ts';
-import type { StoredCredential } from './hub-client/credential-store.ts';
+import { fileCredentialStore } from './hub-client/credential-store.ts';
+import type { CredentialStore, StoredCredential } from './hub-client/credential-store.ts';
 import { describeHubError, edgeClient, hubTLS, join } from './hub-client/hub-client.ts';
 import type { HubTLS } from './hub-client/hub-client.ts';
 import { edgeBaseURL } from './options.ts';
@@ -19,8 +19,11 @@ import type { AgentConfig } from './options.ts';
 import { startTunnel } from './tunnel/tunnel-client.ts';
 
 export interface RunningAgent {
-  /** Resolves when the agent ends by itself (credential revoked) with the reason; never rejects. */
-  readonly done: Promise<AgentError>;
+  /**
+   * Resolves when the agent ends by itself with the reason (an AgentError: credential revoked; with --leader-elect
+   * also a term's start failing); never rejects.
+   */
+  readonly done: Promise<Error>;
   stop(): Promise<void>;
 }
 
@@ -53,8 +56,13 @@ export interface AgentMode {
  * The credential to use: the stored one, else the join token exchanged for one (and stored). With both, the stored
  * one wins unless the hub refuses it (then the join token re-joins, e.g. after `kedge edge rotate-credentials`).
  */
-export async function ensureCredential(cfg: AgentConfig, tls: HubTLS, log: Logger): Promise<StoredCredential> {
-  const stored = loadCredential(cfg.stateDir, cfg);
+export async function ensureCredential(
+  cfg: AgentConfig,
+  tls: HubTLS,
+  log: Logger,
+  store: CredentialStore,
+): Promise<StoredCredential> {
+  const stored = await store.load();
   if (stored !== undefined && cfg.joinToken === undefined) return stored;
   if (stored !== undefined) {
     const probe = edgeClient(cfg, tls, stored.token, { timeoutMs: 30_000 });
@@ -72,7 +80,7 @@ export async function ensureCredential(cfg: AgentConfig, tls: HubTLS, log: Logge
   if (cfg.joinToken === undefined) {
     throw new AgentError(
       AgentErrorCode.NotJoined,
-      `no credential in ${cfg.stateDir} and no --token: get a join command with: kedge edge join-command ${cfg.edge}`,
+      `no credential in ${store.where} and no --token: get a join command with: kedge edge join-command ${cfg.edge}`,
     );
   }
   const res = await join(cfg, tls, cfg.joinToken);
@@ -83,8 +91,8 @@ export async function ensureCredential(cfg: AgentConfig, tls: HubTLS, log: Logge
     hubURL: res.hubURL,
     joinedAt: new Date().toISOString(),
   };
-  saveCredential(cfg.stateDir, cred);
-  log.info({ stateDir: cfg.stateDir }, 'joined the hub; credential stored');
+  await store.save(cred);
+  log.info({ store: store.where }, 'joined the hub; credential stored');
   return cred;
 }
 
@@ -101,15 +109,16 @@ export async function startEdgeAgent<C extends AgentConfig>(
   cfg: C,
   logger: Logger,
   makeMode: (ctx: ModeContext) => AgentMode | Promise<AgentMode>,
+  store: CredentialStore = fileCredentialStore(cfg.stateDir, cfg),
 ): Promise<RunningAgent> {
   const log = logger.child({ edge: cfg.edge, cluster: cfg.cluster });
   const tls = hubTLS(cfg);
-  const cred = await ensureCredential(cfg, tls, log);
+  const cred = await ensureCredential(cfg, tls, log, store);
 
   const hub = edgeClient(cfg, tls, cred.token);
   const parent = edgeParent(hub, cfg);
-  let resolveDone!: (e: AgentError) => void;
-  const done = new Promise<AgentError>((r) => (resolveDone = r));
+  let resolveDone!: (e: Error) => void;
+  const done = new Promise<Error>((r) => (resolveDone = r));
   const guard = new CredentialGuard({
     logger: log,
     verify: () => parent.get(`/${cfg.edge}`),

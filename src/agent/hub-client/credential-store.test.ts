@@ -2,7 +2,13 @@ import { describe, expect, it } from '@jest/globals';
 import { mkdtempSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { credentialPath, loadCredential, saveCredential } from './credential-store.ts';
+import {
+  credentialPath,
+  loadCredential,
+  parseCredential,
+  saveCredential,
+  serializeCredential,
+} from './credential-store.ts';
 
 describe('credential store', () => {
   it('writes the credential 0600 in a 0700 directory and reads it back', () => {
@@ -26,5 +32,19 @@ describe('credential store', () => {
     expect(() => loadCredential(dir, { cluster: 'c', edge: 'other' })).toThrow(/belongs to edge e/);
     writeFileSync(credentialPath(dir), '{');
     expect(() => loadCredential(dir, { cluster: 'c', edge: 'e' })).toThrow(/unreadable/);
+  });
+
+  it('parses what it serialises and names the store and the fix in every refusal', () => {
+    const owner = { cluster: 'c', edge: 'e' };
+    const cred = { token: 't', cluster: 'c', edge: 'e', hubURL: 'https://h', joinedAt: 'now' };
+    expect(parseCredential(serializeCredential(cred), owner, 'Secret ns/s', 'delete it')).toEqual(cred);
+    expect(() => parseCredential('[]', owner, 'Secret ns/s', 'delete it')).toThrow(
+      'Secret ns/s is incomplete; delete it',
+    );
+    expect(() => parseCredential('null', owner, 'Secret ns/s', 'delete it')).toThrow('is incomplete');
+    expect(() => parseCredential('{"token":""}', owner, 'W', 'F')).toThrow('W is incomplete; F');
+    expect(() => parseCredential(serializeCredential({ ...cred, cluster: 'x' }), owner, 'W', 'F')).toThrow(
+      'W belongs to edge e in cluster x, not e in c; F',
+    );
   });
 });
