@@ -4,12 +4,13 @@
 #   web          Debian's static busybox serving /www with httpd on :8080 (kedge-web), the test workload
 #   node-base    Node.js 24 (the project's own binary) on Debian's libc and libstdc++, plus npm: what the Dockerfile
 #                builds FROM here, where docker.io/library/node cannot be pulled
+#   kcp          the kcp binary the tools build ($KEDGE_CACHE/bin/kcp, static), for the kedge-hub chart's sidecar
 #   kedge-hub, kedge-agent, kedge
 #                the repository's Dockerfile (its three targets) built FROM node-base
 # Each image is tagged with the hash of its inputs and written as a docker-archive to
 # $KEDGE_CACHE/images/<name>-<hash>.tar; a tar that exists is not built again.
 #
-# Usage: hack/images/build.sh [pause | web | node-base | kedge-hub | kedge-agent | kedge ...]
+# Usage: hack/images/build.sh [pause | web | kcp | node-base | kedge-hub | kedge-agent | kedge ...]
 #        prints one line per image: NAME REF TARBALL
 set -euo pipefail
 
@@ -19,6 +20,7 @@ KEDGE_CACHE=${KEDGE_CACHE:-$HOME/.cache/kedge}
 OUT=$KEDGE_CACHE/images
 BUSYBOX=${KEDGE_BUSYBOX:-/bin/busybox}
 NODE_BIN=${KEDGE_IMAGE_NODE:-$REPO/node_modules/node/bin/node}
+KCP_BIN=${KEDGE_IMAGE_KCP:-$KEDGE_CACHE/bin/kcp}
 # Applets the web image links; `kubectl exec` in the tests uses cat, ls and wget.
 APPLETS=(sh cat echo env hostname httpd id ls nc ps sleep wget)
 # Debian packages of node-base: the shared libraries Node.js links (ldd node).
@@ -60,6 +62,12 @@ prepare() {
 		mkdir -p "$ctx/rootfs/bin"
 		cp "$BUSYBOX" "$ctx/rootfs/bin/busybox"
 		for a in "${APPLETS[@]}"; do ln -sf busybox "$ctx/rootfs/bin/$a"; done ;;
+	kcp)
+		cp -r "$HERE/kcp/." "$ctx/"
+		mkdir -p "$ctx/rootfs/tmp"
+		chmod 1777 "$ctx/rootfs/tmp"
+		# Go keeps its symbol table (panics still name functions); the DWARF sections are most of the size.
+		strip --strip-debug -o "$ctx/rootfs/kcp" "$KCP_BIN" ;;
 	node-base)
 		cp -r "$HERE/node-base/." "$ctx/"
 		root=$ctx/rootfs
@@ -89,6 +97,10 @@ build_one() {
 		[ -x "$BUSYBOX" ] || die "$BUSYBOX is missing (Debian: apt-get install busybox-static)"
 		file_static "$BUSYBOX" || die "$BUSYBOX is not statically linked (Debian's busybox-static is)"
 		hash=$(input_hash "$HERE/web" "$BUSYBOX") ;;
+	kcp)
+		[ -x "$KCP_BIN" ] || die "$KCP_BIN is missing (make tools builds kcp)"
+		file_static "$KCP_BIN" || die "$KCP_BIN is not statically linked"
+		hash=$(input_hash "$HERE/kcp" "$KCP_BIN") ;;
 	node-base)
 		[ -x "$NODE_BIN" ] || die "$NODE_BIN is missing (make deps installs the project's Node 24)"
 		"$NODE_BIN" -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 24 ? 0 : 1)' ||
@@ -98,7 +110,7 @@ build_one() {
 	kedge-hub | kedge-agent | kedge)
 		read -r _ base[0] _ < <(build_one node-base)
 		hash=$(cd "$REPO" && input_hash "${KEDGE_INPUTS[@]}" <(echo "${base[0]}")) ;;
-	*) die "unknown image '$name' (known: pause web node-base kedge-hub kedge-agent kedge)" ;;
+	*) die "unknown image '$name' (known: pause web kcp node-base kedge-hub kedge-agent kedge)" ;;
 	esac
 	case $name in kedge*) ref=localhost/$name:$hash ;; *) ref=localhost/kedge-$name:$hash ;; esac
 	tar=$OUT/$name-$hash.tar
