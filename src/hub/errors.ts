@@ -9,6 +9,10 @@ export const HubErrorCode = {
   StaticTokensFileUnsafe: 'KEDGE_HUB_STATIC_TOKENS_FILE_UNSAFE',
   /** A line of the --static-tokens-file (or a --static-token value) is not a valid `[name=]token`. */
   StaticTokensInvalid: 'KEDGE_HUB_STATIC_TOKENS_INVALID',
+  /** The --kcp-webhook-token-file cannot be read, is empty, is not one token, or every local user can read it. */
+  WebhookTokenFileInvalid: 'KEDGE_HUB_WEBHOOK_TOKEN_FILE_INVALID',
+  /** The external kcp's --kcp-kubeconfig, or a file it names, did not appear in time (a kcp sidecar not started). */
+  KcpKubeconfigMissing: 'KEDGE_HUB_KCP_KUBECONFIG_MISSING',
   /** The OIDC settings are invalid, or the issuer's discovery document cannot be used. */
   OidcInvalid: 'KEDGE_HUB_OIDC_INVALID',
   /** A request body is larger than the endpoint accepts (413). */

@@ -15,7 +15,8 @@ import { loginConfig, loginConfigHandler } from './auth/login-config.ts';
 import { tokenReviewHandler } from './auth/tokenreview-webhook.ts';
 import { startKcp, writeKcpAuthFiles, type KcpProcess } from './kcp/process.ts';
 import { createMetrics } from './metrics.ts';
-import { loadOrCreateSecrets } from './secrets.ts';
+import { loadOrCreateSecrets, readTokenFile } from './secrets.ts';
+import { loadExternalKcpKubeconfig } from './kcp/external.ts';
 import { kcpProxyHandler } from './server/kcp-proxy.ts';
 import { createHubServer } from './server/server.ts';
 import { cachedCheck } from './server/readyz.ts';
@@ -41,6 +42,8 @@ export interface HubOptions {
   tls?: { certFile: string; keyFile: string; caFile?: string };
   /** `[name=]token` specs given directly (the `--static-token` flag, `KEDGE_STATIC_TOKEN`). */
   staticTokens: string[];
+  /** The token kcp's webhook kubeconfig presents, from a file (a mounted Secret); default: <dataDir>/secrets.json. */
+  webhookTokenFile?: string;
   /** A file of `[name=]token` lines (src/hub/auth/static-tokens-file.ts); read at start, added to staticTokens. */
   staticTokensFile?: string;
   kcp:
@@ -81,7 +84,11 @@ export async function startHub(opts: HubOptions, log: Logger): Promise<Hub> {
   const hostname = new URL(opts.externalURL).hostname;
   const pki = opts.tls ?? ensureDevPki(join(opts.dataDir, 'pki'), [...new Set(['127.0.0.1', 'localhost', hostname])]);
   const caFile = 'caFile' in pki ? pki.caFile : undefined;
-  const secrets = loadOrCreateSecrets(join(opts.dataDir, 'secrets.json'));
+  const secretsFile = join(opts.dataDir, 'secrets.json');
+  // The token kcp presents to the TokenReview webhook: the operator's file, else generated once in the data dir.
+  const webhookToken = opts.webhookTokenFile
+    ? readTokenFile(opts.webhookTokenFile, '--kcp-webhook-token-file')
+    : loadOrCreateSecrets(secretsFile).webhookToken;
   const authn = unionAuthenticator([
     staticTokenAuthenticator(tokenSpecs),
     ...(opts.oidc
@@ -127,7 +134,7 @@ export async function startHub(opts: HubOptions, log: Logger): Promise<Hub> {
       readinessChecks: [cachedCheck(kcpReadinessCheck(() => kcp))],
       loginConfig: loginConfigHandler(loginConfig({ staticTokens: tokenSpecs.length > 0, oidc: opts.oidc })),
       tokenLogin: tokenLoginHandler(authn, ensure, target, log.child({ component: 'login' })),
-      tokenReview: tokenReviewHandler(secrets.webhookToken, authn, log.child({ component: 'tokenreview' })),
+      tokenReview: tokenReviewHandler(webhookToken, authn, log.child({ component: 'tokenreview' })),
       kcpProxy: (req, res) => proxy?.(req, res),
       workspaces: workspaceListHandler(authn, () => shares, log.child({ component: 'workspaces' })),
       agentProxy: (req, res) => edges?.agentProxy(req, res),
@@ -156,11 +163,12 @@ export async function startHub(opts: HubOptions, log: Logger): Promise<Hub> {
   if (opts.kcp.mode === 'child') {
     if (!caFile) throw new Error('a child kcp needs the hub CA file: pass --tls-ca-file with --tls-cert-file');
     const rootDir = opts.kcp.rootDir ?? join(opts.dataDir, 'kcp');
+    const secrets = loadOrCreateSecrets(secretsFile);
     const auth = writeKcpAuthFiles(join(opts.dataDir, 'kcp-auth'), {
       adminToken: secrets.kcpAdminToken,
       webhookURL: `https://127.0.0.1:${opts.port}/authn/tokenreview`,
       hubCAFile: caFile,
-      webhookToken: secrets.webhookToken,
+      webhookToken,
     });
     kcpProcess = await startKcp(
       {
@@ -175,9 +183,9 @@ export async function startHub(opts: HubOptions, log: Logger): Promise<Hub> {
     );
     kcpOptions = { server: kcpProcess.url, token: secrets.kcpAdminToken, ca: readFileSync(kcpProcess.caFile) };
   } else {
-    // Loaded only for an external kcp: client-node (behind the kubeconfig loader) costs ~85 MB RSS and ~0.7 s.
-    const { loadKubeconfig } = await import('../kube/kubeconfig.ts');
-    kcpOptions = loadKubeconfig({ path: opts.kcp.kubeconfig });
+    kcpOptions = await loadExternalKcpKubeconfig(opts.kcp.kubeconfig, log.child({ component: 'kcp' }), {
+      signal: stopping.signal,
+    });
   }
   // The admin client works on the bare server URL; kcp kubeconfigs often point at /clusters/root.
   kcpOptions = { ...kcpOptions, server: baseURL(kcpOptions.server), userAgent: 'kedge-hub' };

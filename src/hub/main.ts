@@ -63,6 +63,11 @@ const program = new Command('kedge-hub')
   .option('--tls-key-file <file>', 'serving key')
   .option('--tls-ca-file <file>', 'CA of the serving certificate, put into kubeconfigs and trusted by a child kcp')
   .option('--kcp-kubeconfig <file>', 'use an external kcp with this admin kubeconfig instead of starting one')
+  .option(
+    '--kcp-webhook-token-file <file>',
+    "file with the token kcp presents to the hub's TokenReview webhook (e.g. a mounted Secret; default: generated into <data-dir>/secrets.json)",
+    process.env.KEDGE_KCP_WEBHOOK_TOKEN_FILE,
+  )
   .option('--kcp-binary <file>', 'kcp binary to run as a child process', join(defaultCache, 'bin', 'kcp'))
   .option('--kcp-data-dir <dir>', "child kcp's root directory (default <data-dir>/kcp)")
   .option('--kcp-port <port>', 'child kcp secure port', port, Number(process.env.KEDGE_KCP_PORT ?? 6443))
@@ -119,6 +124,7 @@ const o = program.opts<{
   tlsKeyFile?: string;
   tlsCaFile?: string;
   kcpKubeconfig?: string;
+  kcpWebhookTokenFile?: string;
   kcpBinary: string;
   kcpDataDir?: string;
   kcpPort: number;
@@ -146,6 +152,7 @@ const opts: HubOptions = {
   dataDir,
   staticTokens: tokens,
   ...(o.staticTokensFile ? { staticTokensFile: resolve(o.staticTokensFile) } : {}),
+  ...(o.kcpWebhookTokenFile ? { webhookTokenFile: resolve(o.kcpWebhookTokenFile) } : {}),
   ...(o.tlsCertFile && o.tlsKeyFile
     ? { tls: { certFile: o.tlsCertFile, keyFile: o.tlsKeyFile, ...(o.tlsCaFile ? { caFile: o.tlsCaFile } : {}) } }
     : {}),
