@@ -18,7 +18,14 @@ export interface JoinFlags extends ClientFlags {
   ttl?: number;
   /** Write the hub CA (from the kubeconfig) to this file and reference it in the command. */
   writeCa?: string;
+  /** The kedge-agent chart in the printed `helm install`: a directory or a packaged .tgz. */
+  chart?: string;
 }
+
+/** The chart's place in a checkout of the repository (or pass --chart with a packaged kedge-agent-<version>.tgz). */
+export const DEFAULT_AGENT_CHART = 'deploy/charts/kedge-agent';
+/** Namespace, release and join Secret of the printed Helm install. */
+export const AGENT_HELM = { namespace: 'kedge-agent', release: 'kedge-agent', joinSecret: 'kedge-agent-join' } as const;
 
 export interface JoinCommand {
   hubURL: string;
@@ -26,7 +33,7 @@ export interface JoinCommand {
   edge: string;
   token: string;
   expiresAt: Date;
-  /** `server` edges get the server-mode agent command instead of Helm values. */
+  /** `server` edges get the server-mode agent and its systemd unit instead of the Helm install. */
   type?: string;
   /** Server edges: the sshd port the agent relays to on the host. */
   sshPort?: number;
@@ -65,9 +72,14 @@ export async function createJoinToken(
   };
 }
 
-export function formatJoinCommand(j: JoinCommand, caFile: string | undefined): string[] {
+export function formatJoinCommand(
+  j: JoinCommand,
+  caFile: string | undefined,
+  chart: string = DEFAULT_AGENT_CHART,
+): string[] {
   const ca = caFile ? ` --hub-ca-file ${caFile}` : '';
   const flags = `--hub-url ${j.hubURL} --cluster ${j.cluster} --edge ${j.edge} --token ${j.token}`;
+  const { namespace: ns, release, joinSecret: secret } = AGENT_HELM;
   if (j.type === EdgeType.Server)
     return [
       `Join token for server edge ${j.edge} (single use, valid until ${j.expiresAt.toISOString()}). On the host, as an unprivileged user, run:`,
@@ -92,13 +104,12 @@ export function formatJoinCommand(j: JoinCommand, caFile: string | undefined): s
     '',
     `  kedge agent join ${flags}${ca}`,
     '',
-    'Helm values for the same join (the kedge-agent chart and DaemonSet mode are not released yet):',
+    'or install it into the edge cluster with Helm (pods elect one tunnel holder; the token goes into a Secret, not',
+    'onto a command line; the credential it is exchanged for is kept in a Secret; deploy/charts/kedge-agent/README.md):',
     '',
-    `  hubURL: ${j.hubURL}`,
-    `  cluster: ${j.cluster}`,
-    `  edge: ${j.edge}`,
-    `  joinToken: ${j.token}`,
-    ...(caFile ? [`  # hubCA: contents of ${caFile}`] : []),
+    `  kubectl create namespace ${ns}`,
+    `  printf '%s' '${j.token}' | kubectl -n ${ns} create secret generic ${secret} --from-file=token=/dev/stdin`,
+    `  helm install ${release} ${chart} -n ${ns} --set hub.url=${j.hubURL} --set edge.cluster=${j.cluster} --set edge.name=${j.edge} --set joinToken.existingSecret=${secret}${caFile ? ` --set-file hub.ca=${caFile}` : ''}`,
   ];
 }
 
@@ -106,7 +117,7 @@ export async function joinCommand(name: string, flags: JoinFlags, print: Print):
   const u = await userClient(flags);
   const ttl = flags.ttl ?? DEFAULT_JOIN_TTL_MS;
   const j = await createJoinToken(u.client, u.hubURL, name, ttl);
-  for (const line of formatJoinCommand(j, writeCA(u.options.ca, flags.writeCa, print))) print(line);
+  for (const line of formatJoinCommand(j, writeCA(u.options.ca, flags.writeCa, print), flags.chart)) print(line);
   return j;
 }
 
@@ -134,7 +145,7 @@ export async function rotateCredentials(name: string, flags: JoinFlags, print: P
   );
   const ttl = flags.ttl ?? DEFAULT_JOIN_TTL_MS;
   const j = await createJoinToken(u.client, u.hubURL, name, ttl);
-  for (const line of formatJoinCommand(j, writeCA(u.options.ca, flags.writeCa, print))) print(line);
+  for (const line of formatJoinCommand(j, writeCA(u.options.ca, flags.writeCa, print), flags.chart)) print(line);
   return j;
 }
 

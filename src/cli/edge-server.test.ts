@@ -46,7 +46,7 @@ describe('join command', () => {
     token: 'tok',
     expiresAt: new Date('2030-01-01T00:00:00Z'),
   };
-  test('a server edge gets the server-mode agent, no Helm values', () => {
+  test('a server edge gets the server-mode agent and its systemd unit, no Helm install', () => {
     const text = formatJoinCommand({ ...j, type: 'server', sshPort: 2222 }, 'ca.crt').join('\n');
     expect(text).toContain(
       '  kedge agent join --hub-url https://hub:8443 --cluster abc --edge pi --token tok --type server --hub-ca-file ca.crt',
@@ -63,9 +63,18 @@ describe('join command', () => {
     );
     expect(text).toContain('systemctl enable --now kedge-agent-pi.service');
   });
-  test('a kubernetes edge keeps the Helm values', () => {
+  test('a kubernetes edge gets the agent command and the Helm install, the token only in the Secret', () => {
     const text = formatJoinCommand({ ...j, type: 'kubernetes' }, undefined).join('\n');
     expect(text).toContain('  kedge agent join --hub-url https://hub:8443 --cluster abc --edge pi --token tok\n');
-    expect(text).toContain('Helm values');
+    expect(text).toContain(
+      "  printf '%s' 'tok' | kubectl -n kedge-agent create secret generic kedge-agent-join --from-file=token=/dev/stdin",
+    );
+    const helm = text.split('\n').find((l) => l.startsWith('  helm install'));
+    expect(helm).toBe(
+      '  helm install kedge-agent deploy/charts/kedge-agent -n kedge-agent --set hub.url=https://hub:8443 --set edge.cluster=abc --set edge.name=pi --set joinToken.existingSecret=kedge-agent-join',
+    );
+    const withCA = formatJoinCommand(j, 'ca.crt', 'kedge-agent-0.1.0.tgz').join('\n');
+    expect(withCA).toContain('helm install kedge-agent kedge-agent-0.1.0.tgz -n kedge-agent ');
+    expect(withCA).toMatch(/--set joinToken.existingSecret=kedge-agent-join --set-file hub.ca=ca.crt$/m);
   });
 });

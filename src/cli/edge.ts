@@ -3,7 +3,7 @@ import { Option, type Command } from 'commander';
 import { DEFAULT_JOIN_TTL_MS } from '../api/join-token.ts';
 import { durationArg } from '../util/duration.ts';
 import { createEdge, deleteEdge, getEdge, listEdges, waitForReady } from './edge-crud.ts';
-import { joinCommand, rotateCredentials } from './edge-join.ts';
+import { DEFAULT_AGENT_CHART, joinCommand, rotateCredentials } from './edge-join.ts';
 import { trustHostKey } from './edge-host-key.ts';
 import { kubeconfigEdge } from './kubeconfig-edge.ts';
 import { userClient } from './client.ts';
@@ -64,10 +64,15 @@ export function registerEdgeCommands(program: Command): void {
 
   common(edge.command('join-command <name>'))
     .description(
-      'print a one-line agent command (and Helm values; server mode for a server edge) with a single-use join token',
+      'print the agent command and the Helm install (server edges: the agent and its systemd unit) with a single-use join token',
     )
     .addOption(ttlOption('validity of the join token (max 7d)'))
     .option('--write-ca <file>', "save the hub's CA certificate to this file and reference it in the command")
+    .option(
+      '--chart <ref>',
+      `the kedge-agent chart in the printed helm install: a directory or a .tgz`,
+      DEFAULT_AGENT_CHART,
+    )
     .action(async (name: string, flags) => {
       await joinCommand(name, flags, print);
     });
