@@ -4,7 +4,7 @@
 // kedge-agent image built from the Dockerfile (hack/images/build.sh) and imported into the node's containerd, with
 // the chart's ServiceAccount and RBAC only. Two replicas elect one tunnel holder through a Lease; deleting the leader
 // hands the tunnel to the standby, deleting every pod makes the new ones reuse the credential kept in a Secret, and the
-// spent join token is refused.
+// spent join token is refused. The CLI image (`kedge`) runs `kedge version` in a pod beside them.
 //
 // The hub of this suite listens on 127.0.0.1 (kcp's webhook trusts that address and the harness CA), so the agent pods
 // run with hostNetwork=true: the node's loopback is the hub's. The chart offers hostNetwork for real sites too.
@@ -35,6 +35,7 @@ const base = { hub: { url: 'https://hub.example:8443' }, edge: { cluster: 'abc',
 let hub: TestHub;
 let edge: EdgeCluster;
 let image = { repository: '', tag: '' };
+let cliImage = '';
 let join_: { cluster: string; token: string };
 
 interface Pod {
@@ -43,7 +44,7 @@ interface Pod {
   status: { phase?: string; containerStatuses?: { ready: boolean }[] };
 }
 
-const kube = (args: string[]): Promise<string> => kubectlOK(edge.kubeconfig, args);
+const kube = (args: string[], input?: string): Promise<string> => kubectlOK(edge.kubeconfig, args, input);
 const agentPods = async (): Promise<Pod[]> =>
   (
     await kubectlJSON<{ items: Pod[] }>(edge.kubeconfig, [
@@ -84,17 +85,26 @@ async function edgeReadySince(sinceMs: number): Promise<void> {
 
 beforeAll(async () => {
   const cluster = startEdgeCluster('agentchart', { realNode: true });
-  const built = await run('bash', [join(repo, 'hack/images/build.sh'), 'kedge-agent'], { timeoutMs: 900_000 });
-  if (built.code !== 0) throw new Error(`building the kedge-agent image failed:\n${built.stderr.slice(-3000)}`);
-  const [, ref = '', tar = ''] = built.stdout.trim().split(/\s+/);
+  // The agent's image and the CLI's (the same build; only the entrypoint differs).
+  const built = await run('bash', [join(repo, 'hack/images/build.sh'), 'kedge-agent', 'kedge'], { timeoutMs: 900_000 });
+  if (built.code !== 0) throw new Error(`building the images failed:\n${built.stderr.slice(-3000)}`);
+  const images = built.stdout
+    .trim()
+    .split('\n')
+    .map((l) => l.split(/\s+/));
+  const [, ref = '', tar = ''] = images.find((i) => i[0] === 'kedge-agent') ?? [];
+  const [, cliRef = '', cliTar = ''] = images.find((i) => i[0] === 'kedge') ?? [];
   const [repository = '', tag = ''] = ref.split(/:(?=[^:]+$)/);
   image = { repository, tag };
+  cliImage = cliRef;
   hub = await startTestHub([`${tenant}=${userToken}`]);
   await kedgeLogin(hub.hubURL, userToken, hub.caFile, kc);
   expect((await kedge(['edge', 'create', EDGE, '--labels', 'site=chart', '--kubeconfig', kc])).code).toBe(0);
   edge = await cluster;
-  const imported = await edge.ctr(['images', 'import', tar]);
-  if (imported.code !== 0) throw new Error(`ctr images import ${tar}: ${imported.stderr}`);
+  for (const t of [tar, cliTar]) {
+    const imported = await edge.ctr(['images', 'import', t]);
+    if (imported.code !== 0) throw new Error(`ctr images import ${t}: ${imported.stderr}`);
+  }
   const res = await kedge(['kubeconfig', 'edge', EDGE, '-o', edgeKc, '--kubeconfig', kc]);
   if (res.code !== 0) throw new Error(res.stderr);
 }, 960_000);
@@ -248,6 +258,11 @@ spec:
     expect(await storedCredential()).toEqual(before);
     const logs = await kube(['-n', NS, 'logs', successor]);
     expect(logs).toContain('a stored credential exists and the hub accepts it; the join token is not used');
+    // The old leader (Node as PID 1 of its container) handled SIGTERM: it stopped and released the Lease, so the
+    // successor found it free rather than waiting for it to lapse (then the line would name the previous holder).
+    const acquired = logs.split('\n').find((l) => l.includes('"acquired the lease"'));
+    expect(acquired).toBeDefined();
+    expect(acquired).not.toContain('"previous"');
   }, 60_000);
 
   it('a leader that loses the Lease closes its tunnel at once; the Lease lapses and a pod leads again', async () => {
@@ -293,6 +308,36 @@ spec:
     console.log(`[agent-chart] all pods deleted → Edge Ready in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
     expect(await storedCredential()).toEqual(before);
   }, 120_000);
+
+  it('the kedge image runs the CLI as documented: non-root, read-only root filesystem', async () => {
+    const pod = {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'kedge-cli', namespace: NS },
+      spec: {
+        restartPolicy: 'Never',
+        automountServiceAccountToken: false,
+        securityContext: { runAsNonRoot: true },
+        containers: [
+          {
+            name: 'kedge',
+            image: cliImage,
+            args: ['version'],
+            securityContext: { readOnlyRootFilesystem: true, allowPrivilegeEscalation: false },
+          },
+        ],
+      },
+    };
+    await kube(['apply', '-f', '-'], JSON.stringify(pod));
+    await eventually(
+      async () => {
+        const phase = await kube(['-n', NS, 'get', 'pod', 'kedge-cli', '-o', 'jsonpath={.status.phase}']);
+        if (phase !== 'Succeeded') throw new Error(`phase ${phase}`);
+      },
+      { what: 'the kedge CLI pod to succeed', timeoutMs: 60_000, intervalMs: 500 },
+    );
+    expect(await kube(['-n', NS, 'logs', 'kedge-cli'])).toMatch(/^kedge \d+\.\d+\.\d+/);
+  }, 90_000);
 
   it('the spent join token is refused', async () => {
     const again = startAgent({

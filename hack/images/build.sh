@@ -33,14 +33,16 @@ die() { echo "images: $*" >&2; exit 1; }
 # buildah with its own storage under the cache (vfs: works in any filesystem, no fuse-overlayfs needed).
 bah() { buildah --root "$OUT/.buildah/root" --runroot "$OUT/.buildah/run" --storage-driver vfs "$@"; }
 
-# The hash of an image's inputs: directories (every file's name and contents), files and <(…) outputs, this script.
+# The hash of an image's inputs: directories (every file's name and contents), files and <(…) outputs, and prepare().
 input_hash() {
 	local p
 	{
 		for p in "$@"; do
 			if [ -d "$p" ]; then find "$p" -type f -print0 | sort -z | xargs -0 sha256sum; else sha256sum <"$p"; fi
 		done
-		sha256sum <"${BASH_SOURCE[0]}"
+		# What of this script shapes an image's content: the build contexts and the lists; not comments or housekeeping,
+		# so editing those does not rebuild every image (node-base's npm layer takes minutes).
+		{ declare -f prepare; echo "${APPLETS[*]} ${BASE_DEBS[*]} ${KEDGE_INPUTS[*]}"; } | sha256sum
 	} | sha256sum | cut -c1-12
 }
 
@@ -139,7 +141,8 @@ build_one() {
 		[ "$name" = node-base ] || bah rmi "$ref" >/dev/null 2>&1 || true
 		mv "$tar.tmp" "$tar"
 		# Older builds of the same image are superseded.
-		find "$OUT" -maxdepth 1 -name "$name-*.tar" ! -name "$name-$hash.tar" -delete
+		# (Exactly <name>-<12 hex>.tar: "kedge-*" would also match kedge-agent's and kedge-hub's.)
+		find "$OUT" -maxdepth 1 -name "$name-$(printf '[0-9a-f]%.0s' {1..12}).tar" ! -name "$name-$hash.tar" -delete
 	fi
 	echo "$name $ref $tar"
 }
