@@ -73,6 +73,15 @@ const storedCredential = async (): Promise<{ token: string; joinedAt: string }> 
   return JSON.parse(Buffer.from(b64, 'base64').toString('utf8')) as { token: string; joinedAt: string };
 };
 
+/** The agent pods, their events and logs: what a failed wait prints. */
+async function diagnose(): Promise<string> {
+  const out = [await kubectl(edge.kubeconfig, ['-n', NS, 'get', 'pods,lease,secrets', '-o', 'wide'])];
+  out.push(await kubectl(edge.kubeconfig, ['-n', NS, 'get', 'events', '--sort-by=.lastTimestamp']));
+  for (const p of await agentPods().catch(() => []))
+    out.push(await kubectl(edge.kubeconfig, ['-n', NS, 'logs', p.metadata.name, '--tail=30']));
+  return out.map((r) => r.stdout + r.stderr).join('\n');
+}
+
 /** The Edge is Ready and its tunnel (re)connected at or after `sinceMs`; kubectl through the hub reaches the edge. */
 async function edgeReadySince(sinceMs: number): Promise<void> {
   const s = await edgeStatus(kc, EDGE);
@@ -187,7 +196,11 @@ describe('the kedge-agent chart', () => {
     });
     if (res.code !== 0) throw new Error(`install failed:\n${res.stderr}${res.stdout}`);
     const started = Date.now();
-    await eventually(() => edgeReadySince(0), { what: 'Edge Ready through the chart', timeoutMs: 120_000 });
+    await eventually(() => edgeReadySince(0), { what: 'Edge Ready through the chart', timeoutMs: 120_000 }).catch(
+      async (err: unknown) => {
+        throw new Error(`${(err as Error).message}\n${await diagnose()}`);
+      },
+    );
     console.log(`[agent-chart] helm install → Edge Ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
     const pods = await agentPods();
     expect(pods).toHaveLength(2);
@@ -348,7 +361,11 @@ spec:
       kubeconfig: edge.kubeconfig,
       hubCAFile: hub.caFile,
     });
-    expect(await again.exited()).toBe(3);
-    expect(again.output()).toMatch(/KEDGE_AGENT_JOIN_REFUSED|join token/i);
+    try {
+      expect(await again.exited()).toBe(3);
+      expect(again.output()).toMatch(/KEDGE_AGENT_JOIN_REFUSED|join token/i);
+    } finally {
+      await again.stop();
+    }
   }, 60_000);
 });
