@@ -20,7 +20,7 @@ import { loadExternalKcpKubeconfig } from './kcp/external.ts';
 import { kcpProxyHandler } from './server/kcp-proxy.ts';
 import { createHubServer } from './server/server.ts';
 import { cachedCheck } from './server/readyz.ts';
-import { kcpReadinessCheck } from './kcp/probe.ts';
+import { kcpReadinessCheck, waitForKcpReady } from './kcp/probe.ts';
 import { ensureTenant, type Tenant } from './tenancy/tenants.ts';
 import { ShareReader, workspaceListHandler } from './tenancy/workspace-list.ts';
 import {
@@ -200,6 +200,7 @@ export async function startHub(opts: HubOptions, log: Logger): Promise<Hub> {
   // Tunnel up/down goes to the controllers' Edge lifecycle; with the controllers disabled it is applied directly.
   const heartbeatIntervalMs = opts.controllers?.heartbeatIntervalMs ?? DEFAULT_HEARTBEAT_INTERVAL_MS;
   const adminClient = kcp;
+  const admin = kcp;
   const directSignals = new TunnelSignalApplier(
     () => Promise.resolve(adminClient),
     { heartbeatIntervalMs },
@@ -218,9 +219,10 @@ export async function startHub(opts: HubOptions, log: Logger): Promise<Hub> {
     log,
   });
 
-  const bootstrapResult = bootstrapUntilDone(kcp, log.child({ component: 'bootstrap' }), stopping.signal);
+  const bootstrapResult = waitForKcpReady(admin, log.child({ component: 'kcp' }), stopping.signal).then(() =>
+    bootstrapUntilDone(admin, log.child({ component: 'bootstrap' }), stopping.signal),
+  );
   let controllers: ControllerManager | undefined;
-  const admin = kcp;
   const ready = bootstrapResult.then(() => {
     if (opts.controllers?.enabled !== false && !stopping.signal.aborted) {
       const { failoverGraceMs, heartbeatIntervalMs } = opts.controllers ?? {};
