@@ -22,7 +22,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { kedge, kedgeLogin, kubectl, kubectlJSON, kubectlOK, run } from './harness/cli.ts';
 import { startEdgeCluster, type EdgeCluster } from './harness/edges.ts';
-import { loadTestEnv } from './harness/env.ts';
+import { loadTestEnv, toolsBin } from './harness/env.ts';
 import { helm, helmLint, helmTemplate, helmValuesArgs, serverDryRun, type HelmValues } from './harness/helm.ts';
 import { eventually, hubRequest } from './harness/http.ts';
 
@@ -119,10 +119,12 @@ async function podLogs(ns: string, containers: string[]): Promise<string> {
   return out.join('\n');
 }
 
-async function install(ns: string, release: string, values: HelmValues): Promise<void> {
+/** helm install; resolves with what helm printed (NOTES.txt rendered for these values). */
+async function install(ns: string, release: string, values: HelmValues): Promise<string> {
   const args = ['install', release, chart, '-n', ns, '--kubeconfig', cluster.kubeconfig, ...helmValuesArgs(values)];
   const res = await helm(args);
   if (res.code !== 0) throw new Error(`helm install ${release}: ${res.stderr}${res.stdout}`);
+  return res.stdout;
 }
 
 /** Polls the hub's /readyz until 200; returns the ms since `since` (the install's return). */
@@ -166,6 +168,46 @@ saToken:fs.existsSync('/var/run/secrets/kubernetes.io/serviceaccount')}))`;
     script,
   ]);
   return JSON.parse(out) as { uid: number; gid: number; rootWrite: string; saToken: boolean };
+}
+
+/** When the pod's phases happened, in seconds after the pod was created (the API's timestamps have 1 s resolution). */
+async function podTimeline(ns: string): Promise<string> {
+  interface State {
+    running?: { startedAt: string };
+    terminated?: { startedAt: string; finishedAt: string };
+  }
+  interface Status {
+    name: string;
+    state: State;
+  }
+  const list = await kubectlJSON<{
+    items: {
+      metadata: { creationTimestamp: string };
+      status: {
+        conditions: { type: string; lastTransitionTime: string }[];
+        initContainerStatuses?: Status[];
+        containerStatuses?: Status[];
+      };
+    }[];
+  }>(cluster.kubeconfig, ['get', 'pods', '-n', ns, '-l', 'app.kubernetes.io/name=kedge-hub']);
+  const pod = list.items[0];
+  if (pod === undefined) return 'no pod';
+  const t0 = Date.parse(pod.metadata.creationTimestamp);
+  const at = (t: string | undefined): string => (t === undefined ? '?' : `${(Date.parse(t) - t0) / 1000}s`);
+  const cond = (type: string): string => at(pod.status.conditions.find((c) => c.type === type)?.lastTransitionTime);
+  const statuses = [...(pod.status.initContainerStatuses ?? []), ...(pod.status.containerStatuses ?? [])];
+  const started = (name: string): string => {
+    const s = statuses.find((c) => c.name === name)?.state;
+    return at(s?.running?.startedAt ?? s?.terminated?.startedAt);
+  };
+  const finished = (name: string): string => at(statuses.find((c) => c.name === name)?.state.terminated?.finishedAt);
+  return [
+    `scheduled ${cond('PodScheduled')}`,
+    `kcp-auth ${started('kcp-auth')}–${finished('kcp-auth')}`,
+    `kcp started ${started('kcp')}`,
+    `hub started ${started('hub')}`,
+    `Ready ${cond('Ready')}`,
+  ].join(', ');
 }
 
 /** Objects of a rendered manifest: kind/name. */
@@ -354,6 +396,7 @@ describe('helm install kedge-hub with an external kcp (the run’s shared kcp)',
   const hubURL = `https://127.0.0.1:${env.hubPort}`;
   const kc = join(work, 'ext-user.kubeconfig');
   let readyMs = 0;
+  let notes = '';
 
   beforeAll(async () => {
     await kubectlOK(cluster.kubeconfig, ['create', 'namespace', ns]);
@@ -392,7 +435,7 @@ describe('helm install kedge-hub with an external kcp (the run’s shared kcp)',
       'kubernetes.io/tls',
     );
     await createSecret(ns, 'hub-users', { tokens: secretFile('ext-users', `${tenant}=${userToken}\n`) });
-    await install(ns, 'ext', {
+    notes = await install(ns, 'ext', {
       image: { ...images['kedge-hub'], tar: undefined, pullPolicy: 'Never' },
       kcp: { external: { kubeconfigSecret: 'kcp-admin' } },
       hostNetwork: true,
@@ -426,6 +469,14 @@ describe('helm install kedge-hub with an external kcp (the run’s shared kcp)',
     expect(who).toBe(`kedge:static:${tenant}`);
   });
 
+  it('NOTES tell the operator how to configure the external kcp’s webhook and how to log in', () => {
+    expect(notes).toContain(`a kubeconfig whose cluster is ${hubURL}/authn/tokenreview`);
+    expect(notes).toContain('the webhook-token key of Secret hub-tokens');
+    expect(notes).toContain(
+      `kedge login --hub-url ${hubURL} --certificate-authority kedge-hub-ca.crt --token-file token`,
+    );
+  });
+
   it('a wrong token is refused by the pod', async () => {
     const res = await kedge(['login', '--hub-url', hubURL, '--certificate-authority', env.hubCAFile], {
       KEDGE_TOKEN: 'not-a-valid-token-at-all-000000',
@@ -451,6 +502,7 @@ describe('helm install kedge-hub with the kcp sidecar (locally built kcp image, 
   const pvDir = join(work, 'kcp-pv');
   let hubURL = '';
   let values: HelmValues = {};
+  let notes = '';
 
   beforeAll(async () => {
     hubURL = `https://${cluster.env.KEDGE_EDGE_NODE_IP}:${nodePort}`;
@@ -481,7 +533,7 @@ spec:
       // Inline tokens: the chart renders them into its own Secret (existingSecret is covered by the external suite).
       staticTokens: { tokens: [`${tenant}=${userToken}`] },
     };
-    await install(ns, 'sc', values);
+    notes = await install(ns, 'sc', values);
     const t0 = Date.now();
     // The chart-generated CA: clients trust it (kedge login --certificate-authority).
     const ca = await kubectlOK(cluster.kubeconfig, [
@@ -496,6 +548,7 @@ spec:
     writeFileSync(caFile, Buffer.from(ca, 'base64'));
     const ms = await waitReady(ns, hubURL, caFile, ['kcp-auth', 'kcp', 'hub'], t0);
     process.stderr.write(`[hub-chart] kcp sidecar: helm install → /readyz 200 in ${ms} ms (first kcp start)\n`);
+    process.stderr.write(`[hub-chart] kcp sidecar pod: ${await podTimeline(ns)}\n`);
   }, 300_000);
 
   it('kcp runs in the pod from the local image, its data on the PersistentVolume, as uid 65532', async () => {
@@ -520,6 +573,26 @@ spec:
     ]);
     expect(pvc).toBe(`Bound/hubchart-${sfx}`);
     expect(await hubProcessFacts(ns)).toEqual({ uid: 65532, gid: 65532, rootWrite: 'EROFS', saToken: false });
+  });
+
+  it('the NOTES’ commands fetch the CA and the token that log in', async () => {
+    // The commands NOTES prints, run as printed (in a shell, from a scratch directory).
+    const cmds = notes
+      .split('\n')
+      .map((l) => l.trim())
+      .filter((l) => /^(kubectl -n \S+ get secret|kedge login)/.test(l) && !l.includes('--device') && !l.includes('#'));
+    expect(cmds).toHaveLength(3);
+    const dir = mkdtempSync(join(work, 'notes-'));
+    const script = cmds.map((c) => c.replace(/^kubectl /, `kubectl --kubeconfig ${cluster.kubeconfig} `)).join(' && ');
+    const res = await run('bash', ['-c', `cd ${dir} && ${script}`], {
+      env: {
+        KUBECONFIG: join(dir, 'kedge.kubeconfig'),
+        PATH: `${join(repo, 'bin')}:${toolsBin()}:${process.env.PATH}`,
+      },
+    });
+    if (res.code !== 0) throw new Error(`the NOTES' commands failed (${res.code}):\n${script}\n${res.stderr}`);
+    expect(readFileSync(join(dir, 'token'), 'utf8').trim()).toBe(userToken);
+    expect(readFileSync(join(dir, 'kedge.kubeconfig'), 'utf8')).toContain(hubURL);
   });
 
   it('no token appears in the pod spec (they are files from Secrets)', async () => {
