@@ -215,6 +215,52 @@ function kinds(yaml: string): string[] {
   return [...yaml.matchAll(/^kind: (\S+)\n(?:[\s\S]*?)^ {2}name: (\S+)$/gm)].map((m) => `${m[1]}/${m[2]}`);
 }
 
+// The sidecar-mode install (its suite is last): started as soon as the images are on the node, so kcp's first start
+// in the pod overlaps the suites before it.
+const sc = {
+  ns: 'hubchart-sc',
+  tenant: `hubchart-sc-${sfx}`,
+  userToken: randomBytes(24).toString('base64url'),
+  nodePort: 30000 + Math.floor(Math.random() * 2700),
+  kc: join(work, 'sc-user.kubeconfig'),
+  caFile: join(work, 'sc-ca.crt'),
+  pvDir: join(work, 'kcp-pv'),
+};
+let sidecarInstall: Promise<{ hubURL: string; values: HelmValues; notes: string; at: number }>;
+
+async function installSidecar(): Promise<{ hubURL: string; values: HelmValues; notes: string; at: number }> {
+  const hubURL = `https://${cluster.env.KEDGE_EDGE_NODE_IP}:${sc.nodePort}`;
+  await kubectlOK(cluster.kubeconfig, ['create', 'namespace', sc.ns]);
+  // A static volume for kcp's data, owned by the pod's uid (hostPath is not chowned to fsGroup).
+  await run('mkdir', ['-m', '0700', sc.pvDir]);
+  chownSync(sc.pvDir, 65532, 65532);
+  await kubectlOK(
+    cluster.kubeconfig,
+    ['apply', '-f', '-'],
+    `apiVersion: v1
+kind: PersistentVolume
+metadata: {name: hubchart-${sfx}}
+spec:
+  capacity: {storage: 1Gi}
+  accessModes: [ReadWriteOnce]
+  persistentVolumeReclaimPolicy: Retain
+  storageClassName: hubchart-static
+  hostPath: {path: "${sc.pvDir}", type: Directory}
+`,
+  );
+  const values: HelmValues = {
+    image: { ...images['kedge-hub'], tar: undefined, pullPolicy: 'Never' },
+    kcp: { image: { ...images.kcp, tar: undefined, pullPolicy: 'Never' } },
+    persistence: { storageClass: 'hubchart-static', size: '1Gi' },
+    service: { type: 'NodePort', nodePort: sc.nodePort },
+    externalURL: hubURL,
+    // Inline tokens: the chart renders them into its own Secret (existingSecret is covered by the external suite).
+    staticTokens: { tokens: [`${sc.tenant}=${sc.userToken}`] },
+  };
+  const notes = await install(sc.ns, 'sc', values);
+  return { hubURL, values, notes, at: Date.now() };
+}
+
 beforeAll(async () => {
   // Built before the node is taken (a cold kedge-hub build takes minutes); a cached tar returns at once.
   let t = Date.now();
@@ -242,6 +288,9 @@ beforeAll(async () => {
     if (!listed.includes(`${img.repository}:${img.tag}`))
       throw new Error(`${img.repository}:${img.tag} is not in the node's containerd after importing ${img.tar}`);
   took('images imported into the node');
+  sidecarInstall = installSidecar();
+  // Awaited (and any failure reported) by the sidecar suite's beforeAll.
+  sidecarInstall.catch(() => undefined);
 }, 1_500_000);
 
 afterAll(async () => {
@@ -493,48 +542,15 @@ describe('helm install kedge-hub with an external kcp (the run’s shared kcp)',
 });
 
 describe('helm install kedge-hub with the kcp sidecar (locally built kcp image, data on a PersistentVolume)', () => {
-  const ns = 'hubchart-sc';
-  const tenant = `hubchart-sc-${sfx}`;
-  const userToken = randomBytes(24).toString('base64url');
-  const nodePort = 30000 + Math.floor(Math.random() * 2700);
-  const kc = join(work, 'sc-user.kubeconfig');
-  const caFile = join(work, 'sc-ca.crt');
-  const pvDir = join(work, 'kcp-pv');
+  const { ns, tenant, userToken, kc, caFile, pvDir } = sc;
   let hubURL = '';
   let values: HelmValues = {};
   let notes = '';
 
   beforeAll(async () => {
-    hubURL = `https://${cluster.env.KEDGE_EDGE_NODE_IP}:${nodePort}`;
-    await kubectlOK(cluster.kubeconfig, ['create', 'namespace', ns]);
-    // A static volume for kcp's data, owned by the pod's uid (hostPath is not chowned to fsGroup).
-    await run('mkdir', ['-m', '0700', pvDir]);
-    chownSync(pvDir, 65532, 65532);
-    await kubectlOK(
-      cluster.kubeconfig,
-      ['apply', '-f', '-'],
-      `apiVersion: v1
-kind: PersistentVolume
-metadata: {name: hubchart-${sfx}}
-spec:
-  capacity: {storage: 1Gi}
-  accessModes: [ReadWriteOnce]
-  persistentVolumeReclaimPolicy: Retain
-  storageClassName: hubchart-static
-  hostPath: {path: "${pvDir}", type: Directory}
-`,
-    );
-    values = {
-      image: { ...images['kedge-hub'], tar: undefined, pullPolicy: 'Never' },
-      kcp: { image: { ...images.kcp, tar: undefined, pullPolicy: 'Never' } },
-      persistence: { storageClass: 'hubchart-static', size: '1Gi' },
-      service: { type: 'NodePort', nodePort },
-      externalURL: hubURL,
-      // Inline tokens: the chart renders them into its own Secret (existingSecret is covered by the external suite).
-      staticTokens: { tokens: [`${tenant}=${userToken}`] },
-    };
-    notes = await install(ns, 'sc', values);
-    const t0 = Date.now();
+    // Installed by the top-level beforeAll, so kcp starts in the pod while the suites above run.
+    const installed = await sidecarInstall;
+    ({ hubURL, values, notes } = installed);
     // The chart-generated CA: clients trust it (kedge login --certificate-authority).
     const ca = await kubectlOK(cluster.kubeconfig, [
       'get',
@@ -546,8 +562,8 @@ spec:
       'jsonpath={.data.ca\\.crt}',
     ]);
     writeFileSync(caFile, Buffer.from(ca, 'base64'));
-    const ms = await waitReady(ns, hubURL, caFile, ['kcp-auth', 'kcp', 'hub'], t0);
-    process.stderr.write(`[hub-chart] kcp sidecar: helm install → /readyz 200 in ${ms} ms (first kcp start)\n`);
+    const ms = await waitReady(ns, hubURL, caFile, ['kcp-auth', 'kcp', 'hub'], installed.at);
+    process.stderr.write(`[hub-chart] kcp sidecar: helm install → /readyz 200 seen ${ms} ms later\n`);
     process.stderr.write(`[hub-chart] kcp sidecar pod: ${await podTimeline(ns)}\n`);
   }, 300_000);
 
