@@ -668,4 +668,26 @@ describe('helm install kedge-hub with the kcp sidecar (locally built kcp image, 
     expect((await podOf(ns)).metadata.uid).toBe(pod.metadata.uid);
     expect((await hubRequest(hubURL, caFile, 'GET', '/readyz')).status).toBe(200);
   });
+
+  it('a new pod finds kcp’s data on the volume: the workspace and the edge made before are still there', async () => {
+    const old = await podOf(ns);
+    await kubectlOK(cluster.kubeconfig, ['delete', 'pod', '-n', ns, old.metadata.name, '--wait=true']);
+    const t0 = Date.now();
+    await eventually(
+      async () => {
+        const pod = await podOf(ns);
+        if (pod.metadata.uid === old.metadata.uid) throw new Error('still the old pod');
+        const r = await hubRequest(hubURL, caFile, 'GET', '/readyz');
+        if (r.status !== 200) throw new Error(`/readyz ${r.status}: ${r.body}`);
+      },
+      { what: 'the new pod ready', timeoutMs: 180_000, intervalMs: 500 },
+    );
+    process.stderr.write(
+      `[hub-chart] kcp sidecar: a new pod on the same volume answers /readyz ${Date.now() - t0} ms after the old one was gone\n`,
+    );
+    // The kubeconfig from before the restart still works (same CA, same tokens), and kcp kept the Edge.
+    const list = await kedge(['edge', 'list', '--kubeconfig', kc]);
+    expect(list.code).toBe(0);
+    expect(list.stdout).toMatch(/^site-1\s/m);
+  }, 240_000);
 });
