@@ -1,7 +1,7 @@
 // Helm for e2e suites: the real helm binary from the tool cache ($KEDGE_CACHE/bin/helm, hack/tools), run with its
 // own cache, config and data homes in a temporary directory (never the user's ~/.cache/helm or repositories), plus
 // `kubectl apply --dry-run=server` to have a real kube-apiserver judge every rendered object.
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { run, type RunResult } from './cli.ts';
@@ -12,9 +12,16 @@ export type HelmValues = Record<string, unknown> | string;
 
 let home: string | undefined;
 
-/** The temporary directory holding helm's homes and the values files of this process (made once). */
+/**
+ * The temporary directory holding helm's homes and the values files of this process (made once, removed when the
+ * process exits: values files may hold tokens; KEDGE_TEST_KEEP keeps it).
+ */
 function helmHome(): string {
-  home ??= mkdtempSync(join(tmpdir(), 'kedge-helm-'));
+  if (home === undefined) {
+    const dir = mkdtempSync(join(tmpdir(), 'kedge-helm-'));
+    if (!process.env.KEDGE_TEST_KEEP) process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+    home = dir;
+  }
   return home;
 }
 
