@@ -4,11 +4,12 @@
 # apiserver. Needs root. Machine-wide state lives in fixed directories, so one real-node cluster runs per machine;
 # RN_LOCK records which cluster owns them.
 #
-# Uses from edge-cluster.sh: $D $NAME $BIN die log start our_pid stop_components wait_for kc fail.
+# Uses from edge-cluster.sh: $D $NAME $BIN $UP_TIMEOUT die log start our_pid stop_components wait_for kc fail.
 
 RN_VAR=${KEDGE_REAL_NODE_VAR:-/var/lib/kedge-real-node} # containerd root, kubelet root, pod logs, CNI IPAM
 RN_RUN=${KEDGE_REAL_NODE_RUN:-/run/kedge-real-node}     # containerd state and socket, network namespaces
 RN_LOCK=$RN_VAR/owner                                     # "<cluster dir>" of the cluster that owns the node
+RN_CLAIM_LOCK=/run/lock/kedge-real-node.lock              # flock'ed while a cluster checks and writes RN_LOCK
 RN_SOCK=$RN_RUN/containerd.sock
 RN_BRIDGE=kedge0
 RN_POD_CIDR=${KEDGE_REAL_NODE_POD_CIDR:-10.85.0.0/24}
@@ -36,14 +37,35 @@ rn_preflight() {
 	done
 	[ -x "$RN_CNI_BIN/bridge" ] || die "CNI plugins not found in $RN_CNI_BIN; set KEDGE_REAL_NODE_CNI_BIN"
 	grep -qw overlay /proc/filesystems || modprobe overlay 2>/dev/null || die "the kernel has no overlay filesystem"
-	if owner=$(cat "$RN_LOCK" 2>/dev/null) && [ "$owner" != "$D" ]; then
-		[ ! -d "$owner" ] || die "the real node is in use by the edge cluster in $owner (stop it with: $0 down $(basename "$owner"))"
-		log "cleaning up after the real node of $owner, whose directory is gone"
-		rn_reclaim "$owner"
+	# The early, friendly refusal; rn_claim decides for good.
+	if owner=$(cat "$RN_LOCK" 2>/dev/null) && [ "$owner" != "$D" ] && [ -d "$owner" ]; then
+		die "the real node is in use by the edge cluster in $owner (stop it with: $0 down $(basename "$owner"))"
 	fi
 	if iptables-save 2>/dev/null | grep -q '^:KUBE-' && [ ! -f "$RN_LOCK" ]; then
 		die "iptables already has KUBE-* chains: another Kubernetes node runs here, and a real-node cluster would clash with it"
 	fi
+}
+
+# Claims the machine's node for this cluster (RN_LOCK names its directory). Check and write happen under one flock, so
+# two `up`s at once cannot both pass. Another owner whose directory exists holds the node; so does one whose claim is
+# younger than an `up` may take (its directory may not exist yet); an older claim without a directory is a crashed
+# cluster's, whose leftovers are removed. Called by cmd_up just before this cluster's directory is made; from then on
+# a failing `up` runs stop_all, and rn_down (owner = this cluster) cleans up and drops the claim.
+rn_claim() {
+	local owner age
+	exec 7>"$RN_CLAIM_LOCK"
+	flock -w 60 7 || die "timed out waiting for another 'up' to claim the real node ($RN_CLAIM_LOCK)"
+	if owner=$(cat "$RN_LOCK" 2>/dev/null) && [ "$owner" != "$D" ]; then
+		age=$(($(date +%s) - $(stat -c %Y "$RN_LOCK")))
+		if [ -d "$owner" ] || [ "$age" -lt "$UP_TIMEOUT" ]; then
+			exec 7>&-
+			die "the real node is in use by the edge cluster in $owner (stop it with: $0 down $(basename "$owner"))"
+		fi
+		log "cleaning up after the real node of $owner, whose directory is gone"
+		rn_reclaim "$owner"
+	fi
+	mkdir -p "$RN_VAR" && echo "$D" >"$RN_LOCK"
+	exec 7>&- # closed before any daemon starts, so none inherits the lock
 }
 
 # Host settings a node needs; idempotent. Pod traffic is forwarded and bridged traffic passes iptables (Services).
@@ -167,7 +189,7 @@ rn_start_containerd() {
 # Called by cmd_up after the control plane: containerd, kube-proxy and the kubelet; returns once NODE is Ready.
 rn_up() {
 	local ip=$1 kubelet_port=$2 kubelet_healthz=$3 proxy_healthz=$4 proxy_metrics=$5
-	mkdir -p "$RN_VAR" "$RN_RUN" && echo "$D" >"$RN_LOCK"
+	mkdir -p "$RN_VAR" "$RN_RUN"
 	rn_host_setup
 	rn_write_configs "$ip" "$kubelet_port" "$kubelet_healthz" "$proxy_healthz" "$proxy_metrics"
 	rn_start_containerd

@@ -170,6 +170,7 @@ cmd_up() {
 		node_ip=$(node_ip) host=$node_ip
 	fi
 	[ ! -d "$D" ] || { stop_all; rm -rf "$D"; }
+	[ -z "$REAL_NODE" ] || rn_claim
 	mkdir -p "$ROOT" "$D/pki"
 	DEADLINE=$((SECONDS + UP_TIMEOUT))
 	local t0=$SECONDS

@@ -32,14 +32,14 @@ export interface LeaderElectedOptions {
  */
 export function runLeaderElected(o: LeaderElectedOptions): RunningAgent {
   const identity = o.lease.identity ?? candidateIdentity();
-  const log = o.logger.child({ lease: `${o.lease.namespace}/${o.lease.name}` });
+  const log = o.logger; // the elector's own lines name the Lease and the identity
   const elector = new LeaderElector(o.local, { ...o.lease, identity }, log);
   const stopping = new AbortController();
   let resolveDone!: (e: Error) => void;
   const done = new Promise<Error>((r) => (resolveDone = r));
 
   const lead = async (term: AbortSignal): Promise<void> => {
-    log.info({ identity }, 'leading: connecting to the hub');
+    log.info({ identity, namespace: o.lease.namespace, name: o.lease.name }, 'leading: connecting to the hub');
     let agent: RunningAgent;
     try {
       agent = await o.start();
@@ -56,7 +56,10 @@ export function runLeaderElected(o: LeaderElectedOptions): RunningAgent {
     else log.info({ reason: (term.reason as Error | undefined)?.message }, 'no longer leading: closing the tunnel');
     await agent.stop();
   };
-  log.info({ identity }, 'campaigning for the lease; only its holder connects to the hub');
+  log.info(
+    { identity, namespace: o.lease.namespace, name: o.lease.name },
+    'campaigning for the lease; only its holder connects to the hub',
+  );
   const running = elector.run(lead, stopping.signal);
 
   return {
