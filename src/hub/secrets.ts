@@ -2,8 +2,9 @@
 // token kcp presents to the hub's TokenReview webhook. File mode 0600; never logged. In a pod the webhook token comes
 // from a mounted Secret instead (`--kcp-webhook-token-file`, readTokenFile), shared with the kcp beside the hub.
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { readFileWithMode } from '../util/secret-file.ts';
 import { HubError, HubErrorCode } from './errors.ts';
 
 export interface HubSecrets {
@@ -34,12 +35,9 @@ export function readTokenFile(path: string, flag: string): string {
   let text: string;
   let mode: number;
   try {
-    const st = statSync(path);
-    if (!st.isFile()) throw new Error('not a regular file');
-    mode = st.mode & 0o777;
-    text = readFileSync(path, 'utf8');
+    ({ text, mode } = readFileWithMode(path));
   } catch (err) {
-    const why = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+    const why = (err as Error).message;
     throw new HubError(HubErrorCode.WebhookTokenFileInvalid, `${flag} ${path} cannot be read (${why})`, { cause: err });
   }
   if (mode & 0o004)

@@ -1,7 +1,7 @@
 // The static-tokens file (`kedge-hub --static-tokens-file PATH`): how tokens reach the hub without appearing in
 // its argv, where every local user can read them with `ps`. One `[name=]token` per line; blank lines and lines
 // starting with '#' are ignored. A file every local user can read is refused; a group-readable one is warned about.
-import { readFileSync, statSync } from 'node:fs';
+import { readFileWithMode } from '../../util/secret-file.ts';
 import { HubError, HubErrorCode } from '../errors.ts';
 import { parseStaticToken } from './static-tokens.ts';
 
@@ -16,12 +16,9 @@ export function loadStaticTokensFile(path: string): StaticTokensFile {
   let text: string;
   let mode: number;
   try {
-    const st = statSync(path);
-    if (!st.isFile()) throw new Error('not a regular file');
-    mode = st.mode & 0o777;
-    text = readFileSync(path, 'utf8');
+    ({ text, mode } = readFileWithMode(path));
   } catch (err) {
-    const why = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+    const why = (err as Error).message;
     throw new HubError(HubErrorCode.StaticTokensFileUnreadable, `static tokens file ${path} cannot be read (${why})`, {
       cause: err,
     });
