@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { kedge, kedgeLogin, kubectl, kubectlJSON, kubectlOK, run } from './harness/cli.ts';
 import { startAgent, startEdgeCluster, type EdgeCluster } from './harness/edges.ts';
 import { toolsBin } from './harness/env.ts';
-import { helmLint, helmTemplate, serverDryRun, HelmError } from './harness/helm.ts';
+import { helm, helmLint, helmTemplate, serverDryRun, HelmError } from './harness/helm.ts';
 import { eventually } from './harness/http.ts';
 import { startTestHub, type TestHub } from './harness/hub.ts';
 import { condition, edgeStatus } from './harness/ssh.ts';
@@ -319,6 +319,29 @@ spec:
       { what: 'a new pod to lead', timeoutMs: 90_000, intervalMs: 500 },
     );
     console.log(`[agent-chart] all pods deleted → Edge Ready in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    expect(await storedCredential()).toEqual(before);
+  }, 120_000);
+
+  it('helm upgrade to the default DaemonSet mode: its pod leads with the stored credential', async () => {
+    const before = await storedCredential();
+    const t0 = Date.now();
+    const args = ['upgrade', 'kedge-agent', chart, '-n', NS, '--reuse-values', '--set', 'mode=daemonset'];
+    const res = await helm(args, { env: { KUBECONFIG: edge.kubeconfig } });
+    if (res.code !== 0) throw new Error(`helm upgrade failed:\n${res.stderr}${res.stdout}`);
+    await eventually(
+      async () => {
+        const pods = await agentPods();
+        const holder = podOf(await leaseHolder());
+        if (pods.length !== 1 || holder !== pods[0]?.metadata.name) throw new Error(`pods ${pods.length}, ${holder}`);
+        await edgeReadySince(t0);
+      },
+      { what: "the DaemonSet's pod to lead", timeoutMs: 90_000, intervalMs: 500 },
+    ).catch(async (err: unknown) => {
+      throw new Error(`${(err as Error).message}\n${await diagnose()}`);
+    });
+    expect((await kube(['-n', NS, 'get', 'daemonset,deployment', '-o', 'name'])).trim()).toBe(
+      'daemonset.apps/kedge-agent',
+    );
     expect(await storedCredential()).toEqual(before);
   }, 120_000);
 

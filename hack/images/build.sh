@@ -33,12 +33,18 @@ die() { echo "images: $*" >&2; exit 1; }
 # buildah with its own storage under the cache (vfs: works in any filesystem, no fuse-overlayfs needed).
 bah() { buildah --root "$OUT/.buildah/root" --runroot "$OUT/.buildah/run" --storage-driver vfs "$@"; }
 
-# The hash of an image's inputs: directories (every file's name and contents), files and <(…) outputs, and prepare().
+# The hash of an image's inputs: directories (every file's name relative to the directory, and its contents), files and
+# <(…) outputs (contents), and prepare(). Nothing depends on where the checkout is, so every clone on a machine shares
+# the cached images (an absolute path here once made each CI clone rebuild everything, npm layer included).
 input_hash() {
 	local p
 	{
 		for p in "$@"; do
-			if [ -d "$p" ]; then find "$p" -type f -print0 | sort -z | xargs -0 sha256sum; else sha256sum <"$p"; fi
+			if [ -d "$p" ]; then
+				(cd "$p" && find . -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum)
+			else
+				sha256sum <"$p"
+			fi
 		done
 		# What of this script shapes an image's content: the build contexts and the lists; not comments or housekeeping,
 		# so editing those does not rebuild every image (node-base's npm layer takes minutes).
