@@ -54,7 +54,8 @@ export interface AgentMode {
 
 /**
  * The credential to use: the stored one, else the join token exchanged for one (and stored). With both, the stored
- * one wins unless the hub refuses it (then the join token re-joins, e.g. after `kedge edge rotate-credentials`).
+ * one wins unless the hub refuses it with 401 (then the join token re-joins, e.g. after `kedge edge
+ * rotate-credentials`); when the hub cannot be asked, the stored one is used.
  */
 export async function ensureCredential(
   cfg: AgentConfig,
@@ -71,7 +72,12 @@ export async function ensureCredential(
       log.info('a stored credential exists and the hub accepts it; the join token is not used');
       return stored;
     } catch (err) {
-      if (!isUnauthorized(err)) throw describeHubError(err, cfg);
+      if (!isUnauthorized(err)) {
+        // Only a refusal means the credential is spent. A hub that is down or failing must not stop an agent that
+        // has a credential (a pod restarted during an outage would crash-loop): start, the tunnel retries.
+        log.warn({ err: describeHubError(err, cfg).message }, 'cannot check the stored credential now; using it');
+        return stored;
+      }
       log.info('the stored credential was refused; joining with the join token');
     } finally {
       await probe.close();
