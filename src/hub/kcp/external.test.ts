@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { isKedgeError } from '../../api/errors.ts';
+import { poll } from '../../util/wait.ts';
 import { HubErrorCode } from '../errors.ts';
 import { loadExternalKcpKubeconfig } from './external.ts';
 
@@ -35,10 +36,17 @@ describe('loadExternalKcpKubeconfig', () => {
     const token = join(dir, 'token');
     writeFileSync(token, 'admin-token\n');
     const path = kubeconfig('late', ca, token);
-    const loading = loadExternalKcpKubeconfig(path, log, { intervalMs: 20, timeoutMs: 10_000 });
+    const out: string[] = [];
+    const seen = pino({ level: 'info' }, { write: (l: string) => void out.push(l) });
+    const loading = loadExternalKcpKubeconfig(path, seen, { intervalMs: 20, timeoutMs: 10_000 });
     let settled = false;
     void loading.then(() => (settled = true));
-    await new Promise((r) => setTimeout(r, 150));
+    // Until the loader has found the CA missing and says it waits for it.
+    await poll(async () => out.some((l) => l.includes('waiting for the kcp kubeconfig') && l.includes(ca)), {
+      what: 'the loader to wait for the CA file',
+      timeoutMs: 5_000,
+      intervalMs: 10,
+    });
     expect(settled).toBe(false);
     writeFileSync(ca, caPEM);
     const opts = await loading;

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createServer, type Server } from 'node:http';
 import { pino, type Logger } from 'pino';
 import { KubeClient } from '../../kube/client.ts';
+import { poll } from '../../util/wait.ts';
 import { waitForKcpReady } from './probe.ts';
 
 // A stand-in kcp that is not ready for its first `notReady` answers to /readyz (503), then is.
@@ -58,7 +59,11 @@ describe('waitForKcpReady', () => {
     const waiting = waitForKcpReady(new KubeClient({ server: 'http://127.0.0.1:1' }), log, stop.signal, {
       intervalMs: 20,
     });
-    await new Promise((r) => setTimeout(r, 200));
+    await poll(async () => lines().some((l) => l.msg === 'waiting for kcp to become ready'), {
+      what: 'the wait to start',
+      timeoutMs: 5_000,
+      intervalMs: 10,
+    });
     stop.abort(new Error('hub stopping'));
     await expect(waiting).rejects.toThrow('hub stopping');
     expect(lines().map((l) => l.msg)).toEqual(['waiting for kcp to become ready']);
