@@ -84,11 +84,11 @@ export async function startHub(opts: HubOptions, log: Logger): Promise<Hub> {
   const hostname = new URL(opts.externalURL).hostname;
   const pki = opts.tls ?? ensureDevPki(join(opts.dataDir, 'pki'), [...new Set(['127.0.0.1', 'localhost', hostname])]);
   const caFile = 'caFile' in pki ? pki.caFile : undefined;
-  const secretsFile = join(opts.dataDir, 'secrets.json');
-  // The token kcp presents to the TokenReview webhook: the operator's file, else generated once in the data dir.
+  const secrets = loadOrCreateSecrets(join(opts.dataDir, 'secrets.json'));
+  // The token kcp presents to the TokenReview webhook: the operator's file, else the one generated in the data dir.
   const webhookToken = opts.webhookTokenFile
     ? readTokenFile(opts.webhookTokenFile, '--kcp-webhook-token-file')
-    : loadOrCreateSecrets(secretsFile).webhookToken;
+    : secrets.webhookToken;
   const authn = unionAuthenticator([
     staticTokenAuthenticator(tokenSpecs),
     ...(opts.oidc
@@ -163,7 +163,6 @@ export async function startHub(opts: HubOptions, log: Logger): Promise<Hub> {
   if (opts.kcp.mode === 'child') {
     if (!caFile) throw new Error('a child kcp needs the hub CA file: pass --tls-ca-file with --tls-cert-file');
     const rootDir = opts.kcp.rootDir ?? join(opts.dataDir, 'kcp');
-    const secrets = loadOrCreateSecrets(secretsFile);
     const auth = writeKcpAuthFiles(join(opts.dataDir, 'kcp-auth'), {
       adminToken: secrets.kcpAdminToken,
       webhookURL: `https://127.0.0.1:${opts.port}/authn/tokenreview`,
@@ -199,15 +198,14 @@ export async function startHub(opts: HubOptions, log: Logger): Promise<Hub> {
 
   // Tunnel up/down goes to the controllers' Edge lifecycle; with the controllers disabled it is applied directly.
   const heartbeatIntervalMs = opts.controllers?.heartbeatIntervalMs ?? DEFAULT_HEARTBEAT_INTERVAL_MS;
-  const adminClient = kcp;
-  const admin = kcp;
+  const admin = kcp; // narrowed: defined from here on
   const directSignals = new TunnelSignalApplier(
-    () => Promise.resolve(adminClient),
+    () => Promise.resolve(admin),
     { heartbeatIntervalMs },
     log.child({ component: 'edge-tunnel' }),
   );
   edges = createEdgeService({
-    admin: kcp,
+    admin,
     authn,
     hubURL: target.hubURL,
     metrics: metrics.edges,
