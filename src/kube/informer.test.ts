@@ -4,7 +4,13 @@ import { KubeClient } from './client.ts';
 import { backoffDelay, backoffPolicy, defaultBackoff } from '../util/backoff.ts';
 import { FakeClock, realClock } from '../util/clock.ts';
 import { CLUSTER_ANNOTATION, joinKey } from './cluster-key.ts';
-import { Informer, InformerStoppedError, MIN_FAILURE_DELAY_MS } from './informer.ts';
+import {
+  Informer,
+  InformerStoppedError,
+  LAST_APPLIED_ANNOTATION,
+  MIN_FAILURE_DELAY_MS,
+  stripMetadata,
+} from './informer.ts';
 import type { InformerOptions } from './informer.ts';
 import { ListWatchServer } from './testing/list-watch-server.ts';
 import type { KubeObject } from './types.ts';
@@ -327,6 +333,56 @@ describe('Informer', () => {
     expect(() => inf.byIndex('nope', 'x')).toThrow();
   });
 
+  it('caches what `transform` returns for listed, watched and deleted objects; RVs still drive the updates', async () => {
+    const heavy = (cluster: string, name: string, labels: Record<string, string> = {}): KubeObject => {
+      const o = edge(cluster, name, labels);
+      o.metadata.managedFields = [{ manager: 'kubectl', fieldsV1: { 'f:spec': {} } }];
+      o.metadata.annotations = { ...o.metadata.annotations, [LAST_APPLIED_ANNOTATION]: '{"big":true}', keep: 'me' };
+      return o;
+    };
+    server.put(heavy('root:a', 'e1'));
+    const deleted: KubeObject[] = [];
+    const inf = informer({ transform: stripMetadata([LAST_APPLIED_ANNOTATION]) });
+    inf.onDelete((o) => deleted.push(o));
+    inf.start();
+    await inf.waitForSync();
+    await server.nextWatch(0);
+    server.put(heavy('root:a', 'e2'));
+    server.put(heavy('root:a', 'e1', { zone: 'x' }));
+    server.remove('root:a|/e2');
+    await until(() => events.length === 4, 'watch events');
+    expect(events).toEqual([
+      'add root:a|/e1@101',
+      'add root:a|/e2@102',
+      'update root:a|/e1@101->103',
+      'delete root:a|/e2',
+    ]);
+    expect(inf.get('root:a|/e1')?.metadata).toEqual({
+      name: 'e1',
+      labels: { zone: 'x' },
+      annotations: { [CLUSTER_ANNOTATION]: 'root:a', keep: 'me' },
+      resourceVersion: '103',
+    });
+    expect(deleted[0]?.metadata.managedFields).toBeUndefined();
+    expect(inf.resourceVersion).toBe('104');
+  });
+
+  it('logs a 404 before the first sync at debug within notFoundGraceMs, at warn after it', async () => {
+    const lines: { level: number; msg: string }[] = [];
+    const capture = pino({ level: 'debug' }, { write: (l: string) => void lines.push(JSON.parse(l)) });
+    server.listFailures.push(404, 404);
+    server.put(edge('root:a', 'e1'));
+    const inf = informer({ logger: capture, notFoundGraceMs: 1_000 });
+    inf.start();
+    await until(inBackoff, 'first backoff');
+    clock.advance(1_000);
+    await until(() => server.count('list') === 2 && inBackoff(), 'second backoff');
+    clock.advance(clock.nextDelay() ?? 0);
+    await inf.waitForSync();
+    const failed = lines.filter((l) => l.msg === 'list/watch failed; will relist').map((l) => l.level);
+    expect(failed).toEqual([20, 40]); // pino: debug, then warn
+  });
+
   it.each([
     ['a policy with unset (undefined) fields', { initialMs: undefined, maxMs: undefined }],
     ['a NaN policy', { initialMs: Number.NaN, factor: Number.NaN }],
@@ -356,6 +412,37 @@ describe('Informer', () => {
       await inf.stop();
     },
   );
+});
+
+describe('stripMetadata', () => {
+  const obj = (): KubeObject => ({
+    kind: 'Edge',
+    metadata: {
+      name: 'e1',
+      resourceVersion: '7',
+      managedFields: [{ manager: 'm' }],
+      annotations: { [LAST_APPLIED_ANNOTATION]: '{}', [CLUSTER_ANNOTATION]: 'root:a' },
+    },
+    spec: { type: 'kubernetes' },
+  });
+
+  it('drops managedFields and the named annotations without touching its input', () => {
+    const input = obj();
+    const out = stripMetadata([LAST_APPLIED_ANNOTATION])(input);
+    expect(out).toEqual({
+      kind: 'Edge',
+      metadata: { name: 'e1', resourceVersion: '7', annotations: { [CLUSTER_ANNOTATION]: 'root:a' } },
+      spec: { type: 'kubernetes' },
+    });
+    expect(input).toEqual(obj());
+    expect(out.spec).toBe(input.spec);
+  });
+
+  it('keeps annotations unless named, and returns an object with nothing to drop as is', () => {
+    expect(stripMetadata()(obj()).metadata.annotations).toEqual(obj().metadata.annotations);
+    const bare: KubeObject = { metadata: { name: 'x', annotations: { a: 'b' } } };
+    expect(stripMetadata([LAST_APPLIED_ANNOTATION])(bare)).toBe(bare);
+  });
 });
 
 describe('backoff', () => {

@@ -2,7 +2,7 @@
 // collide (src/kube/README.md). Loop: LIST (paged) → WATCH from the list's resourceVersion with bookmarks → on 410 relist and
 // diff the cache; on any other end re-watch from the last resourceVersion, with backoff unless the watch was healthy.
 import type { Logger } from 'pino';
-import { apiErrorFromStatus, isGone } from './api-error.ts';
+import { apiErrorFromStatus, isGone, isNotFound } from './api-error.ts';
 import { backoffDelay, backoffPolicy } from '../util/backoff.ts';
 import type { BackoffPolicy } from '../util/backoff.ts';
 import type { KubeClient, Query } from './client.ts';
@@ -14,7 +14,7 @@ import type { IndexFunc, StoreReader } from './store.ts';
 import type { KubeObject, WatchEvent } from './types.ts';
 import { KedgeError } from '../api/errors.ts';
 
-export type InformerOptions = {
+export type InformerOptions<T extends KubeObject = KubeObject> = {
   client: KubeClient;
   // Collection path relative to the client's base URL, e.g. `/clusters/*/apis/kedge.faros.sh/v1alpha1/edges` on a
   // virtual workspace (wildcard over all bound workspaces) or `/api/v1/namespaces/x/configmaps`.
@@ -35,7 +35,43 @@ export type InformerOptions = {
   backoff?: Partial<BackoffPolicy>;
   /** resourceVersion for the FIRST watch instead of the list's (tests: an expired one provokes a 410). */
   watchResourceVersion?: string;
+  /**
+   * Rewrites every listed or watched object before it is cached and handed to handlers, to keep only what the
+   * readers use (`stripMetadata`). Pure: it must not mutate its argument, and must keep the name, namespace,
+   * resourceVersion, uid, labels and the kcp cluster annotation. A cached object written back with PUT loses what
+   * this dropped, except `managedFields` (the API server keeps the stored ones when a request has none).
+   */
+  transform?: (obj: T) => T;
+  /**
+   * For this long after `start()`, a 404 on LIST before the first sync logs at debug instead of warn (an APIExport
+   * virtual workspace answers 404 until its export is served). Default 0.
+   */
+  notFoundGraceMs?: number;
 };
+
+/** kubectl's client-side apply copy of the whole object: large, and nothing in Kedge reads it. */
+export const LAST_APPLIED_ANNOTATION = 'kubectl.kubernetes.io/last-applied-configuration';
+
+/**
+ * An informer `transform` that drops `metadata.managedFields` and the named annotations, sharing everything else
+ * with its input (never mutated). An object without any of them is returned as is.
+ */
+export function stripMetadata<T extends KubeObject>(dropAnnotations: readonly string[] = []): (obj: T) => T {
+  return (obj) => {
+    const meta = obj.metadata;
+    const annotations = meta.annotations;
+    const drop = annotations === undefined ? [] : dropAnnotations.filter((k) => Object.hasOwn(annotations, k));
+    if (meta.managedFields === undefined && drop.length === 0) return obj;
+    const { managedFields: _managedFields, ...rest } = meta;
+    const metadata: KubeObject['metadata'] = rest;
+    if (annotations !== undefined && drop.length > 0) {
+      const kept = { ...annotations };
+      for (const k of drop) delete kept[k];
+      metadata.annotations = kept;
+    }
+    return { ...obj, metadata };
+  };
+}
 
 /** Counters for tests and metrics; they only grow. */
 export type InformerStats = {
@@ -77,7 +113,8 @@ export class Informer<T extends KubeObject = KubeObject> implements StoreReader<
     bookmarks: 0,
     failures: 0,
   };
-  readonly #opts: InformerOptions;
+  readonly #opts: InformerOptions<T>;
+  readonly #transform: (obj: T) => T;
   readonly #clock: Clock;
   readonly #random: () => number;
   readonly #backoff: BackoffPolicy;
@@ -91,9 +128,11 @@ export class Informer<T extends KubeObject = KubeObject> implements StoreReader<
   #rv = '';
   #synced = false;
   #running: Promise<void> | undefined;
+  #startedAt = 0;
 
-  constructor(opts: InformerOptions) {
+  constructor(opts: InformerOptions<T>) {
     this.#opts = opts;
+    this.#transform = opts.transform ?? ((obj) => obj);
     this.#clock = opts.clock ?? realClock;
     this.#random = opts.random ?? Math.random;
     this.#backoff = backoffPolicy(opts.backoff);
@@ -120,6 +159,7 @@ export class Informer<T extends KubeObject = KubeObject> implements StoreReader<
   /** Starts the loop once; it runs until `stop()` and never gives up on errors. */
   start(): void {
     if (this.#running !== undefined || this.stopped) return;
+    this.#startedAt = this.#clock.now();
     this.#running = this.#run().catch((e: unknown) => {
       // #run handles every error itself; reaching this is a bug worth a loud line, not a silent stop.
       this.#log.error({ err: e }, 'informer loop crashed');
@@ -219,7 +259,8 @@ export class Informer<T extends KubeObject = KubeObject> implements StoreReader<
       } catch (e) {
         if (this.stopped) break;
         if (isGone(e)) needList = true;
-        this.#log.warn(
+        const level = this.#notServedYet(e) ? 'debug' : 'warn';
+        this.#log[level](
           { err: e, rv: this.#rv, failures: failures + 1 },
           needList ? 'list/watch failed; will relist' : 'watch failed; will re-watch',
         );
@@ -244,6 +285,12 @@ export class Informer<T extends KubeObject = KubeObject> implements StoreReader<
     }
   }
 
+  /** A 404 before the first sync, within `notFoundGraceMs` of the start: the resource is not served yet. */
+  #notServedYet(err: unknown): boolean {
+    const grace = this.#opts.notFoundGraceMs ?? 0;
+    return !this.#synced && isNotFound(err) && this.#clock.now() - this.#startedAt < grace;
+  }
+
   async #listAndReplace(): Promise<void> {
     this.stats.lists++;
     if (this.stats.lists > 1) this.stats.relists++;
@@ -252,7 +299,7 @@ export class Informer<T extends KubeObject = KubeObject> implements StoreReader<
       signal: this.#stop.signal,
     });
     if (this.stopped) return;
-    this.#replace(items);
+    this.#replace(items.map(this.#transform));
     this.#rv = resourceVersion;
     if (!this.#synced) {
       this.#synced = true;
@@ -345,15 +392,16 @@ export class Informer<T extends KubeObject = KubeObject> implements StoreReader<
         break;
       case 'ADDED':
       case 'MODIFIED': {
-        const obj = event.object;
+        const obj = this.#transform(event.object);
         const old = this.#store.upsert(clusterKey(obj), obj);
         if (old === undefined) this.#emitAdd(obj);
         else this.#emitUpdate(old, obj);
         break;
       }
       case 'DELETED': {
-        const old = this.#store.remove(clusterKey(event.object));
-        if (old !== undefined) this.#emitDelete(event.object);
+        const obj = this.#transform(event.object);
+        const old = this.#store.remove(clusterKey(obj));
+        if (old !== undefined) this.#emitDelete(obj);
         break;
       }
       default:

@@ -6,7 +6,7 @@ import { GROUP, Resource, VERSION } from '../../api/constants.ts';
 import type { Edge, Placement, VirtualWorkload } from '../../api/types.ts';
 import type { KubeClient } from '../../kube/client.ts';
 import { clusterOf } from '../../kube/cluster-key.ts';
-import { Informer, type InformerOptions } from '../../kube/informer.ts';
+import { Informer, LAST_APPLIED_ANNOTATION, stripMetadata, type InformerOptions } from '../../kube/informer.ts';
 import type { KubeObject } from '../../kube/types.ts';
 import {
   IndexName,
@@ -37,13 +37,35 @@ export function wildcardPath(resource: string): string {
 
 export type InformerTuning = Pick<InformerOptions, 'watchTimeoutSeconds' | 'watchdogMs' | 'backoff' | 'pageSize'>;
 
+/** The virtual workspace answers 404 for a short while after bootstrap, until kcp serves the APIExport. */
+const EXPORT_NOT_SERVED_GRACE_MS = 60_000;
+
+/**
+ * What the caches drop. No controller reads `managedFields`, and a PUT without them keeps the stored ones. Edges and
+ * VirtualWorkloads are only written through `/status`, where the API server keeps the stored metadata, so their
+ * client-side apply annotation (a copy of the whole object) goes too. Placements keep it: the workload controller
+ * PUTs corrected copies of cached Placements, which would erase it.
+ */
+export const cacheTransforms = {
+  edges: stripMetadata<Cached<Edge>>([LAST_APPLIED_ANNOTATION]),
+  workloads: stripMetadata<Cached<VirtualWorkload>>([LAST_APPLIED_ANNOTATION]),
+  placements: stripMetadata<Cached<Placement>>(),
+};
+
 /** `vw` is a client on the virtual-workspace URL. */
 export function createKedgeInformers(vw: KubeClient, log: Logger, tuning: InformerTuning = {}): KedgeInformers {
-  const make = <T extends KubeObject>(resource: string): Informer<T> =>
-    new Informer<T>({ client: vw, path: wildcardPath(resource), logger: log, ...tuning });
-  const edges = make<Cached<Edge>>(Resource.edges);
-  const workloads = make<Cached<VirtualWorkload>>(Resource.virtualworkloads);
-  const placements = make<Cached<Placement>>(Resource.placements);
+  const make = <T extends KubeObject>(resource: string, transform: (obj: T) => T): Informer<T> =>
+    new Informer<T>({
+      client: vw,
+      path: wildcardPath(resource),
+      logger: log,
+      transform,
+      notFoundGraceMs: EXPORT_NOT_SERVED_GRACE_MS,
+      ...tuning,
+    });
+  const edges = make(Resource.edges, cacheTransforms.edges);
+  const workloads = make(Resource.virtualworkloads, cacheTransforms.workloads);
+  const placements = make(Resource.placements, cacheTransforms.placements);
   edges.addIndex(EDGES_BY_CLUSTER, (e) => [clusterOf(e)]);
   workloads.addIndex(IndexName.WorkloadsByCluster, indexWorkloadByCluster);
   placements.addIndex(IndexName.PlacementsByEdge, indexPlacementByEdge);
