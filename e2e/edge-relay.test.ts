@@ -1,10 +1,12 @@
 // Hub and agent meet here (so neither imports the other): the hub's HTTP-over-tunnel forwarding against the agent's real K8sProxy over an in-memory yamux session pair:
-// plain requests reuse pooled keep-alive streams, upgrades get a stream of their own, an agent that closes after each
-// exchange still works, and the pool dies with its session.
+// plain requests reuse pooled keep-alive streams, upgrades get a stream of their own, `Connection: close` from either
+// side ends the stream, pipelined requests and bodies larger than the tunnel window pass, a caller that goes away
+// leaves no stream behind on any end, and the pool dies with its session.
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { Agent, createServer, request, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { connect } from 'node:net';
+import { createHash, randomBytes } from 'node:crypto';
 import { pino } from 'pino';
 import { K8sProxy } from '../src/agent/tunnel/k8s-proxy.ts';
 import { EDGE_IDENTITY_HEADER, encodeEdgeIdentity, type EdgeIdentity } from '../src/api/edge-identity.ts';
@@ -33,18 +35,47 @@ async function listen(server: Server): Promise<number> {
 /** The identity the hub's edges-proxy would have resolved; the agent refuses a request without one. */
 const caller: EdgeIdentity = { user: 'kedge:static:relay', groups: ['kedge:users'], tenant: 'relay', role: 'admin' };
 
+interface Chain {
+  pair: SessionPair;
+  proxy: K8sProxy;
+  front: number;
+  upstreamConnections: () => number;
+  /** Requests the upstream server is still answering (a watch the caller left must end here too). */
+  upstreamOpen: () => number;
+}
+
 /** upstream (the edge's API server) ← K8sProxy (agent) ← yamux ← front (the hub's forwarding). */
-async function chain(
-  opts: { agentClosesEachExchange?: boolean } = {},
-): Promise<{ pair: SessionPair; proxy: K8sProxy; front: number; upstreamConnections: () => number }> {
+async function chain(): Promise<Chain> {
   let conns = 0;
+  let open = 0;
   const upstream = createServer((req, res) => {
+    open++;
+    res.on('close', () => open--);
     if (req.url?.startsWith('/slow')) {
       setTimeout(() => res.end('slow'), 50);
       return;
     }
-    req.resume();
-    req.on('end', () => res.end(JSON.stringify({ method: req.method, url: req.url })));
+    if (req.url?.startsWith('/watch')) {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.write('{"type":"ADDED"}\n');
+      return; // held open until the caller goes away
+    }
+    if (req.url?.startsWith('/close')) res.setHeader('connection', 'close'); // the API server ends the connection
+    const hash = createHash('sha256');
+    let bytes = 0;
+    req.on('data', (b: Buffer) => {
+      bytes += b.length;
+      hash.update(b);
+    });
+    req.on('end', () =>
+      res.end(
+        JSON.stringify({
+          method: req.method,
+          url: req.url,
+          ...(bytes > 0 ? { bytes, sha256: hash.digest('hex') } : {}),
+        }),
+      ),
+    );
   });
   upstream.on('connection', () => conns++);
   upstream.on('upgrade', (_req, socket) => {
@@ -58,29 +89,19 @@ async function chain(
     log,
   );
   cleanups.push(() => proxy.close());
-  const pair = await sessionPair('memory', {
-    onClientStream: (stream) => {
-      if (opts.agentClosesEachExchange) {
-        // An agent from before keep-alive: one exchange per stream, then Connection: close.
-        const orig = stream.write.bind(stream);
-        let patched = false;
-        stream.write = ((chunk: Buffer | string, ...rest: unknown[]) => {
-          if (!patched && typeof chunk === 'string' && chunk.startsWith('HTTP/1.1')) {
-            patched = true;
-            chunk = chunk.replace(/\r\nConnection: keep-alive\r\n/i, '\r\nConnection: close\r\n');
-          }
-          return (orig as (c: unknown, ...r: unknown[]) => boolean)(chunk, ...rest);
-        }) as typeof stream.write;
-      }
-      proxy.handle(stream);
-    },
-  });
+  const pair = await sessionPair('memory', { onClientStream: (stream) => proxy.handle(stream) });
   cleanups.push(() => pair.close());
   const front = createServer((req, res) => forwardRequest(pair.server, req, res, req.url ?? '/', log, caller));
   front.on('upgrade', (req: IncomingMessage, socket, head: Buffer) =>
     forwardUpgrade(pair.server, req, socket, head, req.url ?? '/', log, caller),
   );
-  return { pair, proxy, front: await listen(front), upstreamConnections: () => conns };
+  return {
+    pair,
+    proxy,
+    front: await listen(front),
+    upstreamConnections: () => conns,
+    upstreamOpen: () => open,
+  };
 }
 
 function get(port: number, path: string, agent: Agent): Promise<{ status: number; body: string }> {
@@ -93,6 +114,11 @@ function get(port: number, path: string, agent: Agent): Promise<{ status: number
     req.on('error', reject);
     req.end();
   });
+}
+
+/** Waits (polling every 5 ms, up to 5 s) until `check` holds. */
+async function until(check: () => boolean, what: string): Promise<void> {
+  await poll(async () => (check() ? true : undefined), { what, timeoutMs: 5_000, intervalMs: 5 });
 }
 
 describe('HTTP over tunnel streams', () => {
@@ -151,18 +177,99 @@ describe('HTTP over tunnel streams', () => {
     expect(pair.server.streamCount).toBe(1);
   });
 
-  it('works with an agent that closes the stream after each exchange (no reuse)', async () => {
-    const { pair, proxy, front } = await chain({ agentClosesEachExchange: true });
+  it('drops the stream when the API server says Connection: close; the next request opens a new one', async () => {
+    const { pair, proxy, front, upstreamConnections } = await chain();
     const client = new Agent({ keepAlive: true });
     cleanups.push(() => client.destroy());
-    for (let i = 0; i < 3; i++) expect((await get(front, `/x/${i}`, client)).status).toBe(200);
+    for (let i = 0; i < 3; i++) expect((await get(front, `/close/${i}`, client)).status).toBe(200);
     expect(proxy.stats.requests).toBe(3);
-    await poll(async () => (pair.server.streamCount === 0 ? true : undefined), {
-      what: 'every stream closed',
-      timeoutMs: 5_000,
-      intervalMs: 5,
-    });
+    expect(upstreamConnections()).toBe(3);
+    await until(() => pair.server.streamCount === 0 && proxy.openStreams === 0, 'every stream closed on both ends');
     expect(streamPool(pair.server).idleStreams).toBe(0);
+  });
+
+  it('ends the stream when the hub says Connection: close', async () => {
+    const { pair, proxy } = await chain();
+    const pool = new StreamPool(pair.server);
+    cleanups.push(() => pool.destroy());
+    const headers = { connection: 'close', [EDGE_IDENTITY_HEADER]: encodeEdgeIdentity(caller) };
+    const status = await new Promise<number>((resolve, reject) => {
+      const req = request({ agent: pool, path: '/a', headers }, (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    expect(status).toBe(200);
+    await until(() => pair.server.streamCount === 0 && proxy.openStreams === 0, 'the stream closed on both ends');
+    expect(pool.idleStreams).toBe(0);
+  });
+
+  it('answers pipelined requests on one client connection in order', async () => {
+    const { pair, proxy, front } = await chain();
+    const socket = connect(front, '127.0.0.1');
+    cleanups.push(() => void socket.destroy());
+    const paths = ['/api/v1/a', '/slow/b', '/api/v1/c'];
+    socket.write(paths.map((p) => `GET ${p} HTTP/1.1\r\nHost: hub\r\n\r\n`).join(''));
+    let got = '';
+    socket.on('data', (b: Buffer) => (got += b.toString()));
+    await until(() => (got.match(/HTTP\/1\.1 200/g) ?? []).length === 3 && got.endsWith('}'), 'three answers');
+    const urls = [...got.matchAll(/"url":"([^"]+)"|^slow$/gm)].map((m) => m[1]);
+    expect(urls).toEqual(['/api/v1/a', '/api/v1/c']);
+    expect(got.indexOf('/api/v1/a')).toBeLessThan(got.indexOf('slow'));
+    expect(got.indexOf('slow')).toBeLessThan(got.indexOf('/api/v1/c'));
+    expect(proxy.stats.requests).toBe(3);
+    // The hub forwards them side by side (one pooled stream each) and answers in order; every stream is back in the pool.
+    await until(() => streamPool(pair.server).idleStreams === pair.server.streamCount, 'the streams back in the pool');
+  });
+
+  it('relays request bodies larger than the tunnel window, with a length or chunked', async () => {
+    const { proxy, front } = await chain();
+    const body = randomBytes(3 * 1024 * 1024 + 17); // the yamux window is 256 KiB (src/tunnel/config.ts)
+    const sha256 = createHash('sha256').update(body).digest('hex');
+    const client = new Agent({ keepAlive: true });
+    cleanups.push(() => client.destroy());
+    for (const chunked of [false, true]) {
+      const r = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+        const headers: Record<string, string> = chunked ? {} : { 'content-length': String(body.length) };
+        const req = request(
+          { host: '127.0.0.1', port: front, method: 'PUT', path: '/big', agent: client, headers },
+          (res) => {
+            let text = '';
+            res.on('data', (b: Buffer) => (text += b.toString()));
+            res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+          },
+        );
+        req.on('error', reject);
+        if (chunked) for (let i = 0; i < body.length; i += 100_000) req.write(body.subarray(i, i + 100_000));
+        else req.write(body);
+        req.end();
+      });
+      expect(r.status).toBe(200);
+      expect(JSON.parse(r.body)).toEqual({ method: 'PUT', url: '/big', bytes: body.length, sha256 });
+    }
+    // Both went over one kept-alive stream, the next head found after each body.
+    expect((await get(front, '/after', client)).body).toContain('"/after"');
+    expect(proxy.stats.requests).toBe(3);
+    expect(proxy.stats.malformed).toBe(0);
+  });
+
+  it('leaves no stream open on the hub, the agent or the API server when the client goes away mid-response', async () => {
+    const { pair, proxy, front, upstreamOpen } = await chain();
+    const sockets = Array.from({ length: 3 }, () => connect(front, '127.0.0.1'));
+    for (const s of sockets) s.write('GET /watch?watch=true HTTP/1.1\r\nHost: hub\r\n\r\n');
+    await Promise.all(
+      sockets.map((s) => new Promise<void>((resolve) => s.once('data', () => resolve()))), // the first event
+    );
+    expect(upstreamOpen()).toBe(3);
+    expect(proxy.openStreams).toBe(3);
+    for (const s of sockets) s.destroy();
+    await until(
+      () => pair.server.streamCount === 0 && proxy.openStreams === 0 && upstreamOpen() === 0,
+      'the watches gone on the hub, the agent and the API server',
+    );
+    expect(proxy.upstreamConnections).toBe(0);
   });
 
   it('closes a stream idle for longer than idleMs; the next request opens a new one', async () => {

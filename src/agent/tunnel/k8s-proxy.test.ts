@@ -4,11 +4,15 @@ import { connect, createServer as createNetServer, type Server as NetServer } fr
 import { pino } from 'pino';
 import { EDGE_IDENTITY_HEADER, encodeEdgeIdentity } from '../../api/edge-identity.ts';
 import { freePort } from '../../util/free-port.ts';
-import { K8sProxy, forwardHeaders, responseHeaders } from './k8s-proxy.ts';
+import { K8sProxy, forwardHeaders } from './k8s-proxy.ts';
+
+/** Node-style flat [name, value, …] to pairs. */
+const pairs = (flat: string[]): [string, string][] =>
+  flat.flatMap((v, i) => (i % 2 === 0 ? [[v, flat[i + 1] ?? ''] as [string, string]] : []));
 
 describe('forwardHeaders', () => {
-  it("drops the caller's identity and hop-by-hop headers and sets the agent's", () => {
-    const raw = [
+  it("drops the caller's identity and hop-by-hop headers, keeps the body's framing and sets the agent's", () => {
+    const raw = pairs([
       'Host',
       'hub.example',
       'Authorization',
@@ -27,23 +31,28 @@ describe('forwardHeaders', () => {
       '5',
       'Accept',
       'application/json',
-      'Content-Length',
-      '2',
       'Transfer-Encoding',
       'chunked',
       'Proxy-Authorization',
       'p',
-    ];
-    expect(forwardHeaders(raw, { host: '127.0.0.1:6443', authorization: 'Bearer agent', keepUpgrade: false })).toEqual([
+      'kedge-identity',
+      'e30',
+    ]);
+    expect(forwardHeaders(raw, { host: '127.0.0.1:6443', authorization: 'Bearer agent', upgrade: false })).toEqual([
       ['Host', '127.0.0.1:6443'],
       ['Accept', 'application/json'],
-      ['Content-Length', '2'],
+      ['Transfer-Encoding', 'chunked'],
       ['Authorization', 'Bearer agent'],
+    ]);
+    expect(forwardHeaders(pairs(['Content-Length', '2']), { host: 'h', upgrade: false, close: true })).toEqual([
+      ['Host', 'h'],
+      ['Content-Length', '2'],
+      ['Connection', 'close'],
     ]);
   });
 
   it('keeps Upgrade (normalised) for a protocol switch and omits Authorization for client-certificate identities', () => {
-    const raw = [
+    const raw = pairs([
       'Connection',
       'keep-alive, Upgrade',
       'Upgrade',
@@ -52,32 +61,13 @@ describe('forwardHeaders', () => {
       'v4.channel.k8s.io',
       'Authorization',
       'Bearer u',
-    ];
-    expect(forwardHeaders(raw, { host: 'h', keepUpgrade: true })).toEqual([
+    ]);
+    expect(forwardHeaders(raw, { host: 'h', upgrade: true, close: true })).toEqual([
       ['Host', 'h'],
       ['X-Stream-Protocol-Version', 'v4.channel.k8s.io'],
       ['Connection', 'Upgrade'],
       ['Upgrade', 'SPDY/3.1'],
     ]);
-  });
-});
-
-describe('responseHeaders', () => {
-  it('drops hop-by-hop headers and keeps repeated ones', () => {
-    expect(
-      responseHeaders([
-        'Content-Type',
-        'application/json',
-        'Transfer-Encoding',
-        'chunked',
-        'Set-Cookie',
-        'a',
-        'Set-Cookie',
-        'b',
-        'Connection',
-        'keep-alive',
-      ]),
-    ).toEqual({ 'content-type': 'application/json', 'set-cookie': ['a', 'b'] });
   });
 });
 
@@ -98,8 +88,11 @@ describe('K8sProxy over a socket (stand-in for a tunnel stream)', () => {
   const raw = new Set<{ destroy(): void }>();
 
   beforeAll(async () => {
+    let connId = 0;
     upstream = createServer((req, res) => {
-      seen.push({ url: req.url, headers: req.headers });
+      const socket = req.socket as typeof req.socket & { kedgeConn?: number };
+      socket.kedgeConn ??= ++connId;
+      seen.push({ url: req.url, headers: { ...req.headers, 'x-conn': String(socket.kedgeConn) } });
       if (req.url?.startsWith('/prefix/watch')) {
         res.writeHead(200, { 'content-type': 'application/json' });
         res.write('{"type":"ADDED"}\n');
@@ -262,6 +255,43 @@ describe('K8sProxy over a socket (stand-in for a tunnel stream)', () => {
     expect(last?.headers['x-stream-protocol-version']).toBe('v4.channel.k8s.io');
     expect(last?.headers['impersonate-user']).toBe('kedge:static:acme');
     expect(last?.headers['impersonate-group']).toBe('kedge:users, kedge:tenant:acme, kedge:edge:view');
+  });
+
+  it('relays keep-alive and pipelined requests on one stream over one upstream connection, bodies unparsed', async () => {
+    const before = seen.length;
+    const socket = connect(frontPort, '127.0.0.1');
+    const h = `Host: hub\r\n${EDGE_IDENTITY_HEADER}: ${identity}\r\n`;
+    socket.write(
+      `POST /a HTTP/1.1\r\n${h}Content-Length: 3\r\n\r\nabc` +
+        `POST /b HTTP/1.1\r\n${h}Transfer-Encoding: chunked\r\n\r\n2\r\nde\r\n1\r\nf\r\n0\r\n\r\n` +
+        `GET /c HTTP/1.1\r\n${h}Connection: close\r\n\r\n`,
+    );
+    let got = '';
+    socket.on('data', (b: Buffer) => (got += b.toString()));
+    await new Promise((r) => socket.once('close', r));
+    expect(got.match(/HTTP\/1\.1 201/g)).toHaveLength(3);
+    expect(got).toContain('{"method":"POST","body":"abc"}');
+    expect(got).toContain('{"method":"POST","body":"def"}');
+    expect(seen.slice(before).map((s) => s.url)).toEqual(['/prefix/a', '/prefix/b', '/prefix/c']);
+    expect(new Set(seen.slice(before).map((s) => s.headers['x-conn'])).size).toBe(1);
+  });
+
+  it('answers a malformed request 400 and closes, sending nothing upstream', async () => {
+    const before = { seen: seen.length, malformed: proxy.stats.malformed };
+    for (const bad of [
+      `GET / HTTP/1.1\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n${EDGE_IDENTITY_HEADER}: ${identity}\r\n\r\n`,
+      'garbage\r\n\r\n',
+    ]) {
+      const socket = connect(frontPort, '127.0.0.1');
+      socket.write(bad);
+      let got = '';
+      socket.on('data', (b: Buffer) => (got += b.toString()));
+      await new Promise((r) => socket.once('close', r));
+      expect(got).toMatch(/^HTTP\/1.1 400 Bad Request\r\n/);
+      expect(got).toContain('"kind":"Status"');
+    }
+    expect(seen.length).toBe(before.seen);
+    expect(proxy.stats.malformed).toBe(before.malformed + 2);
   });
 
   it('answers 502 Status when the local API server is down', async () => {

@@ -1,14 +1,11 @@
-// The agent end of `k8s` tunnel streams (docs/agent-protocol.md §5): a never-listening http.Server parses the
-// keep-alive HTTP/1.1 exchanges on each stream (the hub pools streams; it closes idle ones, the agent never does) and
-// forwards each to the local kube-apiserver. It authenticates there with the agent's own credentials but acts AS THE
-// CALLER: the identity the hub authenticated (the `kedge-identity` header) becomes Impersonate-User/-Group/-Uid
-// (edge-impersonation.ts; docs/agent-protocol.md "Identity on the edge"), so the edge's RBAC decides what the caller
-// may do. A request without a valid identity is refused (403) and never reaches the API server; the caller's own
-// Authorization/Impersonate-*/X-Remote-* are dropped. Bodies stream both ways (watch, logs -f); upgrades
-// (exec, attach, port-forward; SPDY and WebSocket) become a raw byte pipe after the request is re-sent upstream.
-import { Agent as HttpAgent, createServer, request as httpRequest } from 'node:http';
-import type { IncomingMessage, OutgoingHttpHeaders, Server, ServerResponse } from 'node:http';
-import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+// The agent end of `k8s` tunnel streams (docs/agent-protocol.md §5): a byte relay between each tunnel stream and one
+// connection of its own to the local kube-apiserver. The agent reads only request heads (src/kube/http1-framing.ts):
+// each is rewritten to authenticate with the agent's own credentials but act AS THE CALLER — the identity the hub
+// authenticated (the `kedge-identity` header) becomes Impersonate-User/-Group/-Uid (edge-impersonation.ts;
+// docs/agent-protocol.md "Identity on the edge") — and the caller's own Authorization/Impersonate-*/X-Remote-* are
+// dropped. Request bodies and every response byte pass through unparsed, so keep-alive, watches, `logs -f`, and
+// upgrades (exec, attach, port-forward over SPDY or WebSocket: raw bytes both ways after the request) need nothing
+// more. A request without a valid identity is refused (403) and never reaches the API server.
 import { connect as netConnect } from 'node:net';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
@@ -16,6 +13,7 @@ import { connect as tlsConnect } from 'node:tls';
 import type { Logger } from 'pino';
 import { EDGE_IDENTITY_HEADER } from '../../api/edge-identity.ts';
 import { HOP_BY_HOP_HEADERS, connectionListed } from '../../kube/http-headers.ts';
+import { ChunkedBodyScanner, parseRequestHead, type RequestHead } from '../../kube/http1-framing.ts';
 import { rawStatusResponse, statusBody } from '../../kube/status.ts';
 import { AgentErrorCode } from '../errors.ts';
 import type { LocalTarget } from '../local-cluster.ts';
@@ -23,56 +21,42 @@ import { impersonationFor, impersonationHeaders, type Impersonation } from './ed
 
 /** Headers that carry the caller's identity; never forwarded (hop-by-hop ones never are either). */
 const IDENTITY = /^(authorization|proxy-authorization|proxy-authenticate|impersonate-.*|x-remote-.*|kedge-identity)$/i;
+/** Hop-by-hop headers dropped from a relayed head. Transfer-Encoding stays: the body is relayed as it was framed. */
+const DROPPED = new Set([...HOP_BY_HOP_HEADERS].filter((h) => h !== 'transfer-encoding'));
 
 /**
- * The request headers sent to the local API server, as [name, value] pairs from Node's rawHeaders. Identity headers
- * and hop-by-hop headers (plus any the caller's Connection lists) are dropped; `keepUpgrade` keeps Connection/Upgrade
- * for a protocol switch. Host and Authorization are set to the agent's, then the Impersonate-* headers for the caller.
+ * The request headers sent to the local API server, from the head the hub sent. Identity headers and hop-by-hop
+ * headers (plus any the caller's Connection lists) are dropped; the body's framing (Content-Length or
+ * Transfer-Encoding) is kept, since its bytes are relayed unchanged. Connection is set again from what the head
+ * asked for: `Upgrade` (with the caller's Upgrade) for a protocol switch, `close` when the hub will send nothing more.
+ * Host and Authorization are the agent's, then the Impersonate-* headers for the caller.
  */
 export function forwardHeaders(
-  rawHeaders: readonly string[],
-  opts: { host: string; authorization?: string; keepUpgrade: boolean; impersonate?: [string, string][] },
+  headers: readonly (readonly [string, string])[],
+  opts: {
+    host: string;
+    authorization?: string;
+    upgrade: boolean;
+    close?: boolean;
+    impersonate?: [string, string][];
+  },
 ): [string, string][] {
-  const listed = connectionListed(
-    rawHeaders.filter((_, i) => i % 2 === 1 && rawHeaders[i - 1]?.toLowerCase() === 'connection'),
-  );
+  const listed = connectionListed(headers.filter(([k]) => k.toLowerCase() === 'connection').map(([, v]) => v));
   const out: [string, string][] = [['Host', opts.host]];
-  for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
-    const name = rawHeaders[i] ?? '';
-    const value = rawHeaders[i + 1] ?? '';
+  let upgrade: string | undefined;
+  for (const [name, value] of headers) {
     const lower = name.toLowerCase();
-    if (IDENTITY.test(lower)) continue;
-    if (opts.keepUpgrade && (lower === 'upgrade' || lower === 'connection')) continue; // re-added below, normalised
-    if (HOP_BY_HOP_HEADERS.has(lower) || listed.has(lower)) continue;
+    if (lower === 'upgrade') upgrade ??= value;
+    if (IDENTITY.test(lower) || DROPPED.has(lower) || listed.has(lower)) continue;
     out.push([name, value]);
   }
-  if (opts.keepUpgrade) {
-    const upgrade = headerValue(rawHeaders, 'upgrade');
+  if (opts.upgrade) {
     out.push(['Connection', 'Upgrade']);
     if (upgrade !== undefined) out.push(['Upgrade', upgrade]);
-  }
+  } else if (opts.close === true) out.push(['Connection', 'close']);
   if (opts.authorization !== undefined) out.push(['Authorization', opts.authorization]);
   if (opts.impersonate !== undefined) out.push(...opts.impersonate);
   return out;
-}
-
-/** Response headers passed back to the hub: hop-by-hop ones dropped (Node frames the body itself). */
-export function responseHeaders(rawHeaders: readonly string[]): OutgoingHttpHeaders {
-  const out: Record<string, string | string[]> = {};
-  for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
-    const name = (rawHeaders[i] ?? '').toLowerCase();
-    if (HOP_BY_HOP_HEADERS.has(name)) continue;
-    const value = rawHeaders[i + 1] ?? '';
-    const prev = out[name];
-    out[name] = prev === undefined ? value : Array.isArray(prev) ? [...prev, value] : [prev, value];
-  }
-  return out;
-}
-
-function headerValue(rawHeaders: readonly string[], name: string): string | undefined {
-  for (let i = 0; i + 1 < rawHeaders.length; i += 2)
-    if (rawHeaders[i]?.toLowerCase() === name) return rawHeaders[i + 1];
-  return undefined;
 }
 
 export interface K8sProxyStats {
@@ -81,236 +65,282 @@ export interface K8sProxyStats {
   upstreamErrors: number;
   /** Requests and upgrades refused for want of a valid identity from the hub. */
   refused: number;
+  /** Streams whose bytes were not a well-formed HTTP/1.1 request (answered 400 or 431 and closed). */
+  malformed: number;
 }
 
 export class K8sProxy {
-  readonly stats: K8sProxyStats = { requests: 0, upgrades: 0, upstreamErrors: 0, refused: 0 };
-  readonly #target: LocalTarget;
-  readonly #log: Logger;
-  readonly #server: Server;
-  readonly #agent: HttpAgent;
-  readonly #https: boolean;
-  readonly #host: string;
-  readonly #port: number;
-  readonly #prefix: string;
-  readonly #open = new Set<Duplex>();
+  readonly stats: K8sProxyStats = { requests: 0, upgrades: 0, upstreamErrors: 0, refused: 0, malformed: 0 };
+  readonly target: LocalTarget;
+  readonly log: Logger;
+  readonly #open = new Set<StreamRelay>();
+  /** The last TLS session the API server handed out: new upstream connections resume it (no full handshake). */
+  #tlsSession: Buffer | undefined;
 
   constructor(target: LocalTarget, logger: Logger) {
-    this.#target = target;
-    this.#log = logger.child({ component: 'k8s-proxy' });
-    this.#https = target.url.protocol === 'https:';
-    this.#host = target.url.hostname.replace(/^\[|\]$/g, '');
-    this.#port = Number(target.url.port || (this.#https ? 443 : 80));
-    this.#prefix = target.url.pathname.replace(/\/+$/, '');
-    this.#agent = this.#https
-      ? new HttpsAgent({
-          keepAlive: true,
-          ca: target.ca,
-          cert: target.cert,
-          key: target.key,
-          rejectUnauthorized: target.rejectUnauthorized,
-          servername: target.servername,
-        })
-      : new HttpAgent({ keepAlive: true });
-    // Timeouts are the hub's business (it owns the caller's request); a watch or exec may last hours.
-    this.#server = createServer({ requestTimeout: 0, headersTimeout: 60_000, keepAliveTimeout: 1_000 });
-    // The hub may half-close after sending the request; the response must still go out.
-    (this.#server as Server & { httpAllowHalfOpen: boolean }).httpAllowHalfOpen = true;
-    // The agent's credential is asked for per request: an exec plugin's token may have been refreshed meanwhile.
-    // Until it is known the request body stays paused (nothing reads it yet).
-    this.#server.on('request', (req, res) => {
-      const imp = impersonationFor(req.headers[EDGE_IDENTITY_HEADER]);
-      if (!imp.ok) return this.#refuse(res, imp.reason);
-      this.#credential().then(
-        (authorization) => this.#onRequest(req, res, authorization, imp),
-        () => this.#unreachable(res, 'the edge agent has no credential for its local Kubernetes API server'),
-      );
-    });
-    this.#server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-      const imp = impersonationFor(req.headers[EDGE_IDENTITY_HEADER]);
-      if (!imp.ok) return this.#refuseUpgrade(socket, imp.reason);
-      this.#credential().then(
-        (authorization) => this.#onUpgrade(req, socket, head, authorization, imp),
-        () => socket.destroy(),
-      );
-    });
-    this.#server.on('clientError', (err, socket) => {
-      this.#log.debug({ err }, 'malformed request on a k8s stream');
-      if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
-      socket.destroy();
-    });
+    this.target = target;
+    this.log = logger.child({ component: 'k8s-proxy' });
   }
 
-  /** Serves the HTTP exchanges carried by `stream` (a tunnel stream with header {kind:'k8s'}) until it ends. */
+  /** Relays the HTTP exchanges carried by `stream` (a tunnel stream with header {kind:'k8s'}) until it ends. */
   handle(stream: Duplex): void {
-    this.#open.add(stream);
-    stream.once('close', () => this.#open.delete(stream));
-    stream.on('error', () => {}); // resets by the hub are normal (caller went away); the request handler cleans up
-    this.#server.emit('connection', stream);
+    const relay = new StreamRelay(this, stream);
+    this.#open.add(relay);
+    stream.once('close', () => this.#open.delete(relay));
   }
 
+  /** Tunnel streams being relayed. */
   get openStreams(): number {
     return this.#open.size;
   }
 
+  /** Connections to the local API server (one per stream that has carried a request). */
+  get upstreamConnections(): number {
+    let n = 0;
+    for (const r of this.#open) if (r.connected) n++;
+    return n;
+  }
+
   close(): void {
-    for (const s of this.#open) s.destroy();
+    for (const r of this.#open) r.destroy();
     this.#open.clear();
-    this.#agent.destroy();
   }
 
-  #path(url: string | undefined): string {
-    const p = url && url.startsWith('/') ? url : `/${url ?? ''}`;
-    return this.#prefix + p;
+  /** A new connection to the local API server, TCP_NODELAY, TLS resumed when a session is known. */
+  connectUpstream(): Socket {
+    const t = this.target;
+    const host = t.url.hostname.replace(/^\[|\]$/g, '');
+    const https = t.url.protocol === 'https:';
+    const port = Number(t.url.port || (https ? 443 : 80));
+    if (!https) return netConnect({ host, port, noDelay: true });
+    const socket = tlsConnect({
+      host,
+      port,
+      ca: t.ca,
+      cert: t.cert,
+      key: t.key,
+      rejectUnauthorized: t.rejectUnauthorized,
+      servername: t.servername ?? (isIP(host) ? undefined : host),
+      session: this.#tlsSession,
+    });
+    socket.setNoDelay(true);
+    socket.on('session', (s: Buffer) => (this.#tlsSession = s));
+    return socket;
   }
 
-  async #credential(): Promise<string | undefined> {
+  /** The agent's own `Authorization` for the API server, asked for per request (a plugin may have refreshed it). */
+  async credential(): Promise<string | undefined> {
     try {
-      return await this.#target.authorization();
+      return await this.target.authorization();
     } catch (err) {
-      this.#log.warn({ err }, "the local cluster's credential is not available");
+      this.log.warn({ err }, "the local cluster's credential is not available");
       throw err;
     }
   }
 
-  #unreachable(res: ServerResponse, message: string): void {
-    if (res.headersSent) return void res.destroy();
-    const body = statusBody(502, message, { reason: 'ServiceUnavailable' });
-    res.writeHead(502, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
-    res.end(body);
-  }
-
-  /** 403 without touching the API server: nobody is acted as without an identity from the hub. */
-  #refuse(res: ServerResponse, reason: string): void {
-    const body = this.#refusal(reason, 'request');
-    res.writeHead(403, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
-    res.end(body);
-  }
-
-  #refuseUpgrade(socket: Duplex, reason: string): void {
-    socket.end(rawStatusResponse(403, this.#refusal(reason, 'upgrade')));
+  /** The upstream request-target for the hub's: the kubeconfig server's path prefix, if any, goes first. */
+  upstreamTarget(target: string): string {
+    return this.target.url.pathname.replace(/\/+$/, '') + target;
   }
 
   /** Counts and logs a refusal; its Status body. */
-  #refusal(reason: string, what: 'request' | 'upgrade'): string {
+  refusal(reason: string, what: 'request' | 'upgrade'): string {
     this.stats.refused++;
-    this.#log.warn({ reason }, `k8s ${what} without a valid identity refused`);
+    this.log.warn({ reason }, `k8s ${what} without a valid identity refused`);
     return statusBody(403, `${reason}: the edge agent acts only as a caller the hub authenticated`, {
       kedgeCode: AgentErrorCode.EdgeIdentityInvalid,
     });
   }
+}
 
-  #onRequest(
-    req: IncomingMessage,
-    res: ServerResponse,
-    authorization: string | undefined,
-    imp: Impersonation & { ok: true },
-  ): void {
-    this.stats.requests++;
-    // Keep-alive: the hub reuses the stream for its next request unless either side said `Connection: close`.
-    const headers = forwardHeaders(req.rawHeaders, {
-      host: this.#target.url.host,
-      authorization,
-      keepUpgrade: false,
-      impersonate: impersonationHeaders(imp),
+const EMPTY = Buffer.alloc(0);
+
+/**
+ * One tunnel stream and its connection to the API server. Reads request heads and finds where each body ends (so the
+ * next head is found), writes the rewritten head and the body bytes upstream, and pipes every upstream byte back.
+ * The hub sends its next request on a stream only after the previous response ended (it never pipelines), so an
+ * answer of the agent's own (403, 502, 400) never lands inside a relayed response; it closes the stream anyway.
+ */
+class StreamRelay {
+  readonly #proxy: K8sProxy;
+  readonly #stream: Duplex;
+  #upstream: Socket | undefined;
+  /** Bytes from the hub not yet handled. */
+  #pending: Buffer = EMPTY;
+  #state: 'head' | 'length' | 'chunked' | 'raw' | 'busy' | 'done' = 'head';
+  #remaining = 0;
+  #chunks: ChunkedBodyScanner | undefined;
+  /** The hub ended its side (FIN). */
+  #ended = false;
+  /** upstream.bytesRead when the last head went out: unchanged means its response has not started. */
+  #readAtRequest = -1;
+
+  constructor(proxy: K8sProxy, stream: Duplex) {
+    this.#proxy = proxy;
+    this.#stream = stream;
+    stream.on('data', (b: Buffer) => {
+      if (this.#state === 'done') return;
+      this.#pending = this.#pending.length === 0 ? b : Buffer.concat([this.#pending, b]);
+      this.#pump();
     });
-    const request = this.#https ? httpsRequest : httpRequest;
-    const up = request(
-      {
-        host: this.#host,
-        port: this.#port,
-        method: req.method,
-        path: this.#path(req.url),
-        headers: headers as unknown as OutgoingHttpHeaders,
-        agent: this.#agent,
-        setHost: false,
-      },
-      (upRes) => {
-        res.writeHead(upRes.statusCode ?? 502, upRes.statusMessage, responseHeaders(upRes.rawHeaders));
-        upRes.pipe(res);
-        // A watch's headers must reach the caller before its first event; otherwise they go with the first body bytes.
-        setImmediate(() => {
-          if (!res.headersSent && !res.destroyed) res.flushHeaders();
-        });
-        upRes.on('error', (err) => {
-          this.#log.debug({ err }, 'local API server response broke');
-          res.destroy(err);
-        });
-      },
-    );
-    up.on('error', (err: NodeJS.ErrnoException) => {
-      this.stats.upstreamErrors++;
-      this.#log.warn({ err, method: req.method }, 'local API server unreachable');
-      if (res.headersSent) res.destroy(err);
-      else this.#unreachable(res, 'the edge agent cannot reach its local Kubernetes API server');
+    stream.on('end', () => {
+      this.#ended = true;
+      this.#pump();
     });
-    // The caller (hub) went away: stop the local request too (ends a watch or logs -f on the edge).
-    res.on('close', () => {
-      if (!res.writableFinished) up.destroy();
-    });
-    req.on('error', () => up.destroy());
-    req.pipe(up);
+    stream.on('error', () => {}); // resets by the hub are normal (the caller went away)
+    stream.once('close', () => this.#upstream?.destroy());
   }
 
-  #onUpgrade(
-    req: IncomingMessage,
-    socket: Duplex,
-    head: Buffer,
-    authorization: string | undefined,
-    imp: Impersonation & { ok: true },
-  ): void {
-    this.stats.upgrades++;
-    const t = this.#target;
-    const upstream: Socket = this.#https
-      ? tlsConnect({
-          host: this.#host,
-          port: this.#port,
-          ca: t.ca,
-          cert: t.cert,
-          key: t.key,
-          rejectUnauthorized: t.rejectUnauthorized,
-          servername: t.servername ?? (isIP(this.#host) ? undefined : this.#host),
-        })
-      : netConnect({ host: this.#host, port: this.#port });
-    const headers = forwardHeaders(req.rawHeaders, {
-      host: t.url.host,
-      authorization,
-      keepUpgrade: true,
-      impersonate: impersonationHeaders(imp),
-    });
-    const head0 = `${req.method ?? 'GET'} ${this.#path(req.url)} HTTP/1.1\r\n${headers.map(([k, v]) => `${k}: ${v}`).join('\r\n')}\r\n\r\n`;
-    upstream.write(head0);
-    if (head.length > 0) upstream.write(head);
-    let done = false;
-    const teardown = (why: string, err?: Error): void => {
-      if (done) return;
-      done = true;
-      if (err !== undefined) this.#log.debug({ err, why }, 'upgraded k8s stream ended with an error');
-      upstream.destroy();
-      socket.destroy();
-    };
-    upstream.once('error', (err: NodeJS.ErrnoException) => {
-      if (upstream.bytesRead === 0 && socket.writable && !socket.writableEnded) {
-        this.stats.upstreamErrors++;
-        const body = statusBody(502, 'the edge agent cannot reach its local Kubernetes API server', {
-          reason: 'ServiceUnavailable',
-        });
-        socket.end(rawStatusResponse(502, body));
-        this.#log.warn({ err }, 'local API server unreachable (upgrade)');
+  get connected(): boolean {
+    return this.#upstream !== undefined && !this.#upstream.destroyed;
+  }
+
+  destroy(): void {
+    this.#state = 'done';
+    this.#upstream?.destroy();
+    this.#stream.destroy();
+  }
+
+  /** Handles pending bytes until it must wait: for more bytes, for the credential, or for upstream to drain. */
+  #pump(): void {
+    while (this.#state !== 'busy' && this.#state !== 'done') {
+      if (this.#pending.length === 0) {
+        if (this.#ended) this.#finish();
         return;
       }
-      teardown('upstream error', err);
-    });
-    socket.on('error', (err) => teardown('tunnel stream error', err));
-    upstream.pipe(socket);
-    socket.pipe(upstream);
-    upstream.once('close', () => {
-      if (!socket.writableEnded) socket.end();
-    });
-    socket.once('close', () => {
-      if (!upstream.destroyed) upstream.end();
-    });
+      if (this.#state === 'head') {
+        const r = parseRequestHead(this.#pending);
+        if (!r.ok) {
+          if (r.incomplete) {
+            if (this.#ended) this.#finish(); // a partial head and then FIN: nothing to answer
+            return;
+          }
+          this.#proxy.stats.malformed++;
+          this.#proxy.log.debug({ reason: r.reason }, 'malformed request on a k8s stream');
+          return this.#answer(r.status, statusBody(r.status, r.reason));
+        }
+        this.#pending = this.#pending.subarray(r.head.size);
+        this.#state = 'busy';
+        this.#stream.pause();
+        void this.#forward(r.head);
+        return;
+      }
+      let body: Buffer;
+      if (this.#state === 'raw') {
+        body = this.#pending;
+      } else if (this.#state === 'length') {
+        body = this.#pending.subarray(0, this.#remaining);
+        this.#remaining -= body.length;
+        if (this.#remaining === 0) this.#state = 'head';
+      } else {
+        const end = (this.#chunks as ChunkedBodyScanner).scan(this.#pending);
+        if (end instanceof Error) {
+          this.#proxy.stats.malformed++;
+          return this.destroy(); // part of this request is upstream already: nothing sane to answer
+        }
+        body = end < 0 ? this.#pending : this.#pending.subarray(0, end);
+        if (end >= 0) this.#state = 'head';
+      }
+      this.#pending = this.#pending.subarray(body.length);
+      if (this.#upstream !== undefined && !this.#upstream.write(body)) {
+        this.#stream.pause();
+        this.#upstream.once('drain', () => {
+          if (this.#state !== 'busy') this.#stream.resume();
+        });
+      }
+    }
   }
+
+  /** Checks the caller's identity, asks for the agent's credential, then sends the rewritten head upstream. */
+  async #forward(head: RequestHead): Promise<void> {
+    const proxy = this.#proxy;
+    const what = head.upgrade ? 'upgrade' : 'request';
+    const identity = head.headers.find(([k]) => k.toLowerCase() === EDGE_IDENTITY_HEADER)?.[1];
+    const imp: Impersonation = impersonationFor(identity);
+    if (!imp.ok) return this.#answer(403, proxy.refusal(imp.reason, what));
+    let authorization: string | undefined;
+    try {
+      authorization = await proxy.credential();
+    } catch {
+      return this.#answer(502, unreachableBody('the edge agent has no credential for its local Kubernetes API server'));
+    }
+    if (this.#state === 'done') return; // the stream closed meanwhile
+    if (head.upgrade) proxy.stats.upgrades++;
+    else proxy.stats.requests++;
+    const lines = forwardHeaders(head.headers, {
+      host: proxy.target.url.host,
+      authorization,
+      upgrade: head.upgrade,
+      close: head.close,
+      impersonate: impersonationHeaders(imp),
+    });
+    let out = `${head.method} ${proxy.upstreamTarget(head.target)} HTTP/1.1\r\n`;
+    for (const [k, v] of lines) out += `${k}: ${v}\r\n`;
+    const upstream = this.#upstream ?? this.#connect();
+    this.#readAtRequest = upstream.bytesRead;
+    upstream.write(`${out}\r\n`);
+    if (head.upgrade) this.#state = 'raw';
+    else if (head.body.kind === 'length') {
+      this.#state = 'length';
+      this.#remaining = head.body.length;
+    } else if (head.body.kind === 'chunked') {
+      this.#state = 'chunked';
+      this.#chunks ??= new ChunkedBodyScanner();
+    } else this.#state = 'head';
+    this.#stream.resume();
+    this.#pump();
+  }
+
+  #connect(): Socket {
+    const upstream = this.#proxy.connectUpstream();
+    this.#upstream = upstream;
+    upstream.on('data', (b: Buffer) => {
+      if (!this.#stream.write(b)) upstream.pause();
+    });
+    this.#stream.on('drain', () => upstream.resume());
+    // The API server closed (it said Connection: close, or went away): FIN to the hub, which drops the stream.
+    upstream.on('end', () => {
+      this.#state = 'done';
+      this.#stream.end();
+    });
+    upstream.on('error', (err: NodeJS.ErrnoException) => {
+      if (this.#state === 'done') return;
+      if (upstream.bytesRead === this.#readAtRequest) {
+        // No byte of the answer yet: the hub gets a Status it can show the caller.
+        this.#proxy.stats.upstreamErrors++;
+        this.#proxy.log.warn({ err }, 'local API server unreachable');
+        return this.#answer(502, unreachableBody('the edge agent cannot reach its local Kubernetes API server'));
+      }
+      this.#proxy.log.debug({ err }, 'connection to the local API server broke');
+      this.destroy();
+    });
+    upstream.on('close', () => {
+      if (this.#state !== 'done') this.destroy();
+    });
+    return upstream;
+  }
+
+  /** The hub ended its side and everything it sent is handled: end ours towards the API server. */
+  #finish(): void {
+    if (this.#upstream === undefined || this.#upstream.destroyed) {
+      this.#state = 'done';
+      this.#stream.end();
+      return;
+    }
+    this.#upstream.end(); // the API server answers what it has and closes: 'end' above ends the stream
+  }
+
+  /** An answer of the agent's own, then FIN: the stream carries nothing after it. */
+  #answer(code: number, body: string): void {
+    this.#state = 'done';
+    this.#upstream?.destroy();
+    if (this.#stream.writable) this.#stream.end(rawStatusResponse(code, body));
+    else this.#stream.destroy();
+  }
+}
+
+function unreachableBody(message: string): string {
+  return statusBody(502, message, { reason: 'ServiceUnavailable' });
 }
 
 function isIP(host: string): boolean {
