@@ -1,6 +1,8 @@
 // Each agent mode loads only its own code: a server-mode agent (a Raspberry Pi) never loads the Kubernetes client,
-// the reconciler or the k8s proxy, and a kubernetes-mode agent never loads ssh2. Checked on the static import graph
-// (dynamic `import()` is how agent.ts picks a mode and how the host-key scan loads ssh2).
+// the reconciler or the k8s proxy, and a kubernetes-mode agent never loads ssh2. Neither loads client-node's KubeConfig
+// (its index loads the whole generated API, ~85 MB RSS): only its entry parser, config_types.js; the index is
+// imported dynamically for exec/auth-provider users only (src/kube/kubeconfig-options.ts). Checked on the static
+// import graph (dynamic `import()` is how agent.ts picks a mode and how the host-key scan loads ssh2).
 import { describe, expect, it } from '@jest/globals';
 import { readFileSync } from 'node:fs';
 import { dirname, relative, resolve } from 'node:path';
@@ -10,7 +12,10 @@ const AGENT = dirname(fileURLToPath(import.meta.url));
 const SRC = resolve(AGENT, '..');
 const STATIC_IMPORT = /^(?:import|export)\s+(?!type\b)(?:[^'";]*?\sfrom\s+)?'([^']+)'/gm;
 
-/** Every file (relative to src/) and package reachable from `entry` through static, non-type imports. */
+/**
+ * Every file (relative to src/) and package reachable from `entry` through static, non-type imports: a package's
+ * main entry as `pkg:<name>`; a file inside one as `pkg:<name>/<path>` and `pkg:<name>/*`.
+ */
 function staticGraph(entry: string): Set<string> {
   const seen = new Set<string>();
   const visit = (file: string): void => {
@@ -20,13 +25,14 @@ function staticGraph(entry: string): Set<string> {
     for (const m of readFileSync(file, 'utf8').matchAll(STATIC_IMPORT)) {
       const spec = m[1] ?? '';
       if (spec.startsWith('.')) visit(resolve(dirname(file), spec));
-      else if (!spec.startsWith('node:'))
-        seen.add(
-          `pkg:${spec
-            .split('/')
-            .slice(0, spec.startsWith('@') ? 2 : 1)
-            .join('/')}`,
-        );
+      else if (!spec.startsWith('node:')) {
+        const name = spec
+          .split('/')
+          .slice(0, spec.startsWith('@') ? 2 : 1)
+          .join('/');
+        if (name === spec) seen.add(`pkg:${name}`);
+        else seen.add(`pkg:${spec}`).add(`pkg:${name}/*`);
+      }
     }
   };
   visit(resolve(AGENT, entry));
@@ -40,6 +46,7 @@ const KUBERNETES_ONLY = [
   'agent/workload/reconciler.ts',
   'kube/kubeconfig.ts',
   'pkg:@kubernetes/client-node',
+  'pkg:@kubernetes/client-node/*',
 ];
 
 describe('agent module graph', () => {
@@ -59,6 +66,14 @@ describe('agent module graph', () => {
     const g = staticGraph('server/server-agent.ts');
     expect(g).toContain('agent/server/ssh-relay.ts');
     for (const f of [...KUBERNETES_ONLY, 'pkg:ssh2']) expect(g).not.toContain(f);
+  });
+
+  it("kubernetes mode loads client-node's kubeconfig entry parser, never its index", () => {
+    const g = staticGraph('kubernetes-agent.ts');
+    expect([...g].filter((f) => f.startsWith('pkg:@kubernetes/client-node'))).toEqual([
+      'pkg:@kubernetes/client-node/dist/config_types.js',
+      'pkg:@kubernetes/client-node/*',
+    ]);
   });
 
   it('kubernetes mode loads nothing of server mode', () => {

@@ -1,13 +1,14 @@
-// One context of a client-node KubeConfig → the KubeClientOptions of the project's own (kcp-aware, undici) client:
+// One context of a kubeconfig (kubeconfig.ts) → the KubeClientOptions of the project's own (kcp-aware, undici) client:
 // server, CA, insecure, TLS server name, client certificate, and the credential. Static credentials (token, token
 // file, client certificate, basic auth) become plain options; exec and auth-provider users (EKS, GKE, OIDC, …)
 // become an `authorization` hook that asks client-node per request — client-node runs the plugin and caches its
 // ExecCredential until `expirationTimestamp`, so the hook is cheap between refreshes and never holds a stale token.
+// client-node is imported on the hook's first call only: it costs ~85 MB RSS, which static credentials never need.
 import { readFileSync } from 'node:fs';
 import type { RequestOptions } from 'node:https';
-import { KubeConfig } from '@kubernetes/client-node';
-import type { User } from '@kubernetes/client-node';
+import type { KubeConfig as ClientNodeKubeConfig, User } from '@kubernetes/client-node';
 import type { KubeClientOptions } from './client.ts';
+import type { KubeConfig } from './kubeconfig.ts';
 import { KubeconfigErrorCode, kubeconfigError } from './kubeconfig-errors.ts';
 
 /**
@@ -84,13 +85,18 @@ export function kubeClientOptionsFromKubeConfig(
  * is filled only when a run completes, and an agent starts several requests at once.
  */
 function pluginAuthorization(user: User, where: string): () => Promise<string | undefined> {
-  const pinned = new KubeConfig();
-  const pinnedUser: User = { name: user.name, exec: user.exec, authProvider: user.authProvider };
-  // The cluster is a placeholder: only the credential is used, and client-node refuses http:// servers here.
-  pinned.loadFromClusterAndUser(
-    { name: 'credential', server: 'https://credential.invalid', skipTLSVerify: false },
-    pinnedUser,
-  );
+  let pinnedKubeConfig: Promise<ClientNodeKubeConfig> | undefined;
+  const pinned = (): Promise<ClientNodeKubeConfig> =>
+    (pinnedKubeConfig ??= import('@kubernetes/client-node').then(({ KubeConfig: ClientNodeKubeConfig }) => {
+      const kc = new ClientNodeKubeConfig();
+      const pinnedUser: User = { name: user.name, exec: user.exec, authProvider: user.authProvider };
+      // The cluster is a placeholder: only the credential is used, and client-node refuses http:// servers here.
+      kc.loadFromClusterAndUser(
+        { name: 'credential', server: 'https://credential.invalid', skipTLSVerify: false },
+        pinnedUser,
+      );
+      return kc;
+    }));
   const plugin = user.exec
     ? `exec plugin ${(user.exec as { command?: string }).command ?? '(no command)'}`
     : `auth-provider ${(user.authProvider as { name?: string }).name ?? '?'}`;
@@ -98,7 +104,7 @@ function pluginAuthorization(user: User, where: string): () => Promise<string | 
   const fetchHeader = async (): Promise<string | undefined> => {
     const opts: RequestOptions = {};
     try {
-      await pinned.applyToHTTPSOptions(opts);
+      await (await pinned()).applyToHTTPSOptions(opts);
     } catch (cause) {
       const detail = cause instanceof Error && cause.message.trim() !== '' ? cause.message.trim() : String(cause);
       throw kubeconfigError(

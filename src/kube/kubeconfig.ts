@@ -1,11 +1,15 @@
-// Reads kubeconfigs into @kubernetes/client-node's KubeConfig: one file, a KUBECONFIG list merged the way kubectl
-// merges it, YAML text, or the pod's in-cluster service account; `loadKubeconfig` turns the result into the
-// KubeClientOptions of the project's own client (see kubeconfig-options.ts). Every failure is a KedgeError with a
+// Reads kubeconfigs into their clusters, users and contexts (client-node's shapes): one file, a KUBECONFIG list merged
+// the way kubectl merges it, YAML text, or the pod's in-cluster service account; `loadKubeconfig` turns the result into
+// the KubeClientOptions of the project's own client (see kubeconfig-options.ts). Every failure is a KedgeError with a
 // KEDGE_KUBECONFIG_* code and a message naming the file and, where it applies, the context.
+// Only client-node's entry parser (config_types.js, which loads nothing else) is imported here: its KubeConfig class
+// loads the whole generated API (~85 MB RSS, docs/benchmarks.md "Agent memory"), so it is loaded only for an exec or
+// auth-provider user, by kubeconfig-options.ts.
 import { existsSync, readFileSync } from 'node:fs';
-import { delimiter, dirname, isAbsolute, resolve } from 'node:path';
-import { KubeConfig } from '@kubernetes/client-node';
+import { delimiter, dirname, isAbsolute, join, resolve } from 'node:path';
+import { isIPv6 } from 'node:net';
 import type { Cluster, Context, User } from '@kubernetes/client-node';
+import { newClusters, newContexts, newUsers } from '@kubernetes/client-node/dist/config_types.js';
 import { parse } from 'yaml';
 import { KubeClient } from './client.ts';
 import type { KubeClientOptions } from './client.ts';
@@ -22,6 +26,37 @@ export type KubeconfigSource =
 
 export const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
 
+/** The entries of a kubeconfig, with the look-ups client-node's KubeConfig has for them. */
+export class KubeConfig {
+  readonly clusters: Cluster[];
+  readonly users: User[];
+  readonly contexts: Context[];
+  readonly currentContext: string | undefined;
+
+  constructor(clusters: Cluster[], users: User[], contexts: Context[], currentContext: string | undefined) {
+    this.clusters = clusters;
+    this.users = users;
+    this.contexts = contexts;
+    this.currentContext = currentContext;
+  }
+
+  getCurrentContext(): string | undefined {
+    return this.currentContext;
+  }
+
+  getContextObject(name: string): Context | undefined {
+    return this.contexts.find((c) => c.name === name);
+  }
+
+  getCluster(name: string): Cluster | undefined {
+    return this.clusters.find((c) => c.name === name);
+  }
+
+  getUser(name: string): User | undefined {
+    return this.users.find((u) => u.name === name);
+  }
+}
+
 /** `a:b::c` ($KUBECONFIG) → `['a', 'b', 'c']`. */
 export function kubeconfigPaths(list: string): string[] {
   return list.split(delimiter).filter((p) => p !== '');
@@ -35,7 +70,7 @@ export function describeSource(source: KubeconfigSource): string {
   return 'in-cluster service account';
 }
 
-/** Reads `source` into a client-node KubeConfig (nothing is run or contacted yet). */
+/** Reads `source` into its entries (nothing is run or contacted yet). */
 export function readKubeConfig(source: KubeconfigSource): KubeConfig {
   if ('inCluster' in source) return inClusterKubeConfig(source.pathPrefix);
   if ('yaml' in source) return fromText(source.yaml, undefined, describeSource(source));
@@ -76,13 +111,22 @@ export function fromKubeconfig(
  * client-node's own token-file provider — the shape `loadFromCluster` uses for the service-account token.
  */
 function fromText(text: string, baseDir: string | undefined, what: string): KubeConfig {
-  const kc = new KubeConfig();
-  let raw: { users?: { name?: unknown; user?: { tokenFile?: unknown } }[] } | null;
+  type Raw = {
+    clusters?: unknown;
+    contexts?: unknown;
+    users?: { name?: unknown; user?: { tokenFile?: unknown } }[];
+    'current-context'?: unknown;
+  };
+  let raw: Raw | null;
+  let clusters: Cluster[];
+  let contexts: Context[];
+  let parsedUsers: User[];
   try {
-    raw = parse(text) as typeof raw;
+    raw = parse(text) as Raw | null;
     if (raw !== null && (typeof raw !== 'object' || Array.isArray(raw))) throw new Error('not a YAML mapping');
-    kc.loadFromString(raw === null ? '{}' : text);
-    if (baseDir !== undefined) kc.makePathsAbsolute(baseDir);
+    clusters = newClusters(raw?.clusters);
+    contexts = newContexts(raw?.contexts);
+    parsedUsers = newUsers(raw?.users);
   } catch (cause) {
     throw kubeconfigError(KubeconfigErrorCode.Invalid, `${what}: ${(cause as Error).message}`, cause);
   }
@@ -92,20 +136,29 @@ function fromText(text: string, baseDir: string | undefined, what: string): Kube
     const f = u?.user?.tokenFile;
     if (typeof u?.name === 'string' && typeof f === 'string' && f !== '') tokenFiles.set(u.name, abs(f));
   }
-  kc.users = kc.users.map((u): User => {
+  const absFile = <T extends string | undefined | null>(f: T): T => (f ? (abs(f) as T) : f);
+  const users = parsedUsers.map((u): User => {
     const tokenFile = tokenFiles.get(u.name);
     const exec = u.exec as { command?: string } | null | undefined;
     // kubectl: a relative command with a separator is relative to the kubeconfig; a bare name is looked up in PATH.
     const command = exec?.command?.includes('/') ? abs(exec.command) : exec?.command;
     return {
       ...u,
+      certFile: absFile(u.certFile),
+      keyFile: absFile(u.keyFile),
       ...(exec && command !== exec.command ? { exec: { ...exec, command } } : {}),
       ...(tokenFile !== undefined && !u.token && !u.authProvider
         ? { authProvider: { name: 'tokenFile', config: { tokenFile } } }
         : {}),
     };
   });
-  return kc;
+  const current = raw?.['current-context'];
+  return new KubeConfig(
+    clusters.map((c) => ({ ...c, caFile: absFile(c.caFile) })),
+    users,
+    contexts,
+    typeof current === 'string' ? current : undefined,
+  );
 }
 
 /** kubectl's merge: the first file that names a cluster, user or context wins; so does the first current-context. */
@@ -115,14 +168,12 @@ function merge(parts: KubeConfig[]): KubeConfig {
     for (const list of lists) for (const e of list) if (!seen.has(e.name)) seen.set(e.name, e);
     return [...seen.values()];
   };
-  const kc = new KubeConfig();
-  kc.loadFromOptions({
-    clusters: firstByName<Cluster>(parts.map((p) => p.clusters)),
-    users: firstByName<User>(parts.map((p) => p.users)),
-    contexts: firstByName<Context>(parts.map((p) => p.contexts)),
-    currentContext: parts.map((p) => p.getCurrentContext()).find((c) => typeof c === 'string' && c !== ''),
-  });
-  return kc;
+  return new KubeConfig(
+    firstByName<Cluster>(parts.map((p) => p.clusters)),
+    firstByName<User>(parts.map((p) => p.users)),
+    firstByName<Context>(parts.map((p) => p.contexts)),
+    parts.map((p) => p.getCurrentContext()).find((c) => typeof c === 'string' && c !== ''),
+  );
 }
 
 function inClusterKubeConfig(pathPrefix = ''): KubeConfig {
@@ -133,7 +184,22 @@ function inClusterKubeConfig(pathPrefix = ''): KubeConfig {
       'in-cluster service account: not in a cluster (KUBERNETES_SERVICE_HOST/PORT unset)',
     );
   }
-  const kc = new KubeConfig();
-  kc.loadFromCluster(pathPrefix);
-  return kc;
+  // As client-node's loadFromCluster: plain HTTP on the usual insecure ports, the token file re-read by the client.
+  const scheme = port === '80' || port === '8080' || port === '8001' ? 'http' : 'https';
+  const sa = (f: string): string => `${pathPrefix}${join(SERVICE_ACCOUNT_DIR, f)}`;
+  const namespaceFile = sa('namespace');
+  const namespace = existsSync(namespaceFile) ? readFileSync(namespaceFile, 'utf8') : undefined;
+  return new KubeConfig(
+    [
+      {
+        name: 'inCluster',
+        caFile: sa('ca.crt'),
+        server: `${scheme}://${isIPv6(host) ? `[${host}]` : host}:${port}`,
+        skipTLSVerify: false,
+      },
+    ],
+    [{ name: 'inClusterUser', authProvider: { name: 'tokenFile', config: { tokenFile: sa('token') } } }],
+    [{ name: 'inClusterContext', cluster: 'inCluster', user: 'inClusterUser', namespace }],
+    'inClusterContext',
+  );
 }
