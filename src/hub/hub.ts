@@ -256,9 +256,9 @@ export async function startHub(opts: HubOptions, log: Logger): Promise<Hub> {
       await controllers?.stop();
       await edges?.stop();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      // Upgraded sockets (tunnels, exec, port-forward) are not HTTP connections to Node: a peer that keeps one half
-      // open would hold server.close() forever. A stopping hub owes no client a goodbye.
-      server.closeAllConnections();
+      // Every connection is destroyed, HTTP/1.1, HTTP/2 and upgraded alike (tunnels, exec, port-forward are not HTTP
+      // connections to Node): a peer that keeps one half open would hold server.close() forever. A stopping hub owes
+      // no client a goodbye.
       for (const socket of sockets) socket.destroy();
       await closed;
       await kcp?.close();

@@ -31,6 +31,7 @@ async function scrape(
 
 const OWN = [
   'kedge_hub_http_requests_total',
+  'kedge_hub_connections_total',
   'kedge_hub_tunnel_sessions',
   'kedge_hub_tunnel_connects_total',
   'kedge_hub_tunnel_disconnects_total',
@@ -51,6 +52,7 @@ describe('hub metrics', () => {
     const got = await scrape(createMetrics());
     const want: Record<string, [string, string[]]> = {
       kedge_hub_http_requests_total: ['counter', ['route', 'code']],
+      kedge_hub_connections_total: ['counter', ['protocol']],
       kedge_hub_tunnel_sessions: ['gauge', []],
       kedge_hub_tunnel_connects_total: ['counter', []],
       kedge_hub_tunnel_disconnects_total: ['counter', []],

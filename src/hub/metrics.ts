@@ -48,6 +48,8 @@ export interface ControllerMetrics {
 export interface HubMetrics {
   registry: Registry;
   httpRequests: Counter<'route' | 'code'>;
+  /** TLS connections accepted, by the protocol ALPN chose: `h2` or `http/1.1`. */
+  connections: Counter<'protocol'>;
   edges: EdgeMetrics;
   controllers: ControllerMetrics;
 }
@@ -86,6 +88,12 @@ export function createMetrics(): HubMetrics {
     name: 'kedge_hub_http_requests_total',
     help: 'HTTP requests served by the hub, by route and status code.',
     labelNames: ['route', 'code'] as const,
+    registers,
+  });
+  const connections = new Counter({
+    name: 'kedge_hub_connections_total',
+    help: 'TLS connections accepted by the hub, by the protocol ALPN chose (h2, http/1.1).',
+    labelNames: ['protocol'] as const,
     registers,
   });
   const tunnelSessions = new Gauge({
@@ -223,6 +231,7 @@ export function createMetrics(): HubMetrics {
   return {
     registry: Registry.merge([processRegistry, own]),
     httpRequests,
+    connections,
     edges: {
       tunnelConnected(sessions) {
         tunnelConnects.inc();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { connectionListed, endToEndHeaders } from './http-headers.ts';
+import { connectionListed, endToEndHeaders, isHopHeader } from './http-headers.ts';
 
 describe('hop-by-hop headers', () => {
   it('lists the Connection tokens lower-cased', () => {
@@ -19,5 +19,12 @@ describe('hop-by-hop headers', () => {
         'set-cookie': ['a', 'b'],
       }),
     ).toEqual({ 'content-type': 'application/json', 'set-cookie': ['a', 'b'] });
+  });
+
+  it('drops HTTP/2 pseudo-headers, which Node lists among an HTTP/2 message’s headers', () => {
+    expect(endToEndHeaders({ ':status': '200', ':path': '/', 'content-type': 'text/plain' })).toEqual({
+      'content-type': 'text/plain',
+    });
+    expect([':authority', 'upgrade', 'accept'].map(isHopHeader)).toEqual([true, true, false]);
   });
 });

@@ -17,7 +17,7 @@ import {
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { EDGE_IDENTITY_HEADER, encodeEdgeIdentity, type EdgeIdentity } from '../../api/edge-identity.ts';
-import { HOP_BY_HOP_HEADERS, endToEndHeaders } from '../../kube/http-headers.ts';
+import { endToEndHeaders, isHopHeader } from '../../kube/http-headers.ts';
 import { StreamKind, type TunnelSession } from '../../tunnel/index.ts';
 import { HubErrorCode } from '../errors.ts';
 import { sendStatus, writeSocketStatus } from '../server/status.ts';
@@ -25,7 +25,8 @@ import { sendStatus, writeSocketStatus } from '../server/status.ts';
 /**
  * Request headers for the edge: the caller's credentials and asserted identities (Authorization, Cookie,
  * Impersonate-*, X-Remote-*, a caller-sent kedge-identity) never cross the tunnel; the identity the hub authenticated
- * does, as the only kedge-identity header.
+ * does, as the only kedge-identity header. The stream carries HTTP/1.1 whatever the caller spoke: HTTP/2
+ * pseudo-headers are dropped like hop-by-hop ones.
  */
 export function edgeRequestHeaders(
   h: IncomingHttpHeaders,
@@ -34,7 +35,7 @@ export function edgeRequestHeaders(
 ): Record<string, string | string[]> {
   const out: Record<string, string | string[]> = {};
   for (const [k, v] of Object.entries(h)) {
-    if (v === undefined || HOP_BY_HOP_HEADERS.has(k) || k === 'authorization' || k === 'cookie') continue;
+    if (v === undefined || isHopHeader(k) || k === 'authorization' || k === 'cookie') continue;
     if (k.startsWith('impersonate-') || k.startsWith('x-remote-') || k.startsWith('proxy-')) continue;
     if (k === EDGE_IDENTITY_HEADER) continue;
     out[k] = v;

@@ -7,7 +7,7 @@ import { Agent, request as httpsRequest } from 'node:https';
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { bearerToken, type Authenticator } from '../auth/identity.ts';
-import { HOP_BY_HOP_HEADERS, endToEndHeaders } from '../../kube/http-headers.ts';
+import { endToEndHeaders, isHopHeader } from '../../kube/http-headers.ts';
 import { WORKSPACE_TENANTS } from '../../api/constants.ts';
 import { isUnderWorkspace, parseClusterPath } from './paths.ts';
 import { discardBody } from './body.ts';
@@ -80,12 +80,11 @@ export function kcpProxyHandler(opts: KcpProxyOptions, authn: Authenticator, log
   };
 }
 
-/** Copies end-to-end headers, dropping any identity a client could try to assert to kcp. */
+/** Copies end-to-end headers (no HTTP/2 pseudo-headers), dropping any identity a client could try to assert to kcp. */
 export function forwardHeaders(h: IncomingHttpHeaders): Record<string, string | string[]> {
   const out: Record<string, string | string[]> = {};
   for (const [k, v] of Object.entries(h)) {
-    if (v === undefined || HOP_BY_HOP_HEADERS.has(k) || k.startsWith('impersonate-') || k.startsWith('x-remote-'))
-      continue;
+    if (v === undefined || isHopHeader(k) || k.startsWith('impersonate-') || k.startsWith('x-remote-')) continue;
     out[k] = v;
   }
   return out;

@@ -18,7 +18,7 @@ import { tenantPath } from '../tenancy/tenants.ts';
 import { ensureDevPki } from '../tls.ts';
 import { readBody, BodyTooLargeError } from './body.ts';
 import { kcpProxyHandler } from './kcp-proxy.ts';
-import { createHubServer, MAX_HEADER_BYTES } from './server.ts';
+import { createHubServer, MAX_HEADER_BYTES, type HubServer } from './server.ts';
 import { sendStatus } from './status.ts';
 import { upload as send } from './test-upload.ts';
 
@@ -29,7 +29,7 @@ const tls = { cert: readFileSync(pki.certFile), key: readFileSync(pki.keyFile) }
 const ca = readFileSync(pki.caFile);
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-function listen(server: HttpServer | HttpsServer, scheme: 'http' | 'https'): Promise<string> {
+function listen(server: HttpServer | HttpsServer | HubServer, scheme: 'http' | 'https'): Promise<string> {
   return new Promise((resolve) =>
     server.listen(0, '127.0.0.1', () => {
       resolve(`${scheme}://127.0.0.1:${(server.address() as AddressInfo).port}`);
@@ -37,13 +37,14 @@ function listen(server: HttpServer | HttpsServer, scheme: 'http' | 'https'): Pro
   );
 }
 
-function close(server: HttpServer | HttpsServer): Promise<void> {
-  server.closeAllConnections();
+/** The hub's server has no closeAllConnections: the tests' clients close their own connections. */
+function close(server: HttpServer | HttpsServer | HubServer): Promise<void> {
+  if ('closeAllConnections' in server) server.closeAllConnections();
   return new Promise((r) => server.close(() => r()));
 }
 
 describe('oversized headers', () => {
-  let hub: HttpsServer;
+  let hub: HubServer;
   let url = '';
   beforeAll(async () => {
     hub = createHubServer(
@@ -116,7 +117,9 @@ describe('bounded bodies', () => {
 describe('the /clusters proxy', () => {
   let kcp: HttpsServer;
   let front: HttpServer;
+  let hub: HubServer;
   let url = '';
+  let hubURL = '';
   let kcpRead = 0;
   beforeAll(async () => {
     // Answers like kube-apiserver behind Go's net/http: reads up to its limit, answers 413, half-closes, and
@@ -147,8 +150,16 @@ describe('the /clusters proxy', () => {
     const proxy = kcpProxyHandler({ kcpURL, kcpCA: ca }, authn, log);
     front = createHttpServer((req, res) => void proxy(req, res));
     url = await listen(front, 'http');
+    hub = createHubServer(
+      tls,
+      { isReady: () => true, tokenLogin: () => {}, tokenReview: () => {}, kcpProxy: proxy },
+      createMetrics(),
+      log,
+    );
+    hubURL = await listen(hub, 'https');
   });
   afterAll(async () => {
+    await close(hub);
     await close(front);
     await close(kcp);
   });
@@ -169,6 +180,20 @@ describe('the /clusters proxy', () => {
       code: 413,
       message: 'Request entity too large: limit is 3145728',
     });
+    expect(kcpRead).toBeLessThan(20 * 1024 * 1024);
+  });
+
+  it('relays kcp’s early 413 to an HTTP/2 client through the hub’s listener, and stops uploading', async () => {
+    kcpRead = 0;
+    const a = await send(hubURL, {
+      ca,
+      path,
+      size: 20 * 1024 * 1024,
+      headers: { authorization: 'Bearer good-token' },
+      http2: true,
+    });
+    expect(a.status).toBe(413);
+    expect(a.json()).toMatchObject({ kind: 'Status', code: 413 });
     expect(kcpRead).toBeLessThan(20 * 1024 * 1024);
   });
 });

@@ -1,8 +1,17 @@
-// The hub's single HTTPS listener and its route table (docs/kcp.md, docs/agent-protocol.md). Paths are checked for unsafe forms before
-// routing; every error is a Kubernetes Status JSON without internal detail.
-import { createServer, type Server } from 'node:https';
+// The hub's single HTTPS listener and its route table (docs/kcp.md, docs/agent-protocol.md). ALPN offers `h2` and
+// `http/1.1`: plain requests are served over either through Node's HTTP/2 compatibility API, protocol upgrades (the
+// agent tunnel, exec/attach/port-forward) only over HTTP/1.1. Paths are checked for unsafe forms before routing;
+// every error is a Kubernetes Status JSON without internal detail.
+import {
+  createSecureServer,
+  type Http2SecureServer,
+  type Http2ServerRequest,
+  type Http2ServerResponse,
+  type ServerHttp2Session,
+} from 'node:http2';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
+import type { TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
 import type { HubMetrics } from '../metrics.ts';
 import { unsafePathReason } from './paths.ts';
@@ -13,9 +22,29 @@ import { LOGIN_CONFIG_PATH } from '../../api/login-config.ts';
 
 export type Handler = (req: IncomingMessage, res: ServerResponse) => Promise<void> | void;
 export type UpgradeHandler = (req: IncomingMessage, socket: Duplex, head: Buffer) => Promise<void> | void;
+export type HubServer = Http2SecureServer;
 
-/** Node's own default, stated so the 431 reply can name it. Total size of the request line and headers. */
+/**
+ * Node's own default, stated so the 431 reply can name it. HTTP/1.1: the request line and headers as sent; HTTP/2:
+ * the decoded header list, pseudo-headers included.
+ */
 export const MAX_HEADER_BYTES = 16 * 1024;
+
+/**
+ * HTTP/2 SETTINGS the hub advertises. kube-apiserver and kcp leave `--http2-max-streams-per-connection` at 0, which is
+ * Go's default of 250 concurrent streams: a client tuned against them (client-go opens a stream per watch) gets the
+ * same room through the hub, and more streams wait in the client instead of costing the hub memory. The header list
+ * limit is twice MAX_HEADER_BYTES: Node resets a stream over it (ENHANCE_YOUR_CALM) before the hub sees it, so lists
+ * between the two still get the 431 Status HTTP/1.1 gets.
+ */
+export const H2_SETTINGS = { maxConcurrentStreams: 250, maxHeaderListSize: 2 * MAX_HEADER_BYTES } as const;
+
+/**
+ * An HTTP/2 connection with no open stream for this long is closed with GOAWAY: the HTTP/2 counterpart of HTTP/1.1's
+ * headers timeout and keep-alive timeout (kube-apiserver's idle timeout is 90 s too). A watch is an open stream, so
+ * a quiet watch never counts as idle.
+ */
+export const H2_IDLE_MS = 90_000;
 
 export interface Routes {
   /** True once bootstrap finished: gates the user routes. */
@@ -41,25 +70,47 @@ export function createHubServer(
   routes: Routes,
   metrics: HubMetrics,
   log: Logger,
-): Server {
-  const server = createServer({ cert: tls.cert, key: tls.key, maxHeaderSize: MAX_HEADER_BYTES }, (req, res) => {
-    const route = routeName(req.url ?? '/');
-    res.on('finish', () => metrics.httpRequests.inc({ route, code: String(res.statusCode) }));
-    Promise.resolve(dispatch(req, res, route)).catch((err: unknown) => {
-      log.error({ err, route }, 'request failed');
-      sendStatus(res, 500, 'internal error');
-    });
+  opts: { h2IdleMs?: number } = {},
+): HubServer {
+  const server = createSecureServer(
+    { cert: tls.cert, key: tls.key, allowHTTP1: true, settings: H2_SETTINGS },
+    (req: IncomingMessage | Http2ServerRequest, res: ServerResponse | Http2ServerResponse) => {
+      // The route handlers are written against node:http's types; HTTP/2 requests reach them through the compatibility
+      // API, which has every member they use (server.test.ts runs the routes over both protocols).
+      const r = req as IncomingMessage;
+      const s = res as ServerResponse;
+      const route = routeName(r.url ?? '/');
+      s.on('finish', () => metrics.httpRequests.inc({ route, code: String(s.statusCode) }));
+      if (r.httpVersionMajor === 2 && headerListBytes(r.rawHeaders) > MAX_HEADER_BYTES) {
+        return sendStatus(s, ...clientErrorReply('HPE_HEADER_OVERFLOW'));
+      }
+      Promise.resolve(dispatch(r, s, route)).catch((err: unknown) => {
+        log.error({ err, route }, 'request failed');
+        sendStatus(s, 500, 'internal error');
+      });
+    },
+  );
+  // Limits of HTTP/1.1 connections: the compatibility server reads them from these properties, not from options.
+  Object.assign(server, {
+    maxHeaderSize: MAX_HEADER_BYTES,
+    headersTimeout: 30_000,
+    requestTimeout: 0, // watches are long-lived
   });
-  // Requests Node's parser refuses (headers too large, malformed) get a Status body too, not Node's bare reply.
+  server.on('secureConnection', (socket: TLSSocket) => {
+    metrics.connections.inc({ protocol: socket.alpnProtocol === 'h2' ? 'h2' : 'http/1.1' });
+  });
+  server.on('session', (session: ServerHttp2Session) => closeWhenIdle(session, opts.h2IdleMs ?? H2_IDLE_MS));
+  // A broken HTTP/2 connection or stream (protocol error, reset) concerns that client only; Node already closed it.
+  server.on('sessionError', (err: Error) => log.debug({ err }, 'HTTP/2 connection error'));
+  // HTTP/1.1 requests Node's parser refuses (headers too large, malformed) get a Status body too, not Node's bare reply.
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
     if (err.code === 'ECONNRESET' || !socket.writable) return socket.destroy();
     const [code, message] = clientErrorReply(err.code);
     metrics.httpRequests.inc({ route: 'client-error', code: String(code) });
     writeSocketStatus(socket, code, message);
   });
-  server.headersTimeout = 30_000;
-  server.requestTimeout = 0; // watches are long-lived
-  // Upgrades (the agent tunnel, exec/attach/port-forward through the edges-proxy); everything else refuses them.
+  // Upgrades (the agent tunnel, exec/attach/port-forward through the edges-proxy) arrive on HTTP/1.1 connections only
+  // (HTTP/2 has no Upgrade; the hub does not offer RFC 8441 extended CONNECT); everything else refuses them.
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', () => {});
     const route = routeName(req.url ?? '/');
@@ -156,6 +207,35 @@ export function clientErrorReply(code: string | undefined): [number, string] {
     default:
       return [400, 'malformed HTTP request'];
   }
+}
+
+/**
+ * The size of an HTTP/2 request's decoded header list, as SETTINGS_MAX_HEADER_LIST_SIZE counts it (RFC 9113 §6.5.2:
+ * name and value octets plus 32 per field).
+ */
+export function headerListBytes(rawHeaders: readonly string[]): number {
+  let n = 0;
+  for (const field of rawHeaders) n += Buffer.byteLength(field);
+  return n + 16 * rawHeaders.length;
+}
+
+/** Closes (GOAWAY) an HTTP/2 connection once it had no open stream for `idleMs`. */
+function closeWhenIdle(session: ServerHttp2Session, idleMs: number): void {
+  let open = 0;
+  let timer: NodeJS.Timeout | undefined;
+  const arm = (): void => {
+    timer = setTimeout(() => session.close(), idleMs);
+    timer.unref();
+  };
+  arm();
+  session.on('stream', (stream) => {
+    open++;
+    clearTimeout(timer);
+    stream.once('close', () => {
+      if (--open === 0 && !session.closed) arm();
+    });
+  });
+  session.once('close', () => clearTimeout(timer));
 }
 
 function plain(res: ServerResponse, code: number, body: string): void {
