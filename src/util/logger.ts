@@ -1,8 +1,13 @@
 // Creates the process's root pino logger; components get children of it (passed in, never imported). A person at a
 // terminal reads coloured one-line messages (pino-pretty); anything else (files, journald, a log collector) gets one
 // JSON object per line. KEDGE_LOG_FORMAT=json|pretty overrides the choice.
+import { createRequire } from 'node:module';
 import { pino, type Logger } from 'pino';
-import pretty from 'pino-pretty';
+import type pinoPretty from 'pino-pretty';
+
+// pino-pretty (and its colour and date libraries) only for a terminal: a service (an agent on a Raspberry Pi, the hub)
+// logs JSON and never loads it.
+const loadPretty = (): typeof pinoPretty => createRequire(import.meta.url)('pino-pretty') as typeof pinoPretty;
 
 export type LogFormat = 'json' | 'pretty';
 
@@ -26,6 +31,6 @@ export function createLogger(
   // Synchronous on the main thread: no transport worker to lose lines when the process exits on a fatal error.
   return pino(
     opts,
-    pretty({ colorize: true, sync: true, singleLine: true, translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname' }),
+    loadPretty()({ colorize: true, sync: true, singleLine: true, translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname' }),
   );
 }
