@@ -1,4 +1,4 @@
-import { describe, expect, it } from '@jest/globals';
+import { beforeAll, describe, expect, it } from '@jest/globals';
 import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,6 +23,10 @@ function execKubeconfig(dir: string, script: string): string {
 }
 
 describe('local cluster', () => {
+  // client-node is imported on a plugin user's first credential fetch (src/kube/kubeconfig-options.ts); through jest's
+  // transform that alone can outlast a test's 5 s on a busy machine.
+  beforeAll(() => import('@kubernetes/client-node'), 120_000);
+
   it('runs an exec plugin before the agent joins, and hands its token to the k8s proxy', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'kedge-local-'));
     const kc = execKubeconfig(dir, `echo '{"kind":"ExecCredential","status":{"token":"plugged"}}'`);

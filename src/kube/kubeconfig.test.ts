@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from '@jest/globals';
+import { afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -201,6 +201,10 @@ users: [{name: edge-user, user: {tokenFile: token}}]
 });
 
 describe('loadKubeconfig: exec plugins', () => {
+  // client-node is imported on the first credential fetch (kubeconfig-options.ts); through jest's transform that alone
+  // can outlast a test's 5 s on a busy machine.
+  beforeAll(() => import('@kubernetes/client-node'), 120_000);
+
   it('runs the plugin for the token and caches its ExecCredential (one run for concurrent callers)', async () => {
     const dir = tmp();
     const opts = loadKubeconfig({ yaml: execKubeconfig(plugin(dir, 'exec-token')) });
