@@ -14,7 +14,7 @@ const STATIC_IMPORT = /^(?:import|export)\s+(?!type\b)(?:[^'";]*?\sfrom\s+)?'([^
 
 /**
  * Every file (relative to src/) and package reachable from `entry` through static, non-type imports: a package's
- * main entry as `pkg:<name>`; a file inside one as `pkg:<name>/<path>` and `pkg:<name>/*`.
+ * main entry as `pkg:<name>`; a file inside one as `pkg:<name>/<path>` and `pkg:<name>/*`; a builtin as `node:<name>`.
  */
 function staticGraph(entry: string): Set<string> {
   const seen = new Set<string>();
@@ -25,7 +25,8 @@ function staticGraph(entry: string): Set<string> {
     for (const m of readFileSync(file, 'utf8').matchAll(STATIC_IMPORT)) {
       const spec = m[1] ?? '';
       if (spec.startsWith('.')) visit(resolve(dirname(file), spec));
-      else if (!spec.startsWith('node:')) {
+      else if (spec.startsWith('node:')) seen.add(spec);
+      else {
         const name = spec
           .split('/')
           .slice(0, spec.startsWith('@') ? 2 : 1)
@@ -65,7 +66,9 @@ describe('agent module graph', () => {
   it('server mode loads nothing of kubernetes mode, and ssh2 only when it scans', () => {
     const g = staticGraph('server/server-agent.ts');
     expect(g).toContain('agent/server/ssh-relay.ts');
-    for (const f of [...KUBERNETES_ONLY, 'pkg:ssh2']) expect(g).not.toContain(f);
+    expect(g).toContain('node:net');
+    // An ES import of node:http evaluates its WebSocket getters, which load Node's bundled undici (src/kube/status.ts).
+    for (const f of [...KUBERNETES_ONLY, 'pkg:ssh2', 'node:http']) expect(g).not.toContain(f);
   });
 
   it("kubernetes mode loads client-node's kubeconfig entry parser, never its index", () => {

@@ -1,7 +1,10 @@
 // Kubernetes `Status` objects: the error body every Kedge HTTP endpoint (hub and agent) answers with, and the
 // StatusReason the API server uses for each HTTP code (k8s.io/apimachinery/pkg/apis/meta/v1 StatusReason).
-import { STATUS_CODES } from 'node:http';
 import type { StatusBody } from './types.ts';
+
+// Not `import { STATUS_CODES } from 'node:http'`: an ES import of node:http evaluates every export of it, and its
+// WebSocket getters load Node's bundled undici (~8 MB RSS in a server-mode agent, which never uses either).
+const { STATUS_CODES } = process.getBuiltinModule('node:http');
 
 const REASONS: Record<number, string> = {
   400: 'BadRequest',
