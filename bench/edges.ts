@@ -1,6 +1,7 @@
 // Edges through the hub, measured side by side in one run on a real hub (child process, own kcp) and a real edge
 // cluster (hack/edge-cluster.sh): (1) kubectl-style GET latency through the edges-proxy + tunnel vs straight to the
-// edge API server, p50/p99, the ratio and CPU per request of each process, through a real `kedge-agent` child process;
+// edge API server, p50/p99, the ratio and CPU per request of each process, through a real `kedge-agent` child process,
+// over HTTP/1.1 and over HTTP/2 (what kubectl negotiates with the hub and with an API server);
 // (2) hub RSS per idle tunnel with N agent sessions (real joins, real credentials; these simulated agents run in this
 // process).
 // Run: node_modules/.bin/node bench/edges.ts [--requests 500] [--tunnels 1000] [--edge-cluster bench-edges] [--keep-edge]
@@ -19,7 +20,7 @@ import { createJoinToken } from '../src/cli/edge-join.ts';
 import { forEachLimit } from '../src/hub/controllers/parallel.ts';
 import { edgesProxyURL } from '../src/hub/edges/paths.ts';
 import { KubeClient } from '../src/kube/client.ts';
-import { fromKubeconfig } from '../src/kube/kubeconfig.ts';
+import { loadKubeconfig } from '../src/kube/kubeconfig.ts';
 import { freePort } from '../src/util/free-port.ts';
 
 const bin = join(process.env.KEDGE_CACHE ?? join(homedir(), '.cache', 'kedge'), 'bin');
@@ -119,11 +120,18 @@ export interface EdgesOptions {
   agent: 'process' | 'in-process';
 }
 
-export interface EdgesFigures {
+export interface GetFigures {
   direct: { p50: number; p99: number };
   viaHub: { p50: number; p99: number };
   /** CPU ms per via-hub request in the hub process. */
   hubCpuMsPerRequest: number;
+  /** CPU ms per via-hub request in the agent process (NaN for an in-process agent). */
+  agentCpuMsPerRequest: number;
+}
+
+/** The HTTP/1.1 figures at the top level; the same GETs over HTTP/2 (what kubectl negotiates) in `http2`. */
+export interface EdgesFigures extends GetFigures {
+  http2?: GetFigures;
   /** Hub RSS per idle tunnel in KiB, when tunnels > 0. */
   kibPerIdleTunnel?: number;
 }
@@ -148,6 +156,7 @@ export async function benchEdges(
     direct: { p50: NaN, p99: NaN },
     viaHub: { p50: NaN, p99: NaN },
     hubCpuMsPerRequest: NaN,
+    agentCpuMsPerRequest: NaN,
   };
   const dir = mkdtempSync(join(tmpdir(), 'kedge-bench-edges-'));
   const token = randomBytes(24).toString('base64url');
@@ -226,48 +235,62 @@ export async function benchEdges(
         await a.waitForOutput(/Tunnel connection established/, 60_000);
         agentCpu = () => procCpuUs(a.child?.pid ?? 0);
       }
-      const viaHub = new KubeClient({ server: edgesProxyURL(hubURL, j.cluster, 'e1', 'kubernetes'), token, ca });
-      const direct = fromKubeconfig({ path: edgeKubeconfig });
       const path = '/api/v1/nodes/kwok-node-0';
-      await timedGets(viaHub, path, 50);
-      await timedGets(direct, path, 50);
-      const hubMs: number[] = [];
-      const directMs: number[] = [];
-      const cpu = { hub: 0, agent: 0, client: 0, direct: 0 };
-      for (let round = 0; round < 10; round++) {
-        const [h0, a0, c0] = [await hub.cpu(), agentCpu(), process.cpuUsage()];
-        hubMs.push(...(await timedGets(viaHub, path, Math.ceil(requests / 10))));
-        const [h1, a1, c1] = [await hub.cpu(), agentCpu(), process.cpuUsage(c0)];
-        cpu.hub += h1.user + h1.system - h0.user - h0.system;
-        cpu.agent += a1 - a0;
-        cpu.client += c1.user + c1.system;
-        const d0 = process.cpuUsage();
-        directMs.push(...(await timedGets(direct, path, Math.ceil(requests / 10))));
-        const d1 = process.cpuUsage(d0);
-        cpu.direct += d1.user + d1.system;
+      // kubectl negotiates HTTP/2 with the hub and with the edge's API server; HTTP/1.1 is what it falls back to.
+      for (const http2 of [false, true]) {
+        const proto = http2 ? 'HTTP/2' : 'HTTP/1.1';
+        const viaHub = new KubeClient({
+          server: edgesProxyURL(hubURL, j.cluster, 'e1', 'kubernetes'),
+          token,
+          ca,
+          http2,
+        });
+        const direct = new KubeClient({ ...loadKubeconfig({ paths: [edgeKubeconfig] }), http2 });
+        await timedGets(viaHub, path, 50);
+        await timedGets(direct, path, 50);
+        const hubMs: number[] = [];
+        const directMs: number[] = [];
+        const cpu = { hub: 0, agent: 0, client: 0, direct: 0 };
+        for (let round = 0; round < 10; round++) {
+          const [h0, a0, c0] = [await hub.cpu(), agentCpu(), process.cpuUsage()];
+          hubMs.push(...(await timedGets(viaHub, path, Math.ceil(requests / 10))));
+          const [h1, a1, c1] = [await hub.cpu(), agentCpu(), process.cpuUsage(c0)];
+          cpu.hub += h1.user + h1.system - h0.user - h0.system;
+          cpu.agent += a1 - a0;
+          cpu.client += c1.user + c1.system;
+          const d0 = process.cpuUsage();
+          directMs.push(...(await timedGets(direct, path, Math.ceil(requests / 10))));
+          const d1 = process.cpuUsage(d0);
+          cpu.direct += d1.user + d1.system;
+        }
+        hubMs.sort((a, b) => a - b);
+        directMs.sort((a, b) => a - b);
+        const row = (what: string, a: number[]) =>
+          `${what.padEnd(28)} p50 ${pct(a, 0.5).toFixed(2).padStart(6)} ms   p99 ${pct(a, 0.99).toFixed(2).padStart(6)} ms`;
+        const perReq = (us: number) => (us / hubMs.length / 1000).toFixed(2);
+        out();
+        out(
+          `GET ${path} over ${proto} (keep-alive, sequential, ${hubMs.length} each, interleaved in 10 rounds; agent: ${values.agent})`,
+        );
+        out(row('direct to edge apiserver', directMs));
+        out(row('via hub + tunnel + agent', hubMs));
+        out(
+          `ratio via-hub/direct: p50 ${(pct(hubMs, 0.5) / pct(directMs, 0.5)).toFixed(2)}x, p99 ${(pct(hubMs, 0.99) / pct(directMs, 0.99)).toFixed(2)}x; added p50 ${(pct(hubMs, 0.5) - pct(directMs, 0.5)).toFixed(2)} ms`,
+        );
+        const measured = {
+          direct: { p50: pct(directMs, 0.5), p99: pct(directMs, 0.99) },
+          viaHub: { p50: pct(hubMs, 0.5), p99: pct(hubMs, 0.99) },
+          hubCpuMsPerRequest: cpu.hub / hubMs.length / 1000,
+          agentCpuMsPerRequest: values.agent === 'in-process' ? NaN : cpu.agent / hubMs.length / 1000,
+        };
+        if (http2) figures.http2 = measured;
+        else Object.assign(figures, measured);
+        out(
+          `CPU ms per request: via hub — hub ${perReq(cpu.hub)}, agent ${values.agent === 'in-process' ? '(in the client process)' : perReq(cpu.agent)}, client ${perReq(cpu.client)}; direct — client ${perReq(cpu.direct)}`,
+        );
+        await viaHub.close();
+        await direct.close();
       }
-      hubMs.sort((a, b) => a - b);
-      directMs.sort((a, b) => a - b);
-      const row = (what: string, a: number[]) =>
-        `${what.padEnd(28)} p50 ${pct(a, 0.5).toFixed(2).padStart(6)} ms   p99 ${pct(a, 0.99).toFixed(2).padStart(6)} ms`;
-      const perReq = (us: number) => (us / hubMs.length / 1000).toFixed(2);
-      out();
-      out(
-        `GET ${path} (keep-alive, sequential, ${hubMs.length} each, interleaved in 10 rounds; agent: ${values.agent})`,
-      );
-      out(row('direct to edge apiserver', directMs));
-      out(row('via hub + tunnel + agent', hubMs));
-      out(
-        `ratio via-hub/direct: p50 ${(pct(hubMs, 0.5) / pct(directMs, 0.5)).toFixed(2)}x, p99 ${(pct(hubMs, 0.99) / pct(directMs, 0.99)).toFixed(2)}x; added p50 ${(pct(hubMs, 0.5) - pct(directMs, 0.5)).toFixed(2)} ms`,
-      );
-      figures.direct = { p50: pct(directMs, 0.5), p99: pct(directMs, 0.99) };
-      figures.viaHub = { p50: pct(hubMs, 0.5), p99: pct(hubMs, 0.99) };
-      figures.hubCpuMsPerRequest = cpu.hub / hubMs.length / 1000;
-      out(
-        `CPU ms per request: via hub — hub ${perReq(cpu.hub)}, agent ${values.agent === 'in-process' ? '(in the client process)' : perReq(cpu.agent)}, client ${perReq(cpu.client)}; direct — client ${perReq(cpu.direct)}`,
-      );
-      await viaHub.close();
-      await direct.close();
     };
     await viaHubLatency();
 

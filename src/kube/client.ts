@@ -29,6 +29,8 @@ export type KubeClientOptions = {
   userAgent?: string;
   /** Whole-request timeout for non-watch requests (default 30 s); for watches it bounds only the response headers. */
   timeoutMs?: number;
+  /** Offer HTTP/2 (ALPN) as kubectl does; off by default (see newTransport). For benchmarks and tests. */
+  http2?: boolean;
 };
 
 export type Query = Record<string, string | number | boolean | undefined | readonly string[]>;
@@ -264,7 +266,7 @@ function newTransport(options: KubeClientOptions): Transport {
   const dispatcher = new Agent({
     // HTTP/1.1 only: with undici's HTTP/2, destroying the Agent while watches were just cancelled can emit an
     // uncaught ClientDestroyedError from an h2 stream, which would crash a hub on shutdown.
-    allowH2: false,
+    allowH2: options.http2 === true,
     keepAliveTimeout: 30_000,
     connect: {
       ca: options.ca,

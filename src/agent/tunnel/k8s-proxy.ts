@@ -174,6 +174,8 @@ class StreamRelay {
   #ended = false;
   /** upstream.bytesRead when the last head went out: unchanged means its response has not started. */
   #readAtRequest = -1;
+  /** Upstream bytes read in this turn of the event loop, sent to the hub together (#flush). */
+  #out: Buffer[] = [];
 
   constructor(proxy: K8sProxy, stream: Duplex) {
     this.#proxy = proxy;
@@ -295,12 +297,14 @@ class StreamRelay {
     const upstream = this.#proxy.connectUpstream();
     this.#upstream = upstream;
     upstream.on('data', (b: Buffer) => {
-      if (!this.#stream.write(b)) upstream.pause();
+      this.#out.push(b);
+      if (this.#out.length === 1) setImmediate(() => this.#flush());
     });
     this.#stream.on('drain', () => upstream.resume());
     // The API server closed (it said Connection: close, or went away): FIN to the hub, which drops the stream.
     upstream.on('end', () => {
       this.#state = 'done';
+      this.#flush();
       this.#stream.end();
     });
     upstream.on('error', (err: NodeJS.ErrnoException) => {
@@ -318,6 +322,18 @@ class StreamRelay {
       if (this.#state !== 'done') this.destroy();
     });
     return upstream;
+  }
+
+  /**
+   * Sends what the API server wrote since the last flush as one tunnel message. Its answers arrive in several TLS
+   * records (the head and body of a GET in two or three); one message each would cost the hub a WebSocket frame,
+   * a yamux frame and a TLS read per record.
+   */
+  #flush(): void {
+    if (this.#out.length === 0) return;
+    const chunk = this.#out.length === 1 ? (this.#out[0] as Buffer) : Buffer.concat(this.#out);
+    this.#out = [];
+    if (!this.#stream.destroyed && !this.#stream.write(chunk)) this.#upstream?.pause();
   }
 
   /** The hub ended its side and everything it sent is handled: end ours towards the API server. */
