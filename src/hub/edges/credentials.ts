@@ -8,6 +8,7 @@ import { API_VERSION, Kind, LABEL_EDGE } from '../../api/constants.ts';
 import type { Edge } from '../../api/types.ts';
 import { isAlreadyExists, isNotFound } from '../../kube/api-error.ts';
 import type { KubeClient } from '../../kube/client.ts';
+import { edgeKey } from '../../kube/cluster-key.ts';
 import type { KubeObject, OwnerReference } from '../../kube/types.ts';
 import { poll, retry, StopPolling } from '../../util/wait.ts';
 import { labelValueForName } from '../../api/labels.ts';
@@ -47,6 +48,9 @@ export class EdgeCredentials {
   readonly #now: () => number;
   /** token digest → who it was verified for (the Edge by uid), and until when. */
   readonly #cache = new Map<string, { cluster: string; edge: string; edgeUID: string; until: number }>();
+  /** The digests cached per edge (`cluster|edge`), so `invalidate` does not scan the cache: the tunnel endpoint
+   *  invalidates every live session's edge at each re-check, which was quadratic in the number of tunnels. */
+  readonly #byEdge = new Map<string, Set<string>>();
   reviews = 0;
 
   constructor(admin: KubeClient, log: Logger, opts: CredentialOptions = {}) {
@@ -67,7 +71,7 @@ export class EdgeCredentials {
     const digest = createHash('sha256').update(token).digest('base64url');
     const hit = this.#cache.get(digest);
     if (hit && hit.until > this.#now()) return hit.cluster === cluster && hit.edge === edge && hit.edgeUID === edgeUID;
-    if (hit) this.#cache.delete(digest);
+    if (hit) this.#forget(digest);
     this.reviews++;
     const review = await this.#admin
       .forCluster(cluster)
@@ -97,14 +101,34 @@ export class EdgeCredentials {
     if (user.uid !== undefined && sa.metadata.uid !== user.uid) return false;
     if (sa.metadata.deletionTimestamp !== undefined) return false;
     if (!(sa.metadata.ownerReferences ?? []).some((o) => o.kind === Kind.Edge && o.uid === edgeUID)) return false;
-    if (this.#cache.size >= MAX_CACHE_ENTRIES) this.#cache.clear();
+    if (this.#cache.size >= MAX_CACHE_ENTRIES) {
+      this.#cache.clear();
+      this.#byEdge.clear();
+    }
+    this.#forget(digest);
     this.#cache.set(digest, { cluster, edge, edgeUID, until: this.#now() + this.#ttl });
+    const key = edgeKey(cluster, edge);
+    const digests = this.#byEdge.get(key);
+    if (digests === undefined) this.#byEdge.set(key, new Set([digest]));
+    else digests.add(digest);
     return true;
+  }
+
+  #forget(digest: string): void {
+    const entry = this.#cache.get(digest);
+    if (entry === undefined) return;
+    this.#cache.delete(digest);
+    const key = edgeKey(entry.cluster, entry.edge);
+    const digests = this.#byEdge.get(key);
+    digests?.delete(digest);
+    if (digests?.size === 0) this.#byEdge.delete(key);
   }
 
   /** Forgets cached verifications for one edge (deleted, rotated) so the next request asks kcp again. */
   invalidate(cluster: string, edge: string): void {
-    for (const [k, v] of this.#cache) if (v.cluster === cluster && v.edge === edge) this.#cache.delete(k);
+    const key = edgeKey(cluster, edge);
+    for (const digest of this.#byEdge.get(key) ?? []) this.#cache.delete(digest);
+    this.#byEdge.delete(key);
   }
 
   /**
