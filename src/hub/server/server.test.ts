@@ -25,6 +25,7 @@ import { tenantPath } from '../tenancy/tenants.ts';
 import { ensureDevPki } from '../tls.ts';
 import { forwardHeaders, kcpProxyHandler } from './kcp-proxy.ts';
 import { createHubServer, H2_SETTINGS, MAX_HEADER_BYTES, type HubServer } from './server.ts';
+import { readBody } from './body.ts';
 import { sendStatus } from './status.ts';
 
 const log = pino({ level: 'silent' });
@@ -91,7 +92,12 @@ beforeAll(async () => {
     {
       isReady: () => true,
       tokenLogin: (_q, s) => sendStatus(s, 401, 'Unauthorized'),
-      tokenReview: () => {},
+      // A bounded body like /auth/token-login's: over 64 KiB it is refused and the rest discarded (body.ts).
+      tokenReview: (q, s) =>
+        readBody(q, 64 * 1024).then(
+          () => sendStatus(s, 200, 'read'),
+          () => sendStatus(s, 413, 'too large'),
+        ),
       kcpProxy: kcpProxyHandler({ kcpURL, kcpCA: ca }, authn, log),
       edgesProxy: (q, s) => edges.request(q, s),
       edgesProxyUpgrade: (q, socket, head) => edges.upgrade(q, socket, head),
@@ -274,7 +280,7 @@ describe('routes over HTTP/2', () => {
       'Forbidden',
     ],
     ['token login', '/auth/token-login', {}, 401, 'Unauthorized'],
-  ])('%s: %i Status JSON', async (_what, path, headers, code, reason) => {
+  ])('%s: a Status JSON', async (_what, path, headers, code, reason) => {
     const r = await h2Get(session, path, headers);
     expect({ status: r.status, type: r.headers['content-type'], body: JSON.parse(r.body) }).toMatchObject({
       status: code,
@@ -294,6 +300,23 @@ describe('routes over HTTP/2', () => {
       /NGHTTP2_ENHANCE_YOUR_CALM/,
     );
     expect((await h2Get(session, '/readyz', { 'x-ok': 'a'.repeat(MAX_HEADER_BYTES - 1024) })).status).toBe(200);
+  });
+
+  it('cuts an oversized upload by resetting its stream only: the connection and its other streams go on', async () => {
+    const upload = session.request({
+      ':method': 'POST',
+      ':path': '/authn/tokenreview',
+      'content-length': String(4 * 1024 * 1024),
+    });
+    upload.on('error', () => {});
+    upload.resume();
+    const status = new Promise<number>((resolve) => upload.once('response', (h) => resolve(Number(h[':status']))));
+    upload.end(Buffer.alloc(4 * 1024 * 1024, 0x20));
+    expect(await status).toBe(413);
+    await new Promise((r) => (upload.closed ? r(undefined) : upload.once('close', r)));
+    expect(upload.rstCode).toBe(0); // NGHTTP2_NO_ERROR: the hub closed this stream after discarding 1 MiB
+    expect((await h2Get(session, '/healthz')).status).toBe(200);
+    expect(session.destroyed).toBe(false);
   });
 
   it('streams a /clusters watch: headers before the first event, then each event, with no pseudo-header sent to kcp', async () => {
