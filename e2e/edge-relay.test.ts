@@ -61,6 +61,14 @@ async function chain(): Promise<Chain> {
       return; // held open until the caller goes away
     }
     if (req.url?.startsWith('/close')) res.setHeader('connection', 'close'); // the API server ends the connection
+    if (req.url?.startsWith('/chunked/')) {
+      // Written in pieces without a length, as kube-apiserver writes an object over 2 KiB: chunked on the tunnel.
+      const size = Number(req.url.slice('/chunked/'.length));
+      res.writeHead(200, { 'content-type': 'application/octet-stream' });
+      for (let i = 0; i < size; i += 4096) res.write(Buffer.alloc(Math.min(4096, size - i), 'k'));
+      res.end();
+      return;
+    }
     const hash = createHash('sha256');
     let bytes = 0;
     req.on('data', (b: Buffer) => {
@@ -175,6 +183,32 @@ describe('HTTP over tunnel streams', () => {
       intervalMs: 5,
     });
     expect(pair.server.streamCount).toBe(1);
+  });
+
+  it('sends an answer that arrives whole with its length, and streams a larger one', async () => {
+    const { front } = await chain();
+    const client = new Agent({ keepAlive: true });
+    cleanups.push(() => client.destroy());
+    const fetchRaw = (path: string, method = 'GET') =>
+      new Promise<{ headers: IncomingMessage['headers']; bytes: number }>((resolve, reject) => {
+        const req = request({ host: '127.0.0.1', port: front, path, method, agent: client }, (res) => {
+          let bytes = 0;
+          res.on('data', (b: Buffer) => (bytes += b.length));
+          res.on('end', () => resolve({ headers: res.headers, bytes }));
+        });
+        req.on('error', reject);
+        req.end();
+      });
+    const small = await fetchRaw('/chunked/5000');
+    expect(small.headers['content-length']).toBe('5000');
+    expect(small.headers['transfer-encoding']).toBeUndefined();
+    expect(small.bytes).toBe(5000);
+    const large = await fetchRaw('/chunked/300000');
+    expect(large.headers['transfer-encoding']).toBe('chunked');
+    expect(large.bytes).toBe(300_000);
+    const head = await fetchRaw('/chunked/5000', 'HEAD');
+    expect(head.bytes).toBe(0);
+    expect(head.headers['content-length']).toBeUndefined();
   });
 
   it('drops the stream when the API server says Connection: close; the next request opens a new one', async () => {

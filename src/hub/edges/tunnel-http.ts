@@ -155,11 +155,9 @@ export function forwardRequest(
     headers: edgeRequestHeaders(req.headers, undefined, identity),
   });
   up.on('response', (edgeRes) => {
-    res.writeHead(edgeRes.statusCode ?? 502, endToEndHeaders(edgeRes.headers));
-    edgeRes.pipe(res);
-    flushHeadersSoon(res); // watches: headers before the first event
     edgeRes.on('error', () => res.destroy());
     edgeRes.on('aborted', () => res.destroy());
+    relayResponse(edgeRes, res, req.method === 'HEAD');
   });
   up.on('error', (err) => {
     log.debug({ err }, 'edge request failed');
@@ -170,6 +168,47 @@ export function forwardRequest(
     if (!res.writableFinished) up.destroy();
   });
   req.pipe(up);
+}
+
+/** Answers up to this size that arrive whole in one turn of the event loop are sent with their length. */
+export const WHOLE_ANSWER_BYTES = 64 * 1024;
+
+/**
+ * Relays the edge's answer. One that ends before the next turn of the event loop (a GET's object, a list page, an
+ * error) goes to the caller in one write with a Content-Length: on HTTP/1.1 one TLS record instead of a chunked head
+ * and body and a separate last chunk, on HTTP/2 HEADERS and one DATA frame. Anything longer (a watch, `logs -f`, a
+ * large list) is streamed, its headers sent at once.
+ */
+export function relayResponse(edgeRes: IncomingMessage, res: ServerResponse, head: boolean): void {
+  const status = edgeRes.statusCode ?? 502;
+  const headers = endToEndHeaders(edgeRes.headers);
+  // No body may follow these: their headers go as they are.
+  const bodiless = head || status === 204 || status === 304 || status < 200;
+  const chunks: Buffer[] = [];
+  let size = 0;
+  let streaming = false;
+  const stream = (): void => {
+    if (streaming || edgeRes.readableEnded) return;
+    streaming = true;
+    edgeRes.off('data', collect);
+    res.writeHead(status, headers);
+    for (const c of chunks) res.write(c);
+    edgeRes.pipe(res);
+    flushHeadersSoon(res); // watches: headers before the first event
+  };
+  const collect = (b: Buffer): void => {
+    chunks.push(b);
+    size += b.length;
+    if (size > WHOLE_ANSWER_BYTES) stream();
+  };
+  edgeRes.on('data', collect);
+  edgeRes.once('end', () => {
+    if (streaming) return;
+    if (!bodiless) headers['content-length'] = String(size);
+    res.writeHead(status, headers);
+    res.end(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks));
+  });
+  setImmediate(stream);
 }
 
 /** Forwards an upgrade request arriving on `socket` (the server's 'upgrade' event, `head` already read). */
