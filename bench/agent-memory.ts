@@ -325,9 +325,9 @@ async function measureOne(c: {
 function printTable(rows: AgentMemoryRow[], out: (line?: string) => void): void {
   out();
   out(
-    '| agent | mode | RSS idle MiB | RSS peak MiB | heap used MiB | heap total MiB | new space MiB | code space MiB | external MiB |',
+    '| agent | mode | RSS idle MiB | anon | file | RSS peak | heap used | heap total | new space | code space | external |',
   );
-  out('|---|---|---|---|---|---|---|---|---|');
+  out('|---|---|---|---|---|---|---|---|---|---|---|');
   for (const r of rows) {
     out(
       `| ${r.label} | ${r.mode} | **${f1(r.rssMiB)}** | ${f1(r.rssAnonMiB)} | ${f1(r.rssFileMiB)} | ${f1(r.rssPeakMiB)} | ` +
