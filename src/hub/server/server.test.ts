@@ -319,8 +319,8 @@ describe('routes over HTTP/2', () => {
     expect(session.destroyed).toBe(false);
   });
 
-  it('streams a /clusters watch: headers before the first event, then each event, with no pseudo-header sent to kcp', async () => {
-    expect.assertions(4);
+  it('streams a /clusters watch: headers before the first event, then each event, no pseudo-header to kcp, and a cancel reaches kcp', async () => {
+    expect.assertions(5);
     const seen = kcp.heads.length;
     const stream = session.request({ ':path': watchPath, authorization: 'Bearer good-token' });
     const head = await new Promise<H2Headers>((resolve) => stream.once('response', resolve));
@@ -340,8 +340,11 @@ describe('routes over HTTP/2', () => {
     const sent = kcp.heads[seen] ?? {};
     expect(Object.keys(sent).filter((k) => k.startsWith(':'))).toEqual([]);
     expect(sent.host).toBe(new URL(kcpURL).host); // kcp's own, not the hub's :authority
+    // The client cancels its watch (RST_STREAM): the hub's request to kcp goes away too, nothing is left open.
+    const upstreamClosed = new Promise((r) => watch?.once('close', r));
     stream.close();
-    watch?.end();
+    await upstreamClosed;
+    expect(watch?.writableEnded).toBe(false);
   });
 
   it('closes a connection that had no stream open for the idle time', async () => {

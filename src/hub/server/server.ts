@@ -31,9 +31,10 @@ export type HubServer = Http2SecureServer;
 export const MAX_HEADER_BYTES = 16 * 1024;
 
 /**
- * HTTP/2 SETTINGS the hub advertises. kube-apiserver and kcp leave `--http2-max-streams-per-connection` at 0, which is
- * Go's default of 250 concurrent streams: a client tuned against them (client-go opens a stream per watch) gets the
- * same room through the hub, and more streams wait in the client instead of costing the hub memory. The header list
+ * HTTP/2 SETTINGS the hub advertises. 250 concurrent streams is what k8s.io/apiserver (kube-apiserver, kcp) advertises
+ * while `--http2-max-streams-per-connection` is left at 0 (Go's HTTP/2 default): a client tuned against them (client-go
+ * opens a stream per watch) gets the same room through the hub, and more streams wait in the client instead of costing
+ * the hub memory. The header list
  * limit is twice MAX_HEADER_BYTES: Node resets a stream over it (ENHANCE_YOUR_CALM) before the hub sees it, so lists
  * between the two still get the 431 Status HTTP/1.1 gets.
  */
