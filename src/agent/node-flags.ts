@@ -8,8 +8,9 @@
 /**
  * `--max-semi-space-size=1`: the young generation stays at 2 MiB; by default it grows with the start-up burst (to
  * 64 MiB in kubernetes mode, 16 MiB in server mode) and keeps that size while idle. An idle agent allocates little, and
- * a scavenge of 1 MiB is short. `--optimize-for-size` saved another 4–6 MiB but is not allowed in NODE_OPTIONS, so a
- * user could not turn it off there; `--lite-mode` disables WebAssembly, which undici's HTTP parser needs.
+ * a scavenge of 1 MiB is short. Not kept (docs/benchmarks.md "Agent memory"): `--v8-pool-size=1` and
+ * `--optimize-for-size` (within the spread between runs; NODE_OPTIONS also refuses the latter, so a user could not
+ * turn it off there), `--lite-mode` (it disables WebAssembly, which undici's HTTP parser needs).
  */
 export const AGENT_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=1'];
 
