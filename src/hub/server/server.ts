@@ -34,9 +34,8 @@ export const MAX_HEADER_BYTES = 16 * 1024;
  * HTTP/2 SETTINGS the hub advertises. 250 concurrent streams is what k8s.io/apiserver (kube-apiserver, kcp) advertises
  * while `--http2-max-streams-per-connection` is left at 0 (Go's HTTP/2 default): a client tuned against them (client-go
  * opens a stream per watch) gets the same room through the hub, and more streams wait in the client instead of costing
- * the hub memory. The header list
- * limit is twice MAX_HEADER_BYTES: Node resets a stream over it (ENHANCE_YOUR_CALM) before the hub sees it, so lists
- * between the two still get the 431 Status HTTP/1.1 gets.
+ * the hub memory. The header list limit is twice MAX_HEADER_BYTES: Node resets a stream over it (ENHANCE_YOUR_CALM)
+ * before the hub sees it, so lists between the two still get the 431 Status HTTP/1.1 gets.
  */
 export const H2_SETTINGS = { maxConcurrentStreams: 250, maxHeaderListSize: 2 * MAX_HEADER_BYTES } as const;
 
@@ -217,7 +216,7 @@ export function clientErrorReply(code: string | undefined): [number, string] {
 export function headerListBytes(rawHeaders: readonly string[]): number {
   let n = 0;
   for (const field of rawHeaders) n += Buffer.byteLength(field);
-  return n + 16 * rawHeaders.length;
+  return n + 16 * rawHeaders.length; // rawHeaders lists name and value of each field: 32 per pair
 }
 
 /** Closes (GOAWAY) an HTTP/2 connection once it had no open stream for `idleMs`. */
