@@ -222,6 +222,17 @@ describe('HTTP over tunnel streams', () => {
     expect(streamPool(pair.server).idleStreams).toBe(0);
   });
 
+  it('answers a caller that says Connection: close and keeps the tunnel stream for the next caller', async () => {
+    const { pair, proxy, front } = await chain();
+    for (let i = 0; i < 2; i++) {
+      const r = await get(front, `/api/v1/x${i}`, new Agent({ keepAlive: false })); // Connection: close
+      expect(r.status).toBe(200);
+    }
+    expect(proxy.stats.requests).toBe(2);
+    expect(pair.server.streamCount).toBe(1); // the caller's close ends its connection to the hub, not the stream
+    expect(streamPool(pair.server).idleStreams).toBe(1);
+  });
+
   it('ends the stream when the hub says Connection: close', async () => {
     const { pair, proxy } = await chain();
     const pool = new StreamPool(pair.server);
