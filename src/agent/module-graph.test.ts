@@ -79,8 +79,8 @@ describe('agent module graph', () => {
     ]);
   });
 
-  it('kubernetes mode loads nothing of server mode', () => {
+  it('kubernetes mode loads nothing of server mode, and no ES import of node:http', () => {
     const g = staticGraph('kubernetes-agent.ts');
-    expect([...g].filter((f) => f.startsWith('agent/server/') || f === 'pkg:ssh2')).toEqual([]);
+    expect([...g].filter((f) => f.startsWith('agent/server/') || f === 'pkg:ssh2' || f === 'node:http')).toEqual([]);
   });
 });
