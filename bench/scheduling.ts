@@ -3,7 +3,8 @@
 // lists them), p50/p99 over several runs, hub CPU and RSS (the hub runs in a child process), and the pure decision
 // time measured apart. Then many workloads on one workspace.
 // Run: node_modules/.bin/node bench/scheduling.ts [--sizes 100,1000,5000] [--runs 5] [--workloads 100] [--multi-edges 1000]
-//      [--multi-fraction 0.1] [--write-concurrency 16]
+//      [--multi-fraction 0.1] [--write-concurrency 16] [--hub-src /tmp/kedge-before/src]
+//      (--hub-src: the controllers of another checkout run in the hub child, measured by this checkout's bench)
 // bench/run.ts calls benchScheduling() and takes its headline ratio (controller creates/s vs kcp's own write rate).
 import { fork, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -22,16 +23,19 @@ const log = pino({ level: process.env.KEDGE_BENCH_LOG ?? 'warn' });
 
 // ---- the hub child -------------------------------------------------------------------------------------------
 
-type HubSample = { stats: ControllerStats; cpu: NodeJS.CpuUsage; rss: number };
+type HubSample = { stats: ControllerStats; cpu: NodeJS.CpuUsage; rss: number; heapUsed: number };
 
 function startHubChild(
   url: string,
   token: string,
   caFile: string,
   writeConcurrency: string,
-): Promise<{ child: ChildProcess; sample(): Promise<HubSample> }> {
+  hubSrc: string,
+): Promise<{ child: ChildProcess; sample(opts?: { gc?: boolean }): Promise<HubSample> }> {
   const child = fork(new URL('./scheduling-hub.ts', import.meta.url).pathname, [], {
+    execArgv: ['--expose-gc'],
     env: {
+      KEDGE_BENCH_HUB_SRC: hubSrc,
       ...process.env,
       KCP_URL: url,
       KCP_TOKEN: token,
@@ -40,7 +44,8 @@ function startHubChild(
     },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
-  const sample = (): Promise<HubSample> =>
+  /** `gc`: after two full collections in the child (its live heap: mostly the informer caches). */
+  const sample = (opts: { gc?: boolean } = {}): Promise<HubSample> =>
     new Promise((resolve) => {
       const on = (m: { type: string } & HubSample): void => {
         if (m.type !== 'stats') return;
@@ -48,7 +53,7 @@ function startHubChild(
         resolve(m);
       };
       child.on('message', on);
-      child.send({ type: 'stats' });
+      child.send({ type: 'stats', gc: opts.gc === true });
     });
   return new Promise((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`hub child exited with ${code}`)));
@@ -222,6 +227,8 @@ export interface SchedulingOptions {
   multiFraction: number;
   /** Placement writes in flight per reconcile in the hub ('' = the manager's default). */
   writeConcurrency: string;
+  /** The `src/` directory whose controllers the hub child runs ('' = this checkout's): before/after comparisons. */
+  hubSrc: string;
 }
 
 export interface SchedulingFigures {
@@ -237,6 +244,7 @@ export const schedulingDefaults: SchedulingOptions = {
   multiEdges: 1000,
   multiFraction: 0.1,
   writeConcurrency: '',
+  hubSrc: '',
 };
 
 /** Starts a kcp of its own and the hub child, measures, stops both; prints through `out`, returns the figures. */
@@ -262,21 +270,22 @@ export async function benchScheduling(
       }
     }
     await createTenant(own.client, 'bench-0', log);
-    hub = await startHubChild(own.kcp.url, own.adminToken, own.kcp.caFile, values.writeConcurrency);
+    hub = await startHubChild(own.kcp.url, own.adminToken, own.kcp.caFile, values.writeConcurrency, values.hubSrc);
     const { sample } = hub;
     out(
-      `# Scheduling benchmark (${new Date().toISOString()}, ${runs} runs per size, write concurrency ${values.writeConcurrency || 'default'})`,
+      `# Scheduling benchmark (${new Date().toISOString()}, ${runs} runs per size, write concurrency ${values.writeConcurrency || 'default'}, hub code ${values.hubSrc || 'this checkout'})`,
     );
     out();
     out(
-      '| edges | selected | edge create (kcp, 32 parallel) | placed p50 | placed p99 | status p50 | hub CPU / run | kcp CPU / run | hub RSS | decide (pure) first / steady | hub creates/s |',
+      '| edges | selected | edge create (kcp, 32 parallel) | placed p50 | placed p99 | status p50 | hub CPU / run | kcp CPU / run | hub RSS | hub RSS / heap after GC, edges cached | decide (pure) first / steady | hub creates/s |',
     );
-    out('|---|---|---|---|---|---|---|---|---|---|---|');
+    out('|---|---|---|---|---|---|---|---|---|---|---|---|');
     for (const n of sizes) {
       const tenant = await createTenant(own.client, `bench-${n}`, log);
       const ws = own.client.forCluster(tenant.workspacePath);
       const createMs = await createEdges(ws, n, (i) => ({ half: i % 2 === 0 ? 'a' : 'b' }));
       await settle(sample);
+      const cached = await sample({ gc: true });
       const placed: number[] = [];
       const statusDone: number[] = [];
       const cpu: number[] = [];
@@ -326,7 +335,7 @@ export async function benchScheduling(
         hubCreatesPerSec: creatRate,
       });
       out(
-        `| ${n} | ${Math.ceil(n / 2)} | ${(createMs / 1000).toFixed(1)} s (${Math.round((n / createMs) * 1000)}/s) | ${Math.round(percentile(placed, 50))} ms | ${Math.round(percentile(placed, 99))} ms | ${Math.round(percentile(statusDone, 50))} ms | ${Math.round(percentile(cpu, 50))} ms | ${Math.round(percentile(kcpCpu, 50))} ms | ${Math.round(rss / 2 ** 20)} MiB | ${pure.firstMs.toFixed(1)} / ${pure.steadyMs.toFixed(1)} ms | ${Math.round(creatRate)} |`,
+        `| ${n} | ${Math.ceil(n / 2)} | ${(createMs / 1000).toFixed(1)} s (${Math.round((n / createMs) * 1000)}/s) | ${Math.round(percentile(placed, 50))} ms | ${Math.round(percentile(placed, 99))} ms | ${Math.round(percentile(statusDone, 50))} ms | ${Math.round(percentile(cpu, 50))} ms | ${Math.round(percentile(kcpCpu, 50))} ms | ${Math.round(rss / 2 ** 20)} MiB | ${Math.round(cached.rss / 2 ** 20)} / ${Math.round(cached.heapUsed / 2 ** 20)} MiB | ${pure.firstMs.toFixed(1)} / ${pure.steadyMs.toFixed(1)} ms | ${Math.round(creatRate)} |`,
       );
     }
 
@@ -409,6 +418,7 @@ if (import.meta.main) {
       'multi-edges': { type: 'string', default: String(schedulingDefaults.multiEdges) },
       'multi-fraction': { type: 'string', default: String(schedulingDefaults.multiFraction) },
       'write-concurrency': { type: 'string', default: '' },
+      'hub-src': { type: 'string', default: '' },
     },
   });
   await benchScheduling({
@@ -421,5 +431,6 @@ if (import.meta.main) {
     multiEdges: Number(values['multi-edges']),
     multiFraction: Number(values['multi-fraction']),
     writeConcurrency: values['write-concurrency'],
+    hubSrc: values['hub-src'],
   });
 }
