@@ -5,12 +5,12 @@
 //
 // The shortcut, and what it skips: kcp is replaced by a stub API server in this process that answers the hub's calls
 // for each tunnel exactly as kcp would (GET Edge, TokenReview, GET ServiceAccount at connect and at every
-// re-verification; PATCH status.URL, GET + PUT status for the Opened signal), so 10,000 tunnels connect in about a
-// minute instead of 10,000 real joins through kcp (~5 min at 32/s, bench/edges.ts --tunnels). What kcp itself would
+// re-verification; PATCH status.URL, GET + PUT status for the Opened signal), so 10,000 tunnels connect in about two
+// minutes instead of 10,000 real joins through kcp first (~5 min at 32/s, bench/edges.ts --tunnels). What kcp itself would
 // spend on those calls is not measured (only their count, and the hub's side of them); the controllers, informers and
 // agent heartbeats (PATCH status every 30 s through the agent-proxy) are not running. Tokens are JWT-shaped, the size
 // of a kcp service-account token (the hub keeps each session's token to re-verify it).
-// Run: node_modules/.bin/node bench/idle-tunnels.ts [--tunnels 10000] [--idle-seconds 60] [--concurrency 64]
+// Run: node_modules/.bin/node bench/idle-tunnels.ts [--tunnels 10000] [--idle-seconds 60] [--windows 1] [--concurrency 32]
 //      [--hub-src /tmp/kedge-before/src]   (the hub child runs another checkout's hub code)
 // Export for bench/run.ts: benchIdleTunnels(options, out) → IdleTunnelsFigures.
 import { fork } from 'node:child_process';
@@ -33,6 +33,8 @@ export interface IdleTunnelsOptions {
   idleSeconds: number;
   /** Tunnels being connected at once. */
   concurrency: number;
+  /** Idle windows measured one after another (memory after each). */
+  windows: number;
   /** The `src/` directory whose hub code the hub child runs ('' = this checkout's): before/after comparisons. */
   hubSrc: string;
 }
@@ -42,7 +44,7 @@ export interface IdleTunnelsFigures {
   connectSeconds: number;
   /** Hub RSS growth per idle tunnel, after a GC, 20 s after the last connect, in KiB. */
   kibAtConnect: number;
-  /** The same after the idle window (steady state; aim ≤ 40). */
+  /** The same after the last idle window (steady state; aim ≤ 40). */
   kibPerTunnel: number;
   /** Of which V8 heap, and memory outside it (Buffers, TLS, sockets), KiB per tunnel. */
   heapKibPerTunnel: number;
@@ -62,7 +64,8 @@ export interface IdleTunnelsFigures {
 export const idleTunnelsDefaults: IdleTunnelsOptions = {
   tunnels: 10_000,
   idleSeconds: 60,
-  concurrency: 64,
+  concurrency: 32,
+  windows: 1,
   hubSrc: '',
 };
 
@@ -129,6 +132,9 @@ class StubKcp {
   constructor(edges: string[]) {
     for (const e of edges) this.#bySA.set(serviceAccountName(e), e);
     this.#server = createServer((req, res) => this.#handle(req, res));
+    // Never close an idle keep-alive connection: with this process busy, the server's close raced the hub's next
+    // request on it (ECONNRESET, a refused tunnel). kcp's own idle timeout is far longer than the bench.
+    this.#server.keepAliveTimeout = 0;
   }
 
   async start(): Promise<string> {
@@ -255,7 +261,7 @@ export async function benchIdleTunnels(
   options: Partial<IdleTunnelsOptions> = {},
   out: (line?: string) => void = (l = '') => void process.stdout.write(`${l}\n`),
 ): Promise<IdleTunnelsFigures> {
-  const { tunnels, idleSeconds, concurrency, hubSrc } = { ...idleTunnelsDefaults, ...options };
+  const { tunnels, idleSeconds, concurrency, windows, hubSrc } = { ...idleTunnelsDefaults, ...options };
   const names = Array.from({ length: tunnels }, (_, i) => `idle-${String(i).padStart(5, '0')}`);
   const stub = new StubKcp(names);
   const kcpURL = await stub.start();
@@ -278,19 +284,38 @@ export async function benchIdleTunnels(
     if (process.env.KEDGE_BENCH_HUB_SNAP) out(`heap snapshot: ${await hub.snapshot()}`);
     const before = await hub.stats();
     const t0 = performance.now();
-    await forEachLimit(names, concurrency, async (name) => {
+    // A refused or failed attempt is retried after a second, as an agent reconnects; the failures are counted.
+    const failures = new Map<string, number>();
+    const connect = (name: string): Promise<TunnelSession> => {
       const ws = new WebSocket(
         `${hubURL}/services/agent-proxy/clusters/${CLUSTER}/apis/kedge.faros.sh/v1alpha1/edges/${name}/proxy`,
         { headers: { authorization: `Bearer ${fakeToken(name)}` }, ...tlsOptions, ...webSocketOptions() },
       );
       const session = createWebSocketSession(ws, { role: 'client', logger: log });
-      await new Promise<void>((resolve, reject) => {
-        ws.once('open', () => resolve());
-        ws.once('unexpected-response', (_req, res) => reject(new Error(`tunnel ${name} refused: ${res.statusCode}`)));
+      return new Promise<TunnelSession>((resolve, reject) => {
+        ws.once('open', () => resolve(session));
+        ws.once('unexpected-response', (_req, res) => {
+          void session.close();
+          reject(new Error(`HTTP ${res.statusCode}`));
+        });
         ws.once('error', reject);
       });
-      sessions.push(session);
+    };
+    await forEachLimit(names, concurrency, async (name) => {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          sessions.push(await connect(name));
+          return;
+        } catch (err) {
+          const why = (err as Error).message;
+          failures.set(why, (failures.get(why) ?? 0) + 1);
+          if (attempt >= 5) throw new Error(`tunnel ${name}: ${why} (attempt ${attempt})`, { cause: err });
+          await sleep(1_000);
+        }
+      }
     });
+    if (failures.size > 0)
+      out(`connect attempts that failed and were retried: ${JSON.stringify(Object.fromEntries(failures))}`);
     const connectSeconds = (performance.now() - t0) / 1000;
     let registered = 0;
     for (let i = 0; i < 300 && registered < tunnels; i++) {
@@ -312,20 +337,21 @@ export async function benchIdleTunnels(
         ` (V8 heap ${per(before.heapUsed, after.heapUsed).toFixed(1)} KiB, external ${per(before.external, after.external).toFixed(1)} KiB of which ArrayBuffers ${per(before.arrayBuffers, after.arrayBuffers).toFixed(1)} KiB)`,
     );
 
-    const c0 = await hub.cpu();
-    await sleep(idleSeconds * 1000);
-    const keepaliveMs = cpuMs(c0, await hub.cpu());
-    const keepaliveCpuPercent = (keepaliveMs / (idleSeconds * 1000)) * 100;
-    out(
-      `hub CPU with ${tunnels} idle tunnels (yamux ping every 15 s each way), ${idleSeconds} s: ${keepaliveCpuPercent.toFixed(1)} % of one core, ${(keepaliveCpuPercent / tunnels).toFixed(5)} % per tunnel`,
-    );
-    // Again after the window: the connect-time requests' 30 s timeout timers (and what they hold) are gone by now.
-    const settled = await hub.stats();
+    // Each window: hub CPU over it, then RSS after a GC (the first window also outlives the connect-time requests'
+    // 30 s timeout timers). Several windows show whether memory keeps growing while the tunnels idle.
+    let keepaliveCpuPercent = 0;
+    let settled = after;
+    for (let w = 1; w <= windows; w++) {
+      const c0 = await hub.cpu();
+      await sleep(idleSeconds * 1000);
+      keepaliveCpuPercent = (cpuMs(c0, await hub.cpu()) / (idleSeconds * 1000)) * 100;
+      settled = await hub.stats();
+      out(
+        `idle window ${w} (${idleSeconds} s, yamux ping every 15 s each way): hub CPU ${keepaliveCpuPercent.toFixed(1)} % of one core, ${(keepaliveCpuPercent / tunnels).toFixed(5)} % per tunnel; then RSS ${(settled.rss / 2 ** 20).toFixed(0)} MiB = ${per(before.rss, settled.rss).toFixed(1)} KiB per tunnel (V8 heap ${per(before.heapUsed, settled.heapUsed).toFixed(1)} KiB, external ${per(before.external, settled.external).toFixed(1)} KiB)`,
+      );
+    }
     const kibPerTunnel = per(before.rss, settled.rss);
     const heapKibPerTunnel = per(before.heapUsed, settled.heapUsed);
-    out(
-      `hub RSS ${(settled.rss / 2 ** 20).toFixed(0)} MiB after the idle window: ${kibPerTunnel.toFixed(1)} KiB per idle tunnel (V8 heap ${heapKibPerTunnel.toFixed(1)} KiB, external ${per(before.external, settled.external).toFixed(1)} KiB)`,
-    );
 
     const calls0 = stub.calls;
     const recheck = await hub.recheck();
@@ -363,6 +389,7 @@ if (import.meta.main) {
       tunnels: { type: 'string', default: String(idleTunnelsDefaults.tunnels) },
       'idle-seconds': { type: 'string', default: String(idleTunnelsDefaults.idleSeconds) },
       concurrency: { type: 'string', default: String(idleTunnelsDefaults.concurrency) },
+      windows: { type: 'string', default: String(idleTunnelsDefaults.windows) },
       'hub-src': { type: 'string', default: '' },
     },
   });
@@ -370,6 +397,7 @@ if (import.meta.main) {
     tunnels: Number(values.tunnels),
     idleSeconds: Number(values['idle-seconds']),
     concurrency: Number(values.concurrency),
+    windows: Number(values.windows),
     hubSrc: values['hub-src'],
   });
 }
