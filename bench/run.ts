@@ -89,9 +89,12 @@ function edgesRatios(f: EdgesFigures): void {
   }
 }
 
+/** A growth in MiB with its sign (memory can shrink between two readings after a GC). */
+const delta = (v: number): string => `${v < 0 ? '−' : '+'}${Math.abs(v).toFixed(1)}`;
+
 function watchesRatios(f: WatchesFigures): void {
   const row = (w: WatchesFigures['h2']): string =>
-    `${w.connections} connection(s), all open in ${w.establishMs.toFixed(0)} ms, hub +${w.hubRssMiB.toFixed(1)} MiB RSS (+${w.hubHeapMiB.toFixed(1)} heap), client +${w.clientRssMiB.toFixed(1)} MiB`;
+    `${w.connections} connection(s), all open in ${w.establishMs.toFixed(0)} ms, hub ${delta(w.hubRssMiB)} MiB RSS (${delta(w.hubHeapMiB)} heap), client ${delta(w.clientRssMiB)} MiB`;
   ratios.push({
     bench: 'watches',
     what: `${f.watches} watches from one client over HTTP/2: connections`,
