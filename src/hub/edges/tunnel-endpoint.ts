@@ -20,6 +20,10 @@ import { edgesProxyURL, type AgentRequest } from './paths.ts';
 import { outcomeOfStatus } from '../metrics.ts';
 import { writeSocketStatus } from '../server/status.ts';
 import { edgeKey, splitKey } from '../../kube/cluster-key.ts';
+import { sleep } from '../../util/wait.ts';
+
+/** How long stop() waits for tunnel signals already under way. */
+const SETTLE_ON_STOP_MS = 5_000;
 
 export type TunnelEventFn = (
   cluster: string,
@@ -149,6 +153,11 @@ export class TunnelEndpoint {
     this.registry.removeAllListeners();
     await this.registry.closeAll();
     this.#wss.close();
+    // Signals already under way (an Edge's Closed after its agent left) finish while the hub's kcp client is still
+    // open: the hub closes it next, which would fail them. Bounded, so an unreachable kcp cannot hold the shutdown.
+    const bounded = new AbortController();
+    await Promise.race([this.settled(), sleep(SETTLE_ON_STOP_MS, bounded.signal).catch(() => {})]);
+    bounded.abort();
   }
 
   #inOrder(key: string, fn: () => Promise<void>): void {
